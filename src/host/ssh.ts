@@ -1,0 +1,426 @@
+import { promises as fsp } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import ssh2 from 'ssh2';
+import type { AuthHandlerMiddleware, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper, Stats as SftpStats } from 'ssh2';
+import { DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS } from './exec.js';
+import { DEFAULT_MAX_READ } from './fs-target.js';
+import type { HostSpec } from './host-spec.js';
+import { parseHostSpec } from './host-spec.js';
+import { appendKnownHost, keyTypeOfBlob, knownKeysFor, sha256Fingerprint, verifyHostKey } from './known-hosts.js';
+import { expandTilde, expandTokens, sshConfigFor } from './ssh-config.js';
+import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, ReadOptions, Target } from './target.js';
+import { TargetError, joinPath } from './target.js';
+import { utcNow } from '../output/time.js';
+
+const { Client, utils } = ssh2;
+
+export interface SshOptions {
+  /** `-i KEY`: tried before the ssh_config and default keys */
+  identity?: string;
+  /** `--known-hosts FILE`, instead of ~/.ssh/known_hosts */
+  knownHosts?: string;
+  /** record an unknown host's key instead of refusing it (never a changed key) */
+  acceptNew?: boolean;
+  /** every command and every read through `sudo -n` */
+  sudo?: boolean;
+  /** ssh_config path (default ~/.ssh/config) */
+  sshConfig?: string;
+  connectTimeoutMs?: number;
+  commandTimeoutMs?: number;
+}
+
+/** POSIX shell single quoting: every remote argument goes through this. */
+export function shQuote(s: string): string {
+  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export class SshError extends Error {}
+
+function sftpType(mode: number): FileType {
+  switch (mode & 0o170000) {
+    case 0o100000:
+      return 'file';
+    case 0o040000:
+      return 'dir';
+    case 0o120000:
+      return 'symlink';
+    case 0o010000:
+      return 'fifo';
+    case 0o140000:
+      return 'socket';
+    case 0o020000:
+      return 'char';
+    case 0o060000:
+      return 'block';
+    default:
+      return 'unknown';
+  }
+}
+
+function fromSftp(a: SftpStats | { mode: number; uid: number; gid: number; size: number; atime: number; mtime: number }): FileStat {
+  return { type: sftpType(a.mode), mode: a.mode & 0o7777, uid: a.uid, gid: a.gid, size: a.size, mtime: a.mtime, atime: a.atime };
+}
+
+function sftpError(err: unknown, path: string): TargetError {
+  const e = err as { code?: number | string; message?: string };
+  if (e.code === 2) return new TargetError('ENOENT', `${path}: no such file or directory`, path);
+  if (e.code === 3) return new TargetError('EACCES', `${path}: permission denied`, path);
+  return new TargetError('IO', `${path}: ${e.message ?? String(err)}`, path);
+}
+
+/** The sftp-server binary is where the distribution puts it; the script is constant, never built from input. */
+const SUDO_SFTP_SCRIPT =
+  'for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server /usr/lib/ssh/sftp-server /usr/libexec/sftp-server /usr/lib/misc/sftp-server; do [ -x "$p" ] && exec "$p"; done; echo "ir: no sftp-server binary found" >&2; exit 127';
+
+interface Resolved {
+  alias: string;
+  host: string;
+  port: number;
+  user: string;
+  identities: string[];
+  knownHosts: string[];
+  proxyJump?: string;
+  identitiesOnly: boolean;
+}
+
+async function resolveSpec(spec: HostSpec, opts: SshOptions): Promise<Resolved> {
+  const cfg = await sshConfigFor(spec.host, opts.sshConfig);
+  const host = cfg.hostName ?? spec.host;
+  const port = spec.port ?? cfg.port ?? 22;
+  const user = spec.user ?? cfg.user ?? userInfo().username;
+  const tokens = { host, user, port, alias: spec.host };
+  const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((f) => join(homedir(), '.ssh', f));
+  const identities = [
+    ...(opts.identity ? [expandTilde(opts.identity)] : []),
+    ...cfg.identityFiles.map((f) => expandTokens(f, tokens)),
+    ...(cfg.identityFiles.length === 0 && !opts.identity ? defaults : []),
+  ];
+  const knownHosts = opts.knownHosts
+    ? [opts.knownHosts]
+    : (cfg.userKnownHostsFiles?.map((f) => expandTokens(f, tokens)) ?? [join(homedir(), '.ssh', 'known_hosts'), join(homedir(), '.ssh', 'known_hosts2')]);
+  return { alias: spec.host, host, port, user, identities, knownHosts, proxyJump: cfg.proxyJump, identitiesOnly: cfg.identitiesOnly ?? Boolean(opts.identity) };
+}
+
+async function loadKeys(paths: string[]): Promise<{ keys: { path: string; key: Buffer }[]; notes: string[] }> {
+  const keys: { path: string; key: Buffer }[] = [];
+  const notes: string[] = [];
+  for (const path of paths) {
+    let buf: Buffer;
+    try {
+      buf = await fsp.readFile(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') notes.push(`${path}: ${(err as Error).message}`);
+      continue;
+    }
+    const parsed = utils.parseKey(buf);
+    if (parsed instanceof Error) {
+      notes.push(`${path}: ${/encrypted|passphrase/i.test(parsed.message) ? 'encrypted key (load it into ssh-agent)' : parsed.message}`);
+      continue;
+    }
+    keys.push({ path, key: buf });
+  }
+  return { keys, notes };
+}
+
+/** Connects one hop; `sock` is the forwarded stream of the previous hop for ProxyJump. */
+async function connectHop(r: Resolved, opts: SshOptions, sock?: Readable): Promise<SshClient> {
+  const { keys, notes } = await loadKeys(r.identities);
+  const agent = !r.identitiesOnly || keys.length === 0 ? process.env.SSH_AUTH_SOCK : undefined;
+  const known = await knownKeysFor(r.knownHosts, r.host, r.port);
+  const where = r.port === 22 ? r.host : `${r.host}:${r.port}`;
+  let hostKeyProblem: string | undefined;
+  type AuthStep = { type: 'agent' | 'publickey'; username: string; agent?: string; key?: Buffer };
+  const methods: AuthStep[] = [];
+  const queue: AuthStep[] = [
+    ...(agent ? [{ type: 'agent' as const, username: r.user, agent }] : []),
+    ...keys.map((k) => ({ type: 'publickey' as const, username: r.user, key: k.key })),
+  ];
+  const authHandler: AuthHandlerMiddleware = (_left, _partial, next) => {
+    const step = queue.shift();
+    if (step) methods.push(step);
+    next((step ?? false) as unknown as AuthenticationType);
+  };
+  const client = new Client();
+  const config: ConnectConfig = {
+    host: sock ? undefined : r.host,
+    port: sock ? undefined : r.port,
+    sock,
+    username: r.user,
+    readyTimeout: opts.connectTimeoutMs ?? 10_000,
+    keepaliveInterval: 15_000,
+    authHandler,
+    hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
+      const verdict = verifyHostKey(known, key);
+      const fp = sha256Fingerprint(key);
+      if (verdict.status === 'match') return verify(true);
+      if (verdict.status === 'changed') {
+        const was = verdict.known.map((k) => `${sha256Fingerprint(k.blob)} (${k.type}, ${k.file}:${k.line})`).join(', ');
+        hostKeyProblem = `${where}: HOST KEY HAS CHANGED: offered ${fp} (${keyTypeOfBlob(key)}), known ${was}; refusing (possible man-in-the-middle; if the host was reinstalled, remove the old line)`;
+        return verify(false);
+      }
+      if (verdict.status === 'revoked') {
+        hostKeyProblem = `${where}: host key ${fp} is marked @revoked in ${verdict.known.file}:${verdict.known.line}`;
+        return verify(false);
+      }
+      if (opts.acceptNew) {
+        const file = r.knownHosts[0]!;
+        appendKnownHost(file, r.host, r.port, key).then(
+          () => verify(true),
+          (err: Error) => {
+            hostKeyProblem = `${where}: cannot record the new host key in ${file}: ${err.message}`;
+            verify(false);
+          },
+        );
+        return;
+      }
+      hostKeyProblem = `${where}: unknown host key ${fp} (${keyTypeOfBlob(key)}), not in ${r.knownHosts.join(' or ')}; check it and rerun with --accept-new`;
+      verify(false);
+    }) as unknown as ConnectConfig['hostVerifier'],
+  };
+  return await new Promise<SshClient>((resolve, reject) => {
+    const fail = (err: Error & { code?: string; level?: string }) => {
+      client.removeAllListeners('ready');
+      client.end();
+      if (hostKeyProblem) return reject(new SshError(hostKeyProblem));
+      if (err.code === 'ECONNREFUSED') return reject(new SshError(`${where}: connection refused`));
+      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') return reject(new SshError(`${r.host}: unknown host (DNS lookup failed)`));
+      if (err.code === 'EHOSTUNREACH' || err.code === 'ENETUNREACH') return reject(new SshError(`${where}: host unreachable`));
+      if (/Timed out while waiting for handshake/.test(err.message) || err.code === 'ETIMEDOUT') return reject(new SshError(`${where}: connection timed out`));
+      if (err.level === 'client-authentication') {
+        const tried = methods.map((m) => (m.type === 'agent' ? 'ssh-agent' : m.type)).length;
+        const note = notes.length ? ` (${notes.join('; ')})` : '';
+        return reject(new SshError(`${r.user}@${where}: authentication failed (${tried ? `${tried} key source(s) tried: ${r.identities.filter((p) => keys.some((k) => k.path === p)).join(', ') || 'ssh-agent'}` : 'no usable key: give -i KEY or start ssh-agent'})${note}`));
+      }
+      reject(new SshError(`${where}: ${err.message}`));
+    };
+    client.once('ready', () => {
+      client.removeListener('error', fail);
+      client.on('error', () => {});
+      resolve(client);
+    });
+    client.once('error', fail);
+    client.connect(config);
+  });
+}
+
+/** A remote host over SSH: exec for commands, sftp for files (through `sudo -n sftp-server` with --sudo). */
+export class SshHost implements Target {
+  readonly kind = 'ssh' as const;
+  readonly live = true;
+  name: string;
+  private sftpP?: Promise<SFTPWrapper>;
+
+  private constructor(
+    private readonly client: SshClient,
+    private readonly hops: SshClient[],
+    readonly spec: HostSpec,
+    private readonly opts: SshOptions,
+  ) {
+    this.name = spec.host;
+  }
+
+  static async connect(spec: HostSpec | string, opts: SshOptions = {}): Promise<SshHost> {
+    const s = typeof spec === 'string' ? parseHostSpec(spec) : spec;
+    const r = await resolveSpec(s, opts);
+    const hops: SshClient[] = [];
+    let sock: Readable | undefined;
+    try {
+      for (const jump of r.proxyJump?.split(',') ?? []) {
+        const jr = await resolveSpec(parseHostSpec(jump), { ...opts, identity: opts.identity });
+        const hop = await connectHop(jr, opts, sock);
+        hops.push(hop);
+        sock = await new Promise<Readable>((resolve, reject) =>
+          hop.forwardOut('127.0.0.1', 0, r.host, r.port, (err, ch) => (err ? reject(new SshError(`ProxyJump ${jump}: ${err.message}`)) : resolve(ch))),
+        );
+      }
+      const client = await connectHop(r, opts, sock);
+      const host = new SshHost(client, hops, s, opts);
+      if (opts.sudo) await host.checkSudo();
+      const hn = await host.readFile('/proc/sys/kernel/hostname', { maxBytes: 256 }).catch(() => null);
+      const name = hn?.toString('utf8').trim().replace(/[^A-Za-z0-9._-]/g, '');
+      if (name) host.name = name;
+      return host;
+    } catch (err) {
+      for (const h of hops) h.end();
+      throw err;
+    }
+  }
+
+  private async checkSudo(): Promise<void> {
+    const res = await this.run('sudo -n true', {});
+    if (res.code !== 0) {
+      const why = res.stderr.toString('utf8').trim().split('\n')[0] ?? '';
+      throw new SshError(
+        /password is required|a terminal is required/.test(why)
+          ? `${this.spec.raw}: sudo needs a password for this user; allow NOPASSWD for it or connect as a user that has it (sudo said: ${why})`
+          : `${this.spec.raw}: sudo -n failed: ${why || `exit ${res.code}`}`,
+      );
+    }
+  }
+
+  /** Runs one already-quoted command line. */
+  private run(command: string, opts: ExecOptions, argv: string[] = [command]): Promise<ExecResult> {
+    const startedAt = utcNow();
+    const timeoutMs = opts.timeoutMs ?? this.opts.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    return new Promise((resolve, reject) => {
+      this.client.exec(command, (err, ch: ClientChannel) => {
+        if (err) return reject(new TargetError('IO', `${this.spec.raw}: cannot run ${argv[0]}: ${err.message}`));
+        const out: Buffer[] = [];
+        const errs: Buffer[] = [];
+        let outLen = 0;
+        let timedOut = false;
+        const timer = setTimeout(() => {
+          timedOut = true;
+          ch.signal('KILL');
+          ch.close();
+        }, timeoutMs);
+        ch.on('data', (d: Buffer) => {
+          if (outLen < maxBuffer) out.push(d);
+          outLen += d.length;
+          if (outLen >= maxBuffer) ch.close();
+        });
+        ch.stderr.on('data', (d: Buffer) => errs.push(d));
+        ch.on('close', (code: number | null, signal?: string) => {
+          clearTimeout(timer);
+          resolve({
+            argv,
+            stdout: Buffer.concat(out).subarray(0, maxBuffer),
+            stderr: Buffer.concat(errs),
+            code: timedOut ? null : (code ?? null),
+            signal: signal ?? undefined,
+            timedOut,
+            startedAt,
+            endedAt: utcNow(),
+          });
+        });
+        if (opts.input !== undefined) ch.end(opts.input);
+        else ch.end();
+      });
+    });
+  }
+
+  async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const prefix = this.opts.sudo ? 'sudo -n -- env LC_ALL=C ' : 'env LC_ALL=C ';
+    const res = await this.run(prefix + argv.map(shQuote).join(' '), opts, argv);
+    // env exits 127 when the program is missing: the same ENOENT as locally
+    if (res.code === 127 && /No such file or directory|not found/.test(res.stderr.toString())) {
+      throw new TargetError('ENOENT', `${argv[0]}: command not found on ${this.name}`, argv[0]);
+    }
+    return res;
+  }
+
+  /** sftp as the login user, or as root through `sudo -n sftp-server` on an exec channel with --sudo. */
+  private sftp(): Promise<SFTPWrapper> {
+    this.sftpP ??= this.opts.sudo ? this.sudoSftp() : new Promise((resolve, reject) => this.client.sftp((err, s) => (err ? reject(new SshError(`${this.spec.raw}: sftp: ${err.message}`)) : resolve(s))));
+    return this.sftpP;
+  }
+
+  /**
+   * ssh2 only starts sftp on the `sftp` subsystem, which runs as the login user and cannot read /root,
+   * the crontab spools or other users' /proc/PID/fd. We start sftp-server under `sudo -n` on an exec
+   * channel and hand that channel to ssh2's own SFTP client (ssh2 1.17 internals; pinned).
+   */
+  private sudoSftp(): Promise<SFTPWrapper> {
+    return new Promise((resolve, reject) => {
+      this.client.exec(`sudo -n sh -c ${shQuote(SUDO_SFTP_SCRIPT)}`, (err, ch) => {
+        if (err) return reject(new SshError(`${this.spec.raw}: sudo sftp-server: ${err.message}`));
+        const internal = ch as unknown as { incoming: { id: number }; outgoing: unknown; type: string };
+        const client = this.client as unknown as { _chanMgr: { update(id: number, v: unknown): void } };
+        const SFTP = (ssh2 as unknown as { SFTP?: new (...a: unknown[]) => SFTPWrapper }).SFTP ?? sftpCtor;
+        const sftp = new SFTP(this.client, { type: 'session', incoming: internal.incoming, outgoing: internal.outgoing }, {}) as SFTPWrapper & { _init(): void };
+        client._chanMgr.update(internal.incoming.id, sftp);
+        const onExit = (code?: number) => reject(new SshError(`${this.spec.raw}: sudo sftp-server exited (${code ?? 'closed'})`));
+        sftp.once('ready', () => {
+          sftp.removeListener('exit', onExit);
+          sftp.removeListener('close', onExit);
+          resolve(sftp);
+        });
+        sftp.once('exit', onExit);
+        sftp.once('close', onExit);
+        sftp._init();
+      });
+    });
+  }
+
+  async lstat(path: string): Promise<FileStat | null> {
+    const s = await this.sftp();
+    return new Promise((resolve, reject) => s.lstat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st)))));
+  }
+
+  async stat(path: string): Promise<FileStat | null> {
+    const s = await this.sftp();
+    return new Promise((resolve, reject) => s.stat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st)))));
+  }
+
+  async list(dir: string): Promise<DirEntry[]> {
+    const s = await this.sftp();
+    const st = await this.stat(dir);
+    if (!st) throw new TargetError('ENOENT', `${dir}: no such file or directory`, dir);
+    if (st.type !== 'dir') throw new TargetError('ENOTDIR', `${dir}: not a directory`, dir);
+    const items = await new Promise<{ filename: string; attrs: SftpStats }[]>((resolve, reject) => s.readdir(dir, (err, list) => (err ? reject(sftpError(err, dir)) : resolve(list as never))));
+    return items
+      .filter((i) => i.filename !== '.' && i.filename !== '..')
+      .map((i) => ({ name: i.filename, path: joinPath(dir, i.filename), stat: fromSftp(i.attrs) }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async readlink(path: string): Promise<string> {
+    const s = await this.sftp();
+    return new Promise((resolve, reject) => s.readlink(path, (err, target) => (err ? reject(sftpError(err, path)) : resolve(target))));
+  }
+
+  private async checkRegular(path: string, follow: boolean): Promise<void> {
+    const st = follow ? await this.stat(path) : await this.lstat(path);
+    if (!st) throw new TargetError('ENOENT', `${path}: no such file or directory`, path);
+    // opening a FIFO would block sftp-server for good: never open anything but a regular file
+    if (st.type !== 'file') throw new TargetError(st.type === 'dir' ? 'EISDIR' : 'NOT_REGULAR', `${path}: not a regular file (${st.type})`, path);
+  }
+
+  async readFile(path: string, opts: ReadOptions & { follow?: boolean } = {}): Promise<Buffer> {
+    const max = opts.maxBytes ?? DEFAULT_MAX_READ;
+    await this.checkRegular(path, opts.follow ?? true);
+    const s = await this.sftp();
+    const handle = await new Promise<Buffer>((resolve, reject) => s.open(path, 'r', (err, h) => (err ? reject(sftpError(err, path)) : resolve(h))));
+    try {
+      // read until EOF: /proc files report size 0
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        const want = Math.min(32768, max - total);
+        if (want <= 0) break;
+        const buf = Buffer.allocUnsafe(want);
+        const n = await new Promise<number>((resolve, reject) =>
+          s.read(handle, buf, 0, want, total, (err, bytes) => {
+            if (err && (err as { code?: number }).code === 1) return resolve(0); // EOF
+            return err ? reject(sftpError(err, path)) : resolve(bytes);
+          }),
+        );
+        if (n === 0) break;
+        chunks.push(buf.subarray(0, n));
+        total += n;
+      }
+      return Buffer.concat(chunks, total);
+    } finally {
+      s.close(handle, () => {});
+    }
+  }
+
+  async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
+    await this.checkRegular(path, false);
+    const s = await this.sftp();
+    return s.createReadStream(path, { start: opts.start, end: opts.end, highWaterMark: 256 * 1024 });
+  }
+
+  async close(): Promise<void> {
+    this.client.end();
+    for (const h of this.hops.reverse()) h.end();
+  }
+}
+
+// ssh2 does not export SFTP from its index; load it from its module path.
+import { createRequire } from 'node:module';
+const sftpCtor = createRequire(import.meta.url)('ssh2/lib/protocol/SFTP.js').SFTP as new (...a: unknown[]) => SFTPWrapper;

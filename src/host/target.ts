@@ -1,0 +1,131 @@
+/**
+ * One way to read a host (Velociraptor's accessors): every module reads through a Target and never
+ * asks which kind it has. A capability a target lacks (processes offline) is a typed NotAvailable error.
+ */
+
+export type FileType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'char' | 'block' | 'unknown';
+
+export interface FileStat {
+  type: FileType;
+  /** permission bits and setuid/setgid/sticky (mode & 0o7777) */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** seconds since the epoch, UTC, possibly fractional */
+  mtime: number;
+  atime: number;
+  /** ctime where the target knows it (local, offline); sftp gives none */
+  ctime?: number;
+  ino?: number;
+  nlink?: number;
+}
+
+export interface DirEntry {
+  name: string;
+  /** absolute path on the target (inside the image for ImageHost) */
+  path: string;
+  stat: FileStat;
+}
+
+export interface ExecOptions {
+  /** milliseconds before the command is killed; default 30 s */
+  timeoutMs?: number;
+  /** bytes written to the command's stdin */
+  input?: Buffer | string;
+  /** stop collecting stdout past this many bytes (the command is killed); default 64 MiB */
+  maxBuffer?: number;
+  /** run with elevated rights where the target was opened with --sudo (ignored locally when root) */
+  privileged?: boolean;
+}
+
+export interface ExecResult {
+  argv: string[];
+  stdout: Buffer;
+  stderr: Buffer;
+  /** exit code, null when killed by a signal or the timeout */
+  code: number | null;
+  signal?: string;
+  timedOut?: boolean;
+  /** UTC ISO 8601 */
+  startedAt: string;
+  endedAt: string;
+}
+
+export interface ReadOptions {
+  /** read at most this many bytes (a bounded prefix of huge files); default 16 MiB */
+  maxBytes?: number;
+}
+
+export type TargetKind = 'local' | 'ssh' | 'image';
+
+export interface Target {
+  readonly kind: TargetKind;
+  /** host name used in findings and evidence names */
+  readonly name: string;
+  /** true when processes, sockets and commands of a running system can be read */
+  readonly live: boolean;
+  /** lstat: never follows a final symlink; null when the path does not exist */
+  lstat(path: string): Promise<FileStat | null>;
+  /** stat following symlinks (inside the image for ImageHost); null when missing or dangling */
+  stat(path: string): Promise<FileStat | null>;
+  /** entries with their lstat; throws TargetError on a missing or unreadable directory */
+  list(dir: string): Promise<DirEntry[]>;
+  readlink(path: string): Promise<string>;
+  /** reads a regular file (refuses devices, FIFOs, sockets; follows a final symlink only when it stays on the target) */
+  readFile(path: string, opts?: ReadOptions): Promise<Buffer>;
+  /** streams a regular file from byte `start` (for large logs and evidence) */
+  openRead(path: string, opts?: { start?: number; end?: number }): Promise<NodeJS.ReadableStream>;
+  /** runs argv without a shell (remote: every argument quoted). Throws NotAvailable offline. */
+  exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+export type TargetErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'ELOOP' | 'NOT_REGULAR' | 'NOT_AVAILABLE' | 'TIMEOUT' | 'IO';
+
+export class TargetError extends Error {
+  constructor(
+    public readonly code: TargetErrorCode,
+    message: string,
+    public readonly path?: string,
+  ) {
+    super(message);
+    this.name = 'TargetError';
+  }
+}
+
+/** A capability the target lacks, e.g. processes on an offline image: reported, never fatal. */
+export class NotAvailable extends TargetError {
+  constructor(what: string) {
+    super('NOT_AVAILABLE', `${what}: not available offline`);
+    this.name = 'NotAvailable';
+  }
+}
+
+export function isMissing(err: unknown): boolean {
+  return err instanceof TargetError && (err.code === 'ENOENT' || err.code === 'ENOTDIR');
+}
+
+/** Text of a file as a detector wants it: null when missing, the error kept otherwise. */
+export async function readTextOrNull(t: Target, path: string, opts?: ReadOptions): Promise<string | null> {
+  try {
+    return (await t.readFile(path, opts)).toString('utf8');
+  } catch (err) {
+    if (isMissing(err)) return null;
+    throw err;
+  }
+}
+
+/** Lists a directory, an empty list when it does not exist. */
+export async function listOrEmpty(t: Target, dir: string): Promise<DirEntry[]> {
+  try {
+    return await t.list(dir);
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
+  }
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith('/') ? dir + name : `${dir}/${name}`;
+}

@@ -1,0 +1,30 @@
+import { Command } from '@oclif/core';
+import { PolicyError } from '../policy.js';
+import { HostSpecError } from '../host/host-spec.js';
+import { SshError } from '../host/ssh.js';
+import { TargetError } from '../host/target.js';
+import { EXIT_ERROR, UserError } from './errors.js';
+import { forTerminal } from './sanitize.js';
+
+/**
+ * Base of every ir command: `--json` prints exactly what run() returns; a fatal error is one line on
+ * stderr and exit 2, never a stack trace (IR_DEBUG=1 shows it).
+ */
+export abstract class IrCommand extends Command {
+  static override enableJsonFlag = true;
+
+  protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
+    // this.exit() and oclif's own exits pass through
+    if (err.oclif?.exit !== undefined && err.name === 'ExitError') throw err;
+    const known = err instanceof UserError || err instanceof TargetError || err instanceof SshError || err instanceof PolicyError || err instanceof HostSpecError;
+    const parseError = err.oclif !== undefined || /Nonexistent flag|Unexpected argument|Expected .* to be one of|Missing required flag|Parsing --/.test(err.message);
+    let msg = known || parseError ? err.message : `unexpected error: ${err.message}`;
+    if (err instanceof UserError && (err as UserError).hint) msg += ` (${(err as UserError).hint})`;
+    const line = forTerminal(msg.split('\n')[0] ?? msg);
+    if (process.env.IR_DEBUG) process.stderr.write(`${err.stack}\n`);
+    if (this.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { message: msg, code: EXIT_ERROR } }) + '\n');
+    process.stderr.write(`ir ${this.id ?? ''}: ${line}\n`.replace('ir : ', 'ir: '));
+    process.exitCode = EXIT_ERROR;
+    return undefined;
+  }
+}

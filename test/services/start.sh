@@ -428,7 +428,7 @@ services:
       - back
     healthcheck:
       test: ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"]
-      interval: 2s
+      interval: 1s
       timeout: 2s
       retries: 3
       start_period: 10s

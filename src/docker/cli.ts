@@ -1,0 +1,57 @@
+import type { ExecOptions, ExecResult, Target } from '../host/target.js';
+import { TargetError } from '../host/target.js';
+
+/** Docker is missing or its daemon does not answer: sections that need it are skipped with this reason. */
+export class DockerUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DockerUnavailable';
+  }
+}
+
+/** Runs `docker ARGS` on the target (DOCKER_HOST is honoured locally). Daemon errors become DockerUnavailable. */
+export async function docker(target: Target, args: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+  let res: ExecResult;
+  try {
+    res = await target.exec(['docker', ...args], { privileged: true, ...opts });
+  } catch (err) {
+    if (err instanceof TargetError && err.code === 'ENOENT') throw new DockerUnavailable(`docker is not installed on ${target.name}`);
+    throw err;
+  }
+  const stderr = res.stderr.toString('utf8');
+  if (res.code !== 0 && /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect/i.test(stderr)) {
+    throw new DockerUnavailable(`the Docker daemon on ${target.name} does not answer (${stderr.trim().split('\n')[0]})`);
+  }
+  if (res.code !== 0 && /permission denied while trying to connect to the Docker daemon/i.test(stderr)) {
+    throw new DockerUnavailable(`no permission to use Docker on ${target.name} (use --sudo or a member of the docker group)`);
+  }
+  return res;
+}
+
+/** Like docker() but a non-zero exit is an error naming the command and docker's first stderr line. */
+export async function dockerOk(target: Target, args: string[], opts: ExecOptions = {}): Promise<string> {
+  const res = await docker(target, args, opts);
+  if (res.code !== 0) {
+    throw new TargetError('IO', `docker ${args.slice(0, 3).join(' ')}: ${res.stderr.toString('utf8').trim().split('\n')[0] || `exit ${res.code}`}`);
+  }
+  return res.stdout.toString('utf8');
+}
+
+export type ComposeFlavor = { kind: 'v2'; argv: string[] } | { kind: 'v1'; argv: string[] };
+
+/** `docker compose` (v2) where the host has it, else `docker-compose` (v1); null when neither. */
+export async function composeFlavor(target: Target): Promise<ComposeFlavor | null> {
+  try {
+    const v2 = await target.exec(['docker', 'compose', 'version'], { privileged: true, timeoutMs: 15_000 });
+    if (v2.code === 0 && /version/i.test(v2.stdout.toString())) return { kind: 'v2', argv: ['docker', 'compose'] };
+  } catch {
+    /* no docker client */
+  }
+  try {
+    const v1 = await target.exec(['docker-compose', 'version'], { privileged: true, timeoutMs: 15_000 });
+    if (v1.code === 0) return { kind: 'v1', argv: ['docker-compose'] };
+  } catch {
+    /* not installed */
+  }
+  return null;
+}

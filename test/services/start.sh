@@ -96,6 +96,23 @@ wait_for() { # SECONDS CMD...
 }
 port_listening() { ss -Hltn "sport = :$2" 2>/dev/null | awk '{print $4}' | grep -qx "$1:$2"; }
 netns_exists() { ip netns list 2>/dev/null | grep -qw "^$1"; }
+# the netns and the veth are tagged with STATE (interface alias), so that a stop.sh
+# for another STATE_DIR leaves them alone
+ns_owner() { ip -n "$1" -o link show lo 2>/dev/null | sed -n 's/.* alias \(.*[^ ]\) *$/\1/p'; }
+link_owner() { ip -o link show "$1" 2>/dev/null | sed -n 's/.* alias \(.*[^ ]\) *$/\1/p'; }
+claim_netns() { # NAME: create or adopt the netns and tag it with STATE
+  local o
+  if netns_exists "$1"; then
+    o=$(ns_owner "$1")
+    if [ "$o" != "$STATE" ] && [ -n "$(ip netns pids "$1" 2>/dev/null)" ]; then
+      die "netns $1 is in use by ${o:-another, untagged instance}: only one STATE_DIR can run at a time, stop that one first"
+    fi
+  else
+    ip netns add "$1"
+  fi
+  ip -n "$1" link set lo alias "$STATE"
+  ip -n "$1" link set lo up
+}
 
 # ---------------------------------------------------------------- packages
 T=$(now)
@@ -346,13 +363,9 @@ if want docker; then
       && die "dockerd pid $(cat "$DK_DIR/dockerd.pid") alive but not answering; run test/services/stop.sh first"
     rm -f "$DK_DIR/dockerd.pid" "$DOCKER_SOCK"
     # own network namespace: bridges, iptables/NAT rules and container traffic stay inside it
-    if netns_exists "$DOCKER_NETNS"; then
-      [ -z "$(ip netns pids "$DOCKER_NETNS" 2>/dev/null)" ] \
-        || die "netns $DOCKER_NETNS is in use (another STATE_DIR running? stop it first)"
-    else
-      ip netns add "$DOCKER_NETNS"
-    fi
-    ip -n "$DOCKER_NETNS" link set lo up
+    claim_netns "$DOCKER_NETNS"
+    [ -z "$(ip netns pids "$DOCKER_NETNS" 2>/dev/null)" ] \
+      || die "netns $DOCKER_NETNS still holds processes of an earlier dockerd (crashed?): run test/services/stop.sh $STATE first"
     # nsenter --net, NOT `ip netns exec` (that remounts /sys and hides /sys/fs/cgroup)
     setsid nsenter --net="/run/netns/$DOCKER_NETNS" -- /usr/sbin/dockerd \
       --config-file "$DK_DIR/daemon.json" \
@@ -480,9 +493,14 @@ if want remote; then
   if ip -4 addr show | grep -q "inet 10\.200\.0\." && ! ip link show "$VETH_HOST" >/dev/null 2>&1; then
     die "10.200.0.x is already in use on this machine"
   fi
-  netns_exists "$REMOTE_NETNS" || ip netns add "$REMOTE_NETNS"
-  ip -n "$REMOTE_NETNS" link set lo up
-  ip link show "$VETH_HOST" >/dev/null 2>&1 || ip link add "$VETH_HOST" type veth peer name "$VETH_REMOTE" netns "$REMOTE_NETNS"
+  claim_netns "$REMOTE_NETNS"
+  if ip link show "$VETH_HOST" >/dev/null 2>&1; then
+    o=$(link_owner "$VETH_HOST")
+    [ -z "$o" ] || [ "$o" = "$STATE" ] || die "veth $VETH_HOST belongs to $o: stop that instance first"
+  else
+    ip link add "$VETH_HOST" type veth peer name "$VETH_REMOTE" netns "$REMOTE_NETNS"
+  fi
+  ip link set "$VETH_HOST" alias "$STATE"
   ip addr replace "$REMOTE_HOST_IP/30" dev "$VETH_HOST"
   ip link set "$VETH_HOST" up
   ip -n "$REMOTE_NETNS" addr replace "$REMOTE_IP/30" dev "$VETH_REMOTE"

@@ -60,6 +60,18 @@ stop_pidfile() { # NAME PIDFILE MARKER [SECONDS] [KILL_CHILDREN_FIRST 0|1]
   rm -f "$2"
 }
 netns_exists() { ip netns list 2>/dev/null | grep -qw "^$1"; }
+# start.sh tags its netns and veth with STATE (interface alias): never touch another instance's
+ns_owner() { ip -n "$1" -o link show lo 2>/dev/null | sed -n 's/.* alias \(.*[^ ]\) *$/\1/p'; }
+link_owner() { ip -o link show "$1" 2>/dev/null | sed -n 's/.* alias \(.*[^ ]\) *$/\1/p'; }
+owned_netns() { # NAME: exists and is ours (tagged with STATE, or an untagged empty leftover)
+  local o
+  netns_exists "$1" || return 1
+  o=$(ns_owner "$1")
+  [ "$o" = "$STATE" ] && return 0
+  [ -z "$o" ] && [ -z "$(ip netns pids "$1" 2>/dev/null)" ] && return 0
+  log "netns $1 belongs to ${o:-another, untagged instance}: left alone"
+  return 1
+}
 kill_netns_pids() { # every process still inside a netns we created is ours
   local p; netns_exists "$1" || return 0
   for p in $(ip netns pids "$1" 2>/dev/null); do log "killing leftover pid $p in netns $1"; term_wait "$p" 5; done
@@ -80,7 +92,8 @@ fi
 SSH_DIR=$STATE/ssh; F2B_DIR=$STATE/fail2ban; DK_DIR=$STATE/docker; RM_DIR=$STATE/remote
 
 # ---------------------------------------------------------------- docker
-if [ -d "$DK_DIR" ] || netns_exists "$DOCKER_NETNS"; then
+DOCKER_NS_OWNED=0; owned_netns "$DOCKER_NETNS" && DOCKER_NS_OWNED=1
+if [ -d "$DK_DIR" ] || [ $DOCKER_NS_OWNED = 1 ]; then
   T=$(now)
   export DOCKER_HOST=unix://$DK_DIR/docker.sock DOCKER_CONFIG=$DK_DIR/config
   if [ -S "$DK_DIR/docker.sock" ] && timeout 10 docker info >/dev/null 2>&1 && [ -f "$STATE/compose/compose.yaml" ]; then
@@ -109,13 +122,13 @@ if [ -d "$DK_DIR" ] || netns_exists "$DOCKER_NETNS"; then
       log "killing leftover pid $pid ($(tr '\0' ' ' < "/proc/$pid/cmdline" | cut -c1-60))"; term_wait "$pid" 5
     fi
   done
-  kill_netns_pids "$DOCKER_NETNS"
+  [ $DOCKER_NS_OWNED = 1 ] && kill_netns_pids "$DOCKER_NETNS"
   [ -d "$DK_DIR" ] && umount_under "$DK_DIR"
   # container cgroups (--cgroup-parent /irtest-docker); rmdir fails harmlessly while busy
   find /sys/fs/cgroup -maxdepth 3 -type d -name 'irtest-docker*' 2>/dev/null | while read -r d; do
     find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true
   done
-  netns_exists "$DOCKER_NETNS" && ip netns del "$DOCKER_NETNS" && log "netns $DOCKER_NETNS deleted"
+  [ $DOCKER_NS_OWNED = 1 ] && ip netns del "$DOCKER_NETNS" && log "netns $DOCKER_NETNS deleted"
   rm -rf "$DK_DIR/run" "$DK_DIR/docker.sock"
   # containerd hardcodes its shim-socket dir /run/containerd/s; drop it if empty (no system containerd)
   rmdir /run/containerd/s /run/containerd 2>/dev/null || true
@@ -139,14 +152,22 @@ fi
 [ -d "$SSH_DIR" ] && stop_pidfile sshd "$SSH_DIR/sshd.pid" "$SSH_DIR/sshd_config" 10 1
 
 # ---------------------------------------------------------------- remote
-if [ -d "$RM_DIR" ] || netns_exists "$REMOTE_NETNS" || ip link show "$VETH_HOST" >/dev/null 2>&1; then
-  [ -d "$RM_DIR" ] && stop_pidfile remote-sshd "$RM_DIR/sshd.pid" "$RM_DIR/sshd_config" 10 1
-  kill_netns_pids "$REMOTE_NETNS"
-  ip link show "$VETH_HOST" >/dev/null 2>&1 && ip link del "$VETH_HOST" && log "veth $VETH_HOST deleted"
-  netns_exists "$REMOTE_NETNS" && ip netns del "$REMOTE_NETNS" && log "netns $REMOTE_NETNS deleted"
+REMOTE_NS_OWNED=0; owned_netns "$REMOTE_NETNS" && REMOTE_NS_OWNED=1
+[ -d "$RM_DIR" ] && stop_pidfile remote-sshd "$RM_DIR/sshd.pid" "$RM_DIR/sshd_config" 10 1
+[ $REMOTE_NS_OWNED = 1 ] && kill_netns_pids "$REMOTE_NETNS"
+if ip link show "$VETH_HOST" >/dev/null 2>&1; then
+  o=$(link_owner "$VETH_HOST")
+  if [ "$o" = "$STATE" ] || { [ -z "$o" ] && { [ $REMOTE_NS_OWNED = 1 ] || ! netns_exists "$REMOTE_NETNS"; }; }; then
+    ip link del "$VETH_HOST" && log "veth $VETH_HOST deleted"
+  else
+    log "veth $VETH_HOST belongs to ${o:-another, untagged instance}: left alone"
+  fi
 fi
-ip route show type unreachable 2>/dev/null | grep -q "^unreachable $SAFETY_NET" \
-  && ip route del unreachable "$SAFETY_NET" && log "route unreachable $SAFETY_NET deleted"
+[ $REMOTE_NS_OWNED = 1 ] && ip netns del "$REMOTE_NETNS" && log "netns $REMOTE_NETNS deleted"
+# the safety route stays as long as some instance still has the veth
+if ! ip link show "$VETH_HOST" >/dev/null 2>&1 && ip route show type unreachable 2>/dev/null | grep -q "^unreachable $SAFETY_NET"; then
+  ip route del unreachable "$SAFETY_NET" && log "route unreachable $SAFETY_NET deleted"
+fi
 
 if [ "$PURGE" = 1 ]; then
   for u in "${USERS[@]}"; do

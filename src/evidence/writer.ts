@@ -1,0 +1,380 @@
+import { createHash } from 'node:crypto';
+import { constants, promises as fsp } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { join, posix } from 'node:path';
+import type { ExecResult } from '../host/target.js';
+import { UserError } from '../output/errors.js';
+import { compactUtc, isoFromEpochSeconds, utcNow } from '../output/time.js';
+import { MemberGzipSink } from './gzip-members.js';
+import { HASHES_NAME, LOG_NAME, MANIFEST_FORMAT, MANIFEST_NAME, RESERVED, sha256sumLine, type Manifest, type ManifestEntry, type SkippedItem } from './manifest.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './tar.js';
+
+export interface EntryMeta {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** epoch seconds */
+  mtime?: number;
+  /** host path or command it came from */
+  source: string;
+  /** the original size when the caller capped what it stores (--max-file-size, --max-total) */
+  truncatedFrom?: number;
+  /** remarks kept with the entry in the manifest (e.g. "3 secrets redacted") */
+  notes?: string[];
+}
+
+export interface EvidenceWriterOptions {
+  dir: string;
+  host: string;
+  /** default ir-<host>-<YYYYMMDDTHHMMSSZ>.tar.gz */
+  name?: string;
+  argv: string[];
+  toolVersion: string;
+  operator?: string;
+  /** gzip level, 6 as `gzip` and `tar czf` use */
+  level?: number;
+}
+
+export interface EvidenceSummary {
+  path: string;
+  sha256: string;
+  files: number;
+  bytes: number;
+  skipped: number;
+}
+
+const ZEROS = Buffer.alloc(1 << 16);
+
+function defaultOperator(): string {
+  try {
+    return `${userInfo().username}@${hostname()}`;
+  } catch {
+    return `uid ${process.getuid?.() ?? '?'}@${hostname()}`;
+  }
+}
+
+/** A host name safe for a file name. */
+export function safeHostName(host: string): string {
+  return host.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'host';
+}
+
+/**
+ * Writes one evidence archive in one pass: every entry is hashed while it streams into the tar,
+ * the tar is compressed as independent gzip members in parallel (see gzip-members.ts), and the
+ * compressed file is hashed as it is written. No temporary copy, memory bounded by a few MiB.
+ * The archive is `<name>.partial` until finish() has fsynced it and renamed it, so a killed run
+ * never leaves a file under the final name.
+ */
+export class EvidenceWriter {
+  readonly path: string;
+  readonly partialPath: string;
+  private readonly entries: ManifestEntry[] = [];
+  private readonly skipped: SkippedItem[] = [];
+  private readonly log: string[] = [];
+  private readonly names = new Set<string>();
+  private lock: Promise<unknown> = Promise.resolve();
+  private readonly startedAt = utcNow();
+  private readonly operator: string;
+  private failures = 0;
+  private state: 'open' | 'finished' | 'aborted' = 'open';
+  /** regular-file payload bytes stored so far (for progress) */
+  bytes = 0;
+
+  private constructor(
+    private readonly fh: fsp.FileHandle,
+    private readonly sink: MemberGzipSink,
+    private readonly opts: EvidenceWriterOptions,
+    name: string,
+  ) {
+    this.path = join(opts.dir, name);
+    this.partialPath = `${this.path}.partial`;
+    this.operator = opts.operator ?? defaultOperator();
+    this.note(`ir ${opts.toolVersion}: acquisition of ${opts.host} by ${this.operator}`);
+    this.note(`argv: ${JSON.stringify(opts.argv)}`);
+  }
+
+  static async create(opts: EvidenceWriterOptions): Promise<EvidenceWriter> {
+    const st = await fsp.stat(opts.dir).catch(() => null);
+    if (!st) throw new UserError(`${opts.dir}: no such directory`, 'create it first or choose another --out');
+    if (!st.isDirectory()) throw new UserError(`${opts.dir}: not a directory`);
+    const name = opts.name ?? `ir-${safeHostName(opts.host)}-${compactUtc()}.tar.gz`;
+    if (name.includes('/') || name.startsWith('.')) throw new UserError(`${name}: not a valid evidence file name`);
+    const final = join(opts.dir, name);
+    if (await fsp.lstat(final).catch(() => null)) throw new UserError(`${final} already exists; evidence is never overwritten`);
+    let fh: fsp.FileHandle;
+    try {
+      // O_EXCL: two collections in the same second never share a .partial
+      fh = await fsp.open(`${final}.partial`, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new UserError(`${final}.partial: ${e.code === 'EEXIST' ? 'already exists (another collection running?)' : e.code === 'EACCES' ? 'permission denied' : e.message}`);
+    }
+    return new EvidenceWriter(fh, new MemberGzipSink(fh, opts.level ?? 6), opts, name);
+  }
+
+  /** Entries stored so far (files, symlinks, command outputs). */
+  get files(): number {
+    return this.entries.length;
+  }
+
+  /** Compressed bytes written so far. */
+  get written(): number {
+    return this.sink.written;
+  }
+
+  /** Runs archive operations one at a time, in call order, whatever the caller awaits. */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.lock.then(() => {
+      if (this.state !== 'open') throw new Error(`evidence writer is ${this.state}`);
+      return fn();
+    });
+    this.lock = run.catch(() => {});
+    return run;
+  }
+
+  /** Normalises an archive path: relative, no `.` or `..`, unique, never one of the writer's own names. */
+  private entryPath(path: string, own = false): string {
+    const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+    if (parts.length === 0 || parts.includes('..')) throw new Error(`invalid archive path: ${JSON.stringify(path)}`);
+    let p = parts.join('/');
+    if (RESERVED.has(p) && !own) p = `_${p}`;
+    if (this.names.has(p)) {
+      let i = 1;
+      while (this.names.has(`${p}.${i}`)) i++;
+      this.note(`${p}: stored twice, second copy as ${p}.${i}`);
+      p = `${p}.${i}`;
+    }
+    this.names.add(p);
+    return p;
+  }
+
+  private header(path: string, type: TarHeader['type'], size: number, meta: EntryMeta, linkTarget?: string): Buffer {
+    return encodeHeader({
+      path,
+      type,
+      size,
+      mode: meta.mode ?? (type === 'symlink' ? 0o777 : 0o644),
+      uid: meta.uid ?? 0,
+      gid: meta.gid ?? 0,
+      mtime: Math.floor(meta.mtime ?? Date.now() / 1000),
+      linkTarget,
+    });
+  }
+
+  private record(path: string, type: ManifestEntry['type'], size: number, meta: EntryMeta, extra: Partial<ManifestEntry>): void {
+    this.entries.push({
+      path,
+      type,
+      size,
+      mtime: isoFromEpochSeconds(meta.mtime ?? Date.now() / 1000),
+      mode: meta.mode ?? (type === 'symlink' ? 0o777 : 0o644),
+      uid: meta.uid ?? 0,
+      gid: meta.gid ?? 0,
+      source: meta.source,
+      ...(meta.truncatedFrom !== undefined ? { truncatedFrom: meta.truncatedFrom } : {}),
+      ...(meta.notes?.length ? { notes: meta.notes } : {}),
+      ...extra,
+    });
+  }
+
+  addBuffer(path: string, data: Buffer, meta: EntryMeta): Promise<void> {
+    return this.serial(() => this.putBuffer(path, data, meta, {}));
+  }
+
+  private async putBuffer(path: string, data: Buffer, meta: EntryMeta, extra: Partial<ManifestEntry>, own = false): Promise<void> {
+    const p = this.entryPath(path, own);
+    await this.sink.write(this.header(p, 'file', data.length, meta));
+    await this.sink.write(data);
+    await this.sink.write(ZEROS.subarray(0, padding(data.length)));
+    this.bytes += data.length;
+    this.record(p, 'file', data.length, meta, { sha256: createHash('sha256').update(data).digest('hex'), ...extra });
+  }
+
+  /**
+   * Stores exactly `meta.size` bytes of `stream`, hashing them on the way. A file that grows while
+   * read is cut at its size at open and marked; one that shrinks (or fails mid-read) is zero-filled
+   * to the size the tar header announced, marked, and the read error is rethrown after recording.
+   */
+  addStream(path: string, stream: NodeJS.ReadableStream, meta: EntryMeta & { size: number }): Promise<void> {
+    return this.serial(async () => {
+      const p = this.entryPath(path);
+      const size = meta.size;
+      await this.sink.write(this.header(p, 'file', size, meta));
+      const hash = createHash('sha256');
+      const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+      let got = 0;
+      let grew = false;
+      let readError: Error | undefined;
+      for (;;) {
+        let r: IteratorResult<Buffer | string>;
+        try {
+          r = await it.next();
+        } catch (err) {
+          readError = err as Error;
+          break;
+        }
+        if (r.done) break;
+        const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+        const take = Math.min(chunk.length, size - got);
+        if (take > 0) {
+          const part = take === chunk.length ? chunk : chunk.subarray(0, take);
+          hash.update(part);
+          await this.sink.write(part);
+          got += take;
+        }
+        if (take < chunk.length) {
+          grew = true;
+          break;
+        }
+      }
+      if (grew || readError) await it.return?.().catch(() => undefined);
+      (stream as { destroy?: () => void }).destroy?.();
+      for (let left = size - got; left > 0; left -= Math.min(left, ZEROS.length)) {
+        const z = ZEROS.subarray(0, Math.min(left, ZEROS.length));
+        hash.update(z);
+        await this.sink.write(z);
+      }
+      await this.sink.write(ZEROS.subarray(0, padding(size)));
+      this.bytes += size;
+      const extra: Partial<ManifestEntry> = { sha256: hash.digest('hex') };
+      if (grew) {
+        extra.grew = true;
+        this.note(`${p}: grew while read; stored up to its size at open (${size} bytes)`);
+      }
+      if (got < size) {
+        extra.shrankTo = got;
+        if (readError) {
+          extra.errors = [`read failed after ${got} of ${size} bytes: ${readError.message}`];
+          this.failures++;
+          this.note(`${p}: read failed after ${got} of ${size} bytes (${readError.message}); rest zero-filled`);
+        } else {
+          this.note(`${p}: shrank while read to ${got} bytes; rest zero-filled to ${size}`);
+        }
+      }
+      this.record(p, 'file', size, meta, extra);
+      if (readError) throw readError;
+    });
+  }
+
+  /** stdout at `path`, stderr at `path.stderr`; argv, times and exit status in the manifest. */
+  addCommand(path: string, res: ExecResult): Promise<void> {
+    return this.serial(async () => {
+      const command = {
+        argv: res.argv,
+        startedAt: res.startedAt,
+        endedAt: res.endedAt,
+        code: res.code,
+        ...(res.signal ? { signal: res.signal } : {}),
+        ...(res.timedOut ? { timedOut: true } : {}),
+      };
+      const meta: EntryMeta = { source: res.argv.join(' '), mtime: Date.parse(res.endedAt) / 1000, mode: 0o644 };
+      await this.putBuffer(path, res.stdout, meta, { command });
+      await this.putBuffer(`${path}.stderr`, res.stderr, { ...meta, source: `${meta.source} (stderr)` }, {});
+    });
+  }
+
+  /** A link is stored as a link, never followed. */
+  addSymlink(path: string, linkTarget: string, meta: EntryMeta): Promise<void> {
+    return this.serial(async () => {
+      const p = this.entryPath(path);
+      await this.sink.write(this.header(p, 'symlink', 0, meta, linkTarget));
+      this.record(p, 'symlink', 0, meta, { linkTarget });
+    });
+  }
+
+  skip(path: string, reason: string): void {
+    const at = utcNow();
+    this.skipped.push({ path, reason, at });
+    this.log.push(`${at}  skipped ${path}: ${reason}`);
+  }
+
+  note(message: string): void {
+    this.log.push(`${utcNow()}  ${message.replace(/\n/g, '\\n')}`);
+  }
+
+  /** Writes acquisition.log, manifest.json and hashes.sha256, fsyncs, renames, writes `<name>.sha256`. */
+  finish(): Promise<EvidenceSummary> {
+    return this.serial(async () => {
+      try {
+        return await this.seal();
+      } catch (err) {
+        await this.discard();
+        throw err;
+      }
+    }).finally(() => {
+      if (this.state === 'open') this.state = 'finished';
+    });
+  }
+
+  private async seal(): Promise<EvidenceSummary> {
+    const endedAt = utcNow();
+    const files = this.entries.length;
+    const bytes = this.bytes;
+    const problems = this.skipped.length + this.failures;
+    const me = { source: 'ir', mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtime: Date.now() / 1000 };
+    this.note(`end: ${this.entries.length} entries, ${this.bytes} bytes, ${this.skipped.length} skipped, ${this.failures} failed reads`);
+    // each trailer file starts its own gzip member: a damaged one leaves the others readable
+    await this.sink.flush();
+    await this.putBuffer(LOG_NAME, Buffer.from(this.log.join('\n') + '\n'), me, {}, true);
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      tool: { name: 'ir', version: this.opts.toolVersion },
+      host: this.opts.host,
+      operator: this.operator,
+      argv: this.opts.argv,
+      startedAt: this.startedAt,
+      endedAt,
+      files: this.entries,
+      skipped: this.skipped,
+    };
+    await this.sink.flush();
+    await this.putBuffer(MANIFEST_NAME, Buffer.from(JSON.stringify(manifest, null, 1) + '\n'), me, {}, true);
+    const sums = this.entries
+      .flatMap((e) => (e.type === 'file' && e.sha256 ? [sha256sumLine(e.sha256, e.path)] : []))
+      .join('');
+    await this.sink.flush();
+    const hashes = Buffer.from(sums);
+    const hp = this.entryPath(HASHES_NAME, true);
+    await this.sink.write(this.header(hp, 'file', hashes.length, me));
+    await this.sink.write(hashes);
+    await this.sink.write(ZEROS.subarray(0, padding(hashes.length)));
+    await this.sink.write(END_OF_ARCHIVE);
+    const sha256 = await this.sink.end();
+    await this.fh.sync();
+    await this.fh.close();
+    await fsp.rename(this.partialPath, this.path);
+    await syncDir(this.opts.dir);
+    const sumFile = `${this.path}.sha256`;
+    await fsp.writeFile(sumFile, sha256sumLine(sha256, posix.basename(this.path)), { mode: 0o644 });
+    const sfh = await fsp.open(sumFile, 'r');
+    await sfh.sync().finally(() => sfh.close());
+    return { path: this.path, sha256, files, bytes, skipped: problems };
+  }
+
+  private async discard(): Promise<void> {
+    this.state = 'aborted';
+    await this.sink.discard();
+    await this.fh.close().catch(() => {});
+    await fsp.unlink(this.partialPath).catch(() => {});
+  }
+
+  /** Removes the .partial (a failed or interrupted collection leaves nothing behind). */
+  async abort(): Promise<void> {
+    if (this.state !== 'open') return;
+    this.state = 'aborted';
+    await this.lock.catch(() => {});
+    await this.discard();
+  }
+
+  /** Size of the archive's tar stream so far (uncompressed), for progress. */
+  get tarBytes(): number {
+    return this.sink.accepted;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await fsp.open(dir, 'r').catch(() => null);
+  if (!d) return;
+  await d.sync().catch(() => {});
+  await d.close();
+}

@@ -1,0 +1,105 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { EvidenceWriter } from '../../src/evidence/writer.js';
+import { Manifest } from '../../src/evidence/manifest.js';
+import { UserError } from '../../src/output/errors.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ir-ev-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const base = { host: 'web-1.example.com', argv: ['collect'], toolVersion: '0.0.0-test', operator: 'tester' };
+
+function extract(archive: string): string {
+  const out = join(dir, 'x');
+  execFileSync('mkdir', ['-p', out]);
+  execFileSync('tar', ['xzf', archive, '-C', out]);
+  return out;
+}
+
+describe('EvidenceWriter', () => {
+  test('writes a .tar.gz that tar, gzip -t and sha256sum -c accept', async () => {
+    const w = await EvidenceWriter.create({ ...base, dir });
+    expect(w.path).toMatch(/\/ir-web-1\.example\.com-\d{8}T\d{6}Z\.tar\.gz$/);
+    await w.addBuffer('/fs/etc/hostname', Buffer.from('web-1\n'), { source: '/etc/hostname', mode: 0o644, mtime: 1_700_000_000 });
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17, 'a');
+    await w.addStream('fs/var/log/big.log', Readable.from([big.subarray(0, 1000), big.subarray(1000)]), { source: '/var/log/big.log', size: big.length });
+    await w.addBuffer('fs/empty', Buffer.alloc(0), { source: '/empty' });
+    const long = 'fs/' + 'd'.repeat(120) + '/ünïcode name\nwith newline';
+    await w.addBuffer(long, Buffer.from('x'), { source: 'long' });
+    await w.addSymlink('fs/etc/link', '../../../../../../loop', { source: '/etc/link' });
+    await w.addCommand('live/uname.txt', { argv: ['uname', '-a'], stdout: Buffer.from('Linux\n'), stderr: Buffer.from('warn\n'), code: 0, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z' });
+    w.skip('/dev/shm/fifo', 'FIFO: never opened');
+    const res = await w.finish();
+    expect(res.files).toBe(7);
+    expect(res.skipped).toBe(1);
+    expect(readdirSync(dir).sort()).toEqual([res.path.split('/').pop(), res.path.split('/').pop() + '.sha256'].sort());
+    execFileSync('gzip', ['-t', res.path]);
+    execFileSync('sha256sum', ['-c', res.path + '.sha256'], { cwd: dir });
+    const x = extract(res.path);
+    execFileSync('sha256sum', ['--quiet', '-c', 'hashes.sha256'], { cwd: x });
+    expect(readFileSync(join(x, long), 'utf8')).toBe('x');
+    expect(readFileSync(join(x, 'fs/var/log/big.log')).equals(big)).toBe(true);
+    expect(execFileSync('readlink', [join(x, 'fs/etc/link')]).toString().trim()).toBe('../../../../../../loop');
+    const m = Manifest.parse(JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')));
+    expect(m.files.find((f) => f.path === 'live/uname.txt')?.command?.argv).toEqual(['uname', '-a']);
+    expect(readFileSync(join(x, 'live/uname.txt.stderr'), 'utf8')).toBe('warn\n');
+    expect(m.skipped[0]?.reason).toMatch(/FIFO/);
+    const log = readFileSync(join(x, 'acquisition.log'), 'utf8');
+    expect(log).toMatch(/0\.0\.0-test/);
+    expect(log).toMatch(/skipped \/dev\/shm\/fifo/);
+    expect(execFileSync('tar', ['tvzf', res.path]).toString()).toMatch(/2023-11-14 \d\d:\d\d fs\/etc\/hostname/);
+  });
+
+  test('a stream longer than its size is cut and marked grew; a shorter one is zero-filled', async () => {
+    const w = await EvidenceWriter.create({ ...base, dir, name: 'e.tar.gz' });
+    await w.addStream('grow', Readable.from([Buffer.from('12345'), Buffer.from('678')]), { source: 'g', size: 4 });
+    await w.addStream('shrink', Readable.from([Buffer.from('12')]), { source: 's', size: 5 });
+    const res = await w.finish();
+    const x = extract(res.path);
+    expect(readFileSync(join(x, 'grow'), 'utf8')).toBe('1234');
+    expect(readFileSync(join(x, 'shrink'))).toEqual(Buffer.from([0x31, 0x32, 0, 0, 0]));
+    const m = Manifest.parse(JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')));
+    expect(m.files.find((f) => f.path === 'grow')?.grew).toBe(true);
+    expect(m.files.find((f) => f.path === 'shrink')?.shrankTo).toBe(2);
+    execFileSync('sha256sum', ['--quiet', '-c', 'hashes.sha256'], { cwd: x });
+  });
+
+  test('a read error is recorded, zero-filled, rethrown; the archive stays valid', async () => {
+    const w = await EvidenceWriter.create({ ...base, dir, name: 'e.tar.gz' });
+    async function* failing() {
+      yield Buffer.from('abc');
+      throw new Error('EIO');
+    }
+    await expect(w.addStream('bad', Readable.from(failing()), { source: 'b', size: 10 })).rejects.toThrow('EIO');
+    await w.addBuffer('after', Buffer.from('ok'), { source: 'a' });
+    const res = await w.finish();
+    expect(res.skipped).toBe(1);
+    const x = extract(res.path);
+    expect(readFileSync(join(x, 'after'), 'utf8')).toBe('ok');
+  });
+
+  test('concurrent adds are serialised; duplicate paths get a suffix', async () => {
+    const w = await EvidenceWriter.create({ ...base, dir, name: 'e.tar.gz' });
+    await Promise.all([1, 2, 3].map((i) => w.addBuffer('same', Buffer.from(String(i)), { source: String(i) })));
+    const res = await w.finish();
+    const x = extract(res.path);
+    expect(['same', 'same.1', 'same.2'].map((f) => readFileSync(join(x, f), 'utf8'))).toEqual(['1', '2', '3']);
+  });
+
+  test('missing dir is a UserError; abort removes the .partial; existing evidence is never overwritten', async () => {
+    await expect(EvidenceWriter.create({ ...base, dir: join(dir, 'nope') })).rejects.toBeInstanceOf(UserError);
+    const w = await EvidenceWriter.create({ ...base, dir, name: 'e.tar.gz' });
+    await w.addBuffer('a', Buffer.from('a'), { source: 'a' });
+    expect(readdirSync(dir)).toEqual(['e.tar.gz.partial']);
+    await w.abort();
+    expect(readdirSync(dir)).toEqual([]);
+    writeFileSync(join(dir, 'e.tar.gz'), 'x');
+    await expect(EvidenceWriter.create({ ...base, dir, name: 'e.tar.gz' })).rejects.toThrow(/never overwritten/);
+  });
+});

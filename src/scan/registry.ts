@@ -1,5 +1,8 @@
 import type { Detector } from './detector.js';
+import { authorizedKeys } from './detectors/authorized-keys.js';
 import { cron } from './detectors/cron.js';
+import { ports } from './detectors/ports.js';
+import { processes } from './detectors/processes.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -8,5 +11,8 @@ import { cron } from './detectors/cron.js';
 export const DETECTORS: Detector[] = [
   // foundation: the seed's four checks
   cron,
+  authorizedKeys,
+  processes,
+  ports,
   // persistence map (issue 5): add detectors below this line
 ];

@@ -1,0 +1,61 @@
+import { Flags } from '@oclif/core';
+import { openTarget, targetFlags } from '../host/flags.js';
+import { IrCommand } from '../output/command.js';
+import { EXIT_FINDINGS, UserError } from '../output/errors.js';
+import { progress } from '../output/progress.js';
+import { loadPolicy } from '../policy.js';
+import { runScan, type ScanReport } from '../scan/engine.js';
+import { SEVERITIES, severityRank, type Severity } from '../scan/finding.js';
+import { DETECTORS } from '../scan/registry.js';
+import { renderScan } from '../scan/render.js';
+
+export default class PersistenceScan extends IrCommand {
+  static override summary = 'Look for persistence: cron jobs, SSH keys, suspicious processes, unexpected listeners.';
+  static override description = `Reads the host through one Target: the local machine, a remote host over SSH (--host), or an offline copy of a disk (--root). Every finding has a stable key, a severity, the raw evidence and its ATT&CK id.
+
+Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 error.
+
+Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
+
+  static override examples = [
+    { description: 'Scan this machine', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Scan a server over SSH as a sudo user, as the seed logs in', command: '<%= config.bin %> <%= command.id %> --host deploy@web1.example.com --sudo' },
+    { description: 'Scan a mounted disk image (processes and ports are skipped offline)', command: '<%= config.bin %> <%= command.id %> --root /mnt/evidence' },
+    { description: 'Only cron and keys, JSON for a pipeline', command: '<%= config.bin %> <%= command.id %> --only cron,authorized-keys --json' },
+    { description: 'Fail (exit 1) already on medium findings', command: '<%= config.bin %> <%= command.id %> --fail-on medium' },
+  ];
+
+  static override flags = {
+    ...targetFlags,
+    only: Flags.string({ summary: `Detectors to run, comma-separated (${DETECTORS.map((d) => d.id).join(', ')}).`, multiple: true, delimiter: ',' }),
+    'fail-on': Flags.string({ summary: 'Exit 1 when a finding is at or above this severity.', options: [...SEVERITIES], default: 'high' }),
+    policy: Flags.string({ summary: 'Policy file (YAML): allowed ports, trusted keys, suppressions. See docs/policy.md.' }),
+    'expect-ports': Flags.string({ summary: 'Allowed listening ports, shorthand for the policy (e.g. 22,80,443).' }),
+    deep: Flags.boolean({ summary: 'Also run the slow detectors (package integrity, whole-disk SUID walk).' }),
+    verbose: Flags.boolean({ char: 'v', summary: 'List info findings (the inventory) and every warning.' }),
+  };
+
+  async run(): Promise<ScanReport> {
+    const { flags } = await this.parse(PersistenceScan);
+    let expectPorts: number[] | undefined;
+    if (flags['expect-ports'] !== undefined) {
+      expectPorts = flags['expect-ports'].split(',').map((p) => Number(p.trim()));
+      if (expectPorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new UserError(`--expect-ports ${flags['expect-ports']}: expected port numbers like 22,80,443`);
+    }
+    const policy = await loadPolicy(flags.policy, { expectPorts });
+    const failOn = flags['fail-on'] as Severity;
+    const spinner = progress('connecting…', { json: this.jsonEnabled() });
+    const target = await openTarget(flags).finally(() => spinner.stop());
+    let report: ScanReport;
+    try {
+      spinner.update(`scanning ${target.name}…`);
+      report = await runScan(target, policy, { only: flags.only, deep: flags.deep });
+    } finally {
+      spinner.stop();
+      await target.close();
+    }
+    if (!this.jsonEnabled()) this.log(renderScan(report, { verbose: flags.verbose, failOn }));
+    if (report.findings.some((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged')) process.exitCode = EXIT_FINDINGS;
+    return report;
+  }
+}

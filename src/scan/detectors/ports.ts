@@ -1,0 +1,105 @@
+import { posix } from 'node:path';
+import { isLoopback, isWildcard, listSockets, socketOwners, type Socket } from '../../host/net.js';
+import { listProcesses, type ProcessInfo } from '../../host/proc.js';
+import type { Target } from '../../host/target.js';
+import { Collector, type Detector } from '../detector.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+
+/** Services that must never face the network (the seed keeps Redis internal). */
+const SENSITIVE: Record<number, string> = {
+  6379: 'Redis',
+  5432: 'PostgreSQL',
+  3306: 'MySQL',
+  27017: 'MongoDB',
+  9200: 'Elasticsearch',
+  11211: 'memcached',
+  2375: 'Docker API (unauthenticated)',
+  2376: 'Docker API',
+  10250: 'kubelet',
+};
+const SHELLISH = /^(ba|da|z|k|c|tc|fi)?sh$|^(nc|ncat|netcat|nc\.(traditional|openbsd)|socat|telnet|python[\d.]*|perl|ruby|php[\d.]*|node|lua|busybox|openssl)$/;
+const QUIET_UDP = new Set([53, 67, 68, 123, 323, 546, 547, 5353]);
+
+async function containerOf(t: Target, p: ProcessInfo): Promise<string | undefined> {
+  const cg = await t.readFile(`/proc/${p.pid}/cgroup`, { maxBytes: 65536 }).catch(() => null);
+  const m = cg && /(?:docker[-/]|\/containers?\/)([0-9a-f]{64})/.exec(cg.toString());
+  return m ? m[1]!.slice(0, 12) : undefined;
+}
+
+function processName(p?: ProcessInfo): string {
+  return p ? posix.basename(p.exe ?? p.comm) : '?';
+}
+
+export const ports: Detector = {
+  id: 'ports',
+  title: 'Listening ports and established connections, per network namespace, with their processes',
+  category: 'network',
+  attack: ['T1571', 'T1059.004', 'T1205'],
+  locations: ['/proc/PID/net/{tcp,tcp6,udp,udp6} (one PID per network namespace)', '/proc/*/fd (socket owners)'],
+  liveOnly: true,
+  async run({ target, policy, facts }) {
+    const c = new Collector('ports', 'network', target.name);
+    const procs = await listProcesses(target);
+    const byPid = new Map(procs.map((p) => [p.pid, p]));
+    const hostNs = byPid.get(1)?.netns ?? procs.find((p) => p.pid === process.pid)?.netns;
+    const sockets = (await listSockets(target, procs)).filter((s) => s.inode !== 0 || s.state === 'LISTEN');
+    const interesting = sockets.filter((s) => s.state === 'LISTEN' || s.state === 'UNCONN' || s.state === 'ESTABLISHED');
+    const owners = await socketOwners(target, procs, new Set(interesting.map((s) => s.inode)));
+    const users = new Map((await facts.accounts()).map((a) => [a.uid, a.name]));
+    const seen = new Set<string>();
+    for (const s of interesting) {
+      const pid = owners.get(s.inode)?.[0];
+      const p = pid !== undefined ? byPid.get(pid) : undefined;
+      const inContainer = s.netns !== undefined && hostNs !== undefined && s.netns !== hostNs;
+      const container = inContainer && p ? await containerOf(target, p) : undefined;
+      const dedupe = `${s.proto}|${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}|${s.netns}|${pid}`;
+      if (seen.has(dedupe)) continue;
+      seen.add(dedupe);
+      c.examined++;
+      const name = processName(p);
+      const reasons: string[] = [];
+      let severity: Severity = 'info';
+      const rise = (sev: Severity, why: string) => {
+        severity = maxSeverity(severity, sev);
+        reasons.push(why);
+      };
+      const listening = s.state === 'LISTEN' || s.state === 'UNCONN';
+      if (listening) {
+        const exposed = !isLoopback(s.localAddress);
+        const allowed = policy.allowedPorts.includes(s.localPort);
+        if (exposed && !inContainer) {
+          const sensitive = SENSITIVE[s.localPort];
+          if (sensitive) rise(s.localPort === 2375 ? 'critical' : 'high', `${sensitive} listening on ${isWildcard(s.localAddress) ? 'all interfaces' : s.localAddress}`);
+          else if (!allowed && !(s.state === 'UNCONN' && QUIET_UDP.has(s.localPort))) {
+            rise(s.state === 'UNCONN' ? 'low' : 'medium', `port ${s.localPort} is not in the policy's allowed ports (${policy.allowedPorts.join(', ')})`);
+          }
+        }
+        if (p && SHELLISH.test(name)) rise('high', `${name} is listening: a bind shell or ad-hoc listener`);
+      } else {
+        if (p && SHELLISH.test(name) && !isLoopback(s.remoteAddress)) rise('high', `${name} (pid ${pid}) has a connection out to ${s.remoteAddress}:${s.remotePort}: a shell or interpreter talking out`);
+        else if (p && SHELLISH.test(name)) rise('medium', `${name} (pid ${pid}) is connected to ${s.remoteAddress}:${s.remotePort}`);
+        else continue; // ordinary connections are not findings
+      }
+      const where = listening ? `${s.localAddress}:${s.localPort}` : `${s.localAddress}:${s.localPort} -> ${s.remoteAddress}:${s.remotePort}`;
+      const user = p ? users.get(p.uid) ?? String(p.uid) : users.get(s.uid);
+      c.add({
+        rule: severity === 'info' ? (listening ? 'ports.listener' : 'ports.connection') : listening ? 'ports.unexpected-listener' : 'ports.shell-connection',
+        key: instanceKey('ports', `${s.proto}:${listening ? `${s.localAddress}:${s.localPort}` : `${s.remoteAddress}:${s.remotePort}`}${container ? `@${container}` : ''}`, listening ? name : `${name} ${s.state}`),
+        contentHash: contentHash(s.proto, s.localAddress, s.localPort, p?.exe ?? name),
+        severity,
+        title: `${listening ? 'Listening' : 'Connection'} ${s.proto} ${where} (${name}${pid !== undefined ? ` pid ${pid}` : ''})${container ? ` in container ${container}` : ''}`,
+        port: s.localPort,
+        pid,
+        user,
+        evidence: `${s.proto} ${s.state} ${where} ${p?.cmdline ?? ''}`.trim(),
+        attack: listening ? 'T1571' : 'T1059.004',
+        reason: reasons.join('; ') || (listening ? (isLoopback(s.localAddress) ? 'listener on loopback (inventory)' : inContainer ? 'listener inside a container namespace (inventory)' : 'allowed listener (inventory)') : 'connection (inventory)'),
+        remediation: severity !== 'info' ? (listening ? `Find why ${name} listens on ${s.localPort}; bind it to 127.0.0.1 or close it, and keep the firewall to the allowed ports.` : `Preserve pid ${pid} (ir collect), then cut it off (ir isolate) and kill it.`) : undefined,
+        details: { proto: s.proto, state: s.state, local: `${s.localAddress}:${s.localPort}`, remote: listening ? undefined : `${s.remoteAddress}:${s.remotePort}`, netns: s.netns, container, cmdline: p?.cmdline },
+      });
+    }
+    return c.result();
+  },
+};
+
+export type { Socket };

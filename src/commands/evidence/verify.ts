@@ -1,0 +1,31 @@
+import { Args } from '@oclif/core';
+import { IrCommand } from '../../output/command.js';
+import { EXIT_FINDINGS } from '../../output/errors.js';
+import { forTerminal } from '../../output/sanitize.js';
+import { verifyEvidence, type VerifyResult } from '../../evidence/verify.js';
+
+export default class EvidenceVerify extends IrCommand {
+  static override summary = 'Recompute every member hash and the archive hash of an ir evidence archive.';
+  static override description = 'Exit 0 when intact, 1 when anything differs (every mismatch is named), 2 when the file is missing or not an ir archive.';
+  static override examples = ['<%= config.bin %> evidence verify ir-web-1-20260101T120000Z.tar.gz', '<%= config.bin %> evidence verify case/ir-web-1-20260101T120000Z.tar.gz --json'];
+  static override args = { file: Args.string({ description: 'evidence archive (.tar.gz)', required: true }) };
+
+  async run(): Promise<VerifyResult> {
+    const { args } = await this.parse(EvidenceVerify);
+    const res = await verifyEvidence(args.file);
+    if (!this.jsonEnabled()) {
+      const name = forTerminal(args.file);
+      for (const w of res.warnings) this.logToStderr(`warning: ${forTerminal(w)}`);
+      if (res.intact) this.log(`${name}: intact (${res.checked} members checked, archive sha256 ${res.sha256})`);
+      else {
+        this.log(`${name}: ${res.problems.length} problem(s)`);
+        for (const p of res.problems) {
+          const detail = p.expected || p.actual ? ` (expected ${p.expected ?? '-'}, got ${p.actual ?? '-'})` : '';
+          this.log(`  ${forTerminal(p.path)}: ${forTerminal(p.problem)}${detail}`);
+        }
+      }
+    }
+    if (!res.intact) process.exitCode = EXIT_FINDINGS;
+    return res;
+  }
+}

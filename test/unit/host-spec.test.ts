@@ -1,0 +1,27 @@
+import { parseHostSpec } from '../../src/host/host-spec.js';
+import { shQuote } from '../../src/host/ssh.js';
+import { execFileSync } from 'node:child_process';
+
+describe('--host', () => {
+  it.each([
+    ['web1', { host: 'web1' }],
+    ['deploy@web1.example.com', { user: 'deploy', host: 'web1.example.com' }],
+    ['deploy@192.0.2.10:2222', { user: 'deploy', host: '192.0.2.10', port: 2222 }],
+    ['[2001:db8::5]:2200', { host: '2001:db8::5', port: 2200 }],
+    ['2001:db8::5', { host: '2001:db8::5' }],
+  ])('parses %s', (raw, want) => {
+    expect(parseHostSpec(raw)).toMatchObject(want);
+  });
+
+  it.each(['', 'a b', '-oProxyCommand=x', 'web1:http', 'web1:70000', '@web1'])('refuses %j', (raw) => {
+    expect(() => parseHostSpec(raw)).toThrow();
+  });
+});
+
+describe('shQuote', () => {
+  it('round-trips hostile arguments through a real shell', () => {
+    for (const arg of ["it's", '$(id)', '`id`', 'a b', '"; rm -rf /', '\n', '*', '']) {
+      expect(execFileSync('sh', ['-c', `printf %s ${shQuote(arg)}`]).toString()).toBe(arg);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import type { Detector } from './detector.js';
 import { authorizedKeys } from './detectors/authorized-keys.js';
 import { cron } from './detectors/cron.js';
+import { systemd } from './detectors/systemd.js';
 import { ports } from './detectors/ports.js';
 import { processes } from './detectors/processes.js';
 
@@ -15,4 +16,5 @@ export const DETECTORS: Detector[] = [
   processes,
   ports,
   // persistence map (issue 5): add detectors below this line
+  systemd,
 ];

@@ -1,0 +1,164 @@
+import pLimit from 'p-limit';
+import type { Target } from '../host/target.js';
+import { isMissing, listOrEmpty } from '../host/target.js';
+
+/** dpkg's own database, read as files so that it works live, over ssh and on an offline `--root`. */
+export const DPKG_DIR = '/var/lib/dpkg';
+const MAX_DB_FILE = 64 * 1024 * 1024;
+
+export interface Conffile {
+  path: string;
+  md5: string;
+  obsolete: boolean;
+}
+
+export interface DpkgPackage {
+  name: string;
+  arch?: string;
+  version?: string;
+  /** `install ok installed`, `deinstall ok config-files`… */
+  status: string;
+  conffiles: Conffile[];
+}
+
+/** `/var/lib/dpkg/status`: RFC 822 stanzas; Conffiles is a folded field of ` path md5 [obsolete]` lines. */
+export function parseStatus(text: string): DpkgPackage[] {
+  const out: DpkgPackage[] = [];
+  for (const stanza of text.split(/\n\s*\n/)) {
+    const fields = new Map<string, string>();
+    let last: string | undefined;
+    for (const line of stanza.split('\n')) {
+      if (/^\s/.test(line) && last) fields.set(last, `${fields.get(last)}\n${line.trim()}`);
+      else {
+        const m = /^([A-Za-z0-9-]+):\s?(.*)$/.exec(line);
+        if (!m) continue;
+        last = m[1]!.toLowerCase();
+        fields.set(last, m[2]!);
+      }
+    }
+    const name = fields.get('package');
+    if (!name) continue;
+    const conffiles: Conffile[] = [];
+    for (const l of (fields.get('conffiles') ?? '').split('\n')) {
+      const m = /^(\/\S.*?)\s+([0-9a-f]{32}|newconffile)(\s+obsolete)?(\s+remove-on-upgrade)?$/.exec(l.trim());
+      if (m) conffiles.push({ path: m[1]!, md5: m[2]!, obsolete: Boolean(m[3]) });
+    }
+    out.push({ name, arch: fields.get('architecture'), version: fields.get('version'), status: fields.get('status') ?? '', conffiles });
+  }
+  return out;
+}
+
+/** `info/PKG.md5sums`: `md5  path` with the path relative to `/`. */
+export function parseMd5sums(text: string): { path: string; md5: string }[] {
+  const out: { path: string; md5: string }[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]{32})\s+\*?(.+)$/.exec(line);
+    if (m) out.push({ md5: m[1]!, path: '/' + m[2]!.replace(/^\/+/, '') });
+  }
+  return out;
+}
+
+/**
+ * Merged /usr (Debian 12, Ubuntu 20.04+): dpkg lists `/bin/ls` while the file lives at `/usr/bin/ls`.
+ * Ownership is looked up on the /usr form of both.
+ */
+export function canonicalPath(p: string): string {
+  return p.replace(/^\/(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/, '/usr/$1$2');
+}
+
+/** Package name of an info file: `libc6:amd64.list` → `libc6`. */
+function infoPackage(file: string): { pkg: string; base: string } | null {
+  const m = /^(.+?)\.list$/.exec(file);
+  if (!m) return null;
+  return { pkg: m[1]!.replace(/:[^:]+$/, ''), base: m[1]! };
+}
+
+export class DpkgIndex {
+  /** info file stem (`pkg` or `pkg:arch`) of each package, to find its md5sums */
+  readonly infoBase = new Map<string, string>();
+  readonly warnings: { path?: string; message: string }[] = [];
+  /** dpkg-divert: the diverted path → where the package's file went */
+  readonly diversions = new Map<string, string>();
+  private readonly owners = new Map<string, string[]>();
+
+  constructor(readonly packages: Map<string, DpkgPackage>) {}
+
+  /** Reads status, diversions and every `info/*.list`; null when the target has no dpkg database. */
+  static async load(t: Target, concurrency = 16): Promise<DpkgIndex | null> {
+    let statusText: string;
+    try {
+      statusText = (await t.readFile(`${DPKG_DIR}/status`, { maxBytes: MAX_DB_FILE })).toString('utf8');
+    } catch (err) {
+      if (isMissing(err)) return null;
+      throw err;
+    }
+    const pkgs = new Map<string, DpkgPackage>();
+    for (const p of parseStatus(statusText)) if (!pkgs.has(p.name) || /installed/.test(p.status)) pkgs.set(p.name, p);
+    const idx = new DpkgIndex(pkgs);
+    const div = await t.readFile(`${DPKG_DIR}/diversions`, { maxBytes: MAX_DB_FILE }).catch(() => null);
+    if (div) {
+      // triples: original path, diverted-to path, package (or ":")
+      const lines = div.toString('utf8').split('\n');
+      for (let i = 0; i + 2 < lines.length; i += 3) idx.diversions.set(canonicalPath(lines[i]!), lines[i + 1]!);
+    }
+    const limit = pLimit(concurrency);
+    const lists = (await listOrEmpty(t, `${DPKG_DIR}/info`)).map((e) => ({ e, info: infoPackage(e.name) })).filter((x) => x.info && x.e.stat.type === 'file');
+    await Promise.all(
+      lists.map(({ e, info }) =>
+        limit(async () => {
+          idx.infoBase.set(info!.pkg, info!.base);
+          try {
+            const text = (await t.readFile(e.path, { maxBytes: MAX_DB_FILE })).toString('utf8');
+            for (const line of text.split('\n')) if (line.startsWith('/')) idx.addOwner(line, info!.pkg);
+          } catch (err) {
+            idx.warnings.push({ path: e.path, message: (err as Error).message });
+          }
+        }),
+      ),
+    );
+    // conffiles belong to their package even where a maintainer script created them
+    for (const p of pkgs.values()) for (const c of p.conffiles) idx.addOwner(c.path, p.name);
+    return idx;
+  }
+
+  private addOwner(path: string, pkg: string): void {
+    const k = canonicalPath(path);
+    const cur = this.owners.get(k);
+    if (!cur) this.owners.set(k, [pkg]);
+    else if (!cur.includes(pkg)) cur.push(pkg);
+  }
+
+  /** Packages that ship `path` (merged-/usr aware); empty when none. */
+  owner(path: string): string[] {
+    return this.owners.get(canonicalPath(path)) ?? [];
+  }
+
+  get size(): number {
+    return this.owners.size;
+  }
+
+  /** Every owned path (canonical form), for walks that want to compare a directory with the database. */
+  ownedPaths(): IterableIterator<string> {
+    return this.owners.keys();
+  }
+
+  /** The package's shipped md5sums (`info/PKG.md5sums`), empty when it has none. */
+  async md5sums(t: Target, pkg: string): Promise<{ path: string; md5: string }[]> {
+    const base = this.infoBase.get(pkg) ?? pkg;
+    try {
+      return parseMd5sums((await t.readFile(`${DPKG_DIR}/info/${base}.md5sums`, { maxBytes: MAX_DB_FILE })).toString('utf8'));
+    } catch (err) {
+      if (isMissing(err)) return [];
+      throw err;
+    }
+  }
+
+  /** conffile → its package and recorded md5 */
+  conffile(path: string): { pkg: string; md5: string } | null {
+    for (const pkg of this.owner(path)) {
+      const c = this.packages.get(pkg)?.conffiles.find((x) => canonicalPath(x.path) === canonicalPath(path) && !x.obsolete);
+      if (c) return { pkg, md5: c.md5 };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import type { Target } from '../host/target.js';
+import { DpkgIndex } from './dpkg.js';
+import type { Facts } from './facts.js';
+
+/**
+ * The package database as a shared scan fact: built once per scan, on first use, by whichever detector
+ * asks first (facts.ts is the engine's; this keeps the dpkg part beside dpkg.ts).
+ */
+const indexes = new WeakMap<Facts, Promise<DpkgIndex | null>>();
+
+export function dpkgIndex(facts: Facts): Promise<DpkgIndex | null> {
+  let p = indexes.get(facts);
+  if (!p) {
+    p = DpkgIndex.load(facts.target).catch(() => null);
+    indexes.set(facts, p);
+  }
+  return p;
+}
+
+/**
+ * The package that ships `path`: its name, null when no package does, undefined when the target has no
+ * dpkg database (not Debian): callers must not call a file "unowned" then.
+ */
+export async function packageOwner(facts: Facts, path: string): Promise<string | null | undefined> {
+  const idx = await dpkgIndex(facts);
+  if (!idx) return undefined;
+  return idx.owner(path)[0] ?? null;
+}
+
+/** md5 of a file, streamed (binaries and logs can be large). */
+export async function md5OfFile(t: Target, path: string): Promise<string> {
+  const stream = await t.openRead(path);
+  const h = createHash('md5');
+  for await (const chunk of stream) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/** True when `path` is a conffile whose content still matches what the package shipped. */
+export async function isPristineConffile(facts: Facts, path: string, text?: string): Promise<boolean> {
+  const idx = await dpkgIndex(facts);
+  const c = idx?.conffile(path);
+  if (!c) return false;
+  const md5 = text !== undefined ? createHash('md5').update(text).digest('hex') : await md5OfFile(facts.target, path).catch(() => '');
+  return md5 === c.md5;
+}

@@ -1,0 +1,108 @@
+import type { DirEntry, FileStat } from '../../host/target.js';
+import { listOrEmpty } from '../../host/target.js';
+import { forTerminal } from '../../output/sanitize.js';
+import { isoFromEpochSeconds } from '../../output/time.js';
+import type { Collector, DetectorContext } from '../detector.js';
+import { isPristineConffile, packageOwner } from '../facts-dpkg.js';
+import { contentHash, instanceKey, severityRank, type Severity } from '../finding.js';
+import { readBounded } from '../detectors/util.js';
+import { looselyWritable, raise, recentlyChanged } from './location.js';
+import { rulesOf, suspiciousLines, worst, type LineSignals } from './shell-script.js';
+
+export interface ScriptSpec {
+  detector: string;
+  attack: string;
+  /** what the file is, in the field's words: "boot script", "MOTD script" */
+  kind: string;
+  /** severity of a file that no package ships and that shows nothing else; package-owned clean files are not reported */
+  unownedBase: Severity;
+  /** who runs it and when, for the reason */
+  runs: string;
+  /** line filter: a detector may drop lines another detector owns (HISTFILE belongs to anti-forensics) */
+  skipLine?: (text: string) => boolean;
+  /** extra line judgements specific to the location (e.g. LD_PRELOAD) */
+  extra?: (text: string) => LineSignals['signals'];
+}
+
+/** Lists a directory for a detector: missing is empty, unreadable is a warning. */
+export async function entriesOf(c: Collector, ctx: DetectorContext, dir: string): Promise<DirEntry[]> {
+  try {
+    return await listOrEmpty(ctx.target, dir);
+  } catch (err) {
+    c.warn((err as Error).message, dir);
+    return [];
+  }
+}
+
+export function isFileish(e: DirEntry): boolean {
+  return e.stat.type === 'file' || e.stat.type === 'symlink';
+}
+
+/** Ownership and change evidence for one file, as words for the reason and a severity adjustment. */
+export async function provenance(ctx: DetectorContext, path: string, st: FileStat, text?: string): Promise<{ owner: string | null | undefined; pristine: boolean; notes: string[] }> {
+  const owner = await packageOwner(ctx.facts, path);
+  const pristine = owner ? await isPristineConffile(ctx.facts, path, text) : false;
+  const notes: string[] = [];
+  if (owner === null) notes.push('not shipped by any package');
+  if (owner && !pristine) notes.push(`shipped by ${owner}`);
+  if (pristine) notes.push(`unchanged conffile of ${owner}`);
+  if (looselyWritable(st)) notes.push(`writable by group or others (mode ${st.mode.toString(8)})`);
+  if (recentlyChanged(st)) notes.push('changed in the last 7 days');
+  return { owner, pristine, notes };
+}
+
+/**
+ * One finding per script-like file (boot script, MOTD script, dispatcher hook, profile): lines that match
+ * the command rules drive the severity; a package-owned file with no such line is not reported.
+ */
+export async function judgeScriptFile(ctx: DetectorContext, c: Collector, path: string, spec: ScriptSpec): Promise<void> {
+  const file = await readBounded(ctx.target, c, path);
+  if (!file) return;
+  c.examined++;
+  let lines = suspiciousLines(file.text);
+  if (spec.extra) {
+    const extra = spec.extra;
+    const all = new Map(lines.map((l) => [l.line, l]));
+    file.text.split('\n').forEach((raw, i) => {
+      const sig = extra(raw);
+      if (sig.length === 0) return;
+      const cur = all.get(i + 1) ?? { line: i + 1, text: raw.trim(), signals: [] };
+      cur.signals.push(...sig);
+      all.set(i + 1, cur);
+    });
+    lines = [...all.values()].sort((a, b) => a.line - b.line);
+  }
+  if (spec.skipLine) lines = lines.filter((l) => !spec.skipLine!(l.text));
+  const prov = await provenance(ctx, path, file.stat, file.text);
+  let severity: Severity;
+  if (lines.length === 0) {
+    if (prov.owner) return;
+    severity = prov.owner === null ? spec.unownedBase : 'info';
+    if (looselyWritable(file.stat)) severity = raise(severity, 2, 'high');
+    if (recentlyChanged(file.stat)) severity = raise(severity, 1, 'low');
+  } else {
+    severity = worst(lines, 'info');
+    // a rule hit in a file exactly as its package shipped it is our rule's mistake, not an intrusion
+    if (prov.pristine && severityRank(severity) > severityRank('low')) severity = 'low';
+    if (prov.owner === null && severityRank(severity) >= severityRank('medium')) severity = raise(severity);
+    if (looselyWritable(file.stat)) severity = raise(severity);
+  }
+  const top = lines.find((l) => l.signals.some((s) => s.severity === severity)) ?? lines[0];
+  const rules = rulesOf(lines);
+  c.add({
+    rule: rules.length ? `${spec.detector}.${rules[0]}` : prov.owner === null ? `${spec.detector}.unowned` : `${spec.detector}.file`,
+    key: instanceKey(spec.detector, path, 'file'),
+    contentHash: contentHash(file.text),
+    severity,
+    title: top ? `Suspicious ${spec.kind}: ${top.signals[0]!.reason}` : `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} not shipped by a package`,
+    path,
+    line: top?.line,
+    user: 'root',
+    evidence: forTerminal(top?.text ?? path, { max: 500 }),
+    attack: spec.attack,
+    reason: [...new Set(lines.flatMap((l) => l.signals.map((s) => s.reason)))].concat(prov.notes, [spec.runs]).join('; '),
+    remediation: top ? `Preserve ${path} (ir collect), then remove the lines and look for what they fetched or started.` : undefined,
+    mtime: isoFromEpochSeconds(file.stat.mtime),
+    details: { owner: prov.owner, rules, lines: lines.map((l) => ({ line: l.line, text: forTerminal(l.text, { max: 300 }), rules: l.signals.map((s) => s.rule) })) },
+  });
+}

@@ -1,0 +1,30 @@
+import { createInterface } from 'node:readline';
+import { UserError } from '../output/errors.js';
+
+/** True when a person can answer: stdin and stderr are terminals. */
+export function interactive(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+/** Asks on the terminal; only `y` or `yes` goes on. */
+export async function ask(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer: string = await new Promise((resolve) => rl.question(`${question} [y/N] `, resolve));
+    return /^y(es)?$/i.test(answer.trim());
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * The confirmation rule of every changing command: `--yes` goes on, a TTY is asked, no TTY refuses.
+ * Each question in `questions` is asked in turn (--no-snapshot asks twice).
+ */
+export async function confirmOrRefuse(opts: { yes?: boolean; questions: string[]; what: string }): Promise<void> {
+  if (opts.yes) return;
+  if (!interactive()) throw new UserError(`refusing to ${opts.what} without a terminal to confirm on`, 'add --yes, or --dry-run to see the plan');
+  for (const q of opts.questions) {
+    if (!(await ask(q))) throw new UserError(`${opts.what}: not confirmed, nothing changed`);
+  }
+}

@@ -1,0 +1,34 @@
+import { forTerminal } from '../../output/sanitize.js';
+import { renderCheck, shellLine } from '../render.js';
+import type { ContainResult } from './contain.js';
+import type { HostRestoreResult } from './restore.js';
+import type { HostStep, HostStepResult } from './schema.js';
+
+export function renderHostPlan(title: string, plan: HostStep[]): string {
+  const lines = [`Plan: ${title}`];
+  plan.forEach((s, i) => {
+    lines.push(`  ${i + 1}. ${forTerminal(shellLine(s.argv))}${s.input ? ' <<EOF' : ''}${s.why ? `   # ${forTerminal(s.why)}` : ''}`);
+    if (s.input) lines.push(...s.input.trimEnd().split('\n').map((l) => `       ${forTerminal(l)}`), '     EOF');
+  });
+  return lines.join('\n');
+}
+
+function renderSteps(steps: HostStepResult[]): string[] {
+  return steps.map((s) => `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.kind} ${forTerminal(s.subject)}${s.ok ? '' : `: ${forTerminal(s.stderr ?? `exit ${s.code}`)}`}`);
+}
+
+export function renderContainResult(r: ContainResult): string {
+  if (r.dryRun) return 'dry run: nothing was changed';
+  const j = r.record;
+  const lines = ['steps:', ...renderSteps(j.steps)];
+  if (j.selfTest) lines.push(...renderCheck('self-test', j.selfTest));
+  lines.push(`allowed: SSH port ${j.sshPorts.join(',')} (${j.sshPortSource}) from ${j.allowSource.join(', ')}`);
+  lines.push(`the watchdog reverts at ${j.deadline} unless: ir isolate --confirm --case ${r.case} (over a NEW connection)`);
+  lines.push(`journal: ${r.journal}; undo: ir restore --case ${r.case}; time: ${r.seconds} s`);
+  return lines.join('\n');
+}
+
+export function renderHostRestore(r: HostRestoreResult): string {
+  if (r.dryRun) return 'dry run: nothing was changed';
+  return ['host network:', ...renderSteps(r.steps), ...renderCheck('check', { at: '', ok: r.ok, checks: r.checks })].join('\n');
+}

@@ -1,0 +1,74 @@
+import { Flags } from '@oclif/core';
+import type { Target } from '../../host/target.js';
+import { parseHostSpec } from '../../host/host-spec.js';
+import { UserError } from '../../output/errors.js';
+import { confirmOrRefuse } from '../confirm.js';
+import { confirmHost, containHost, type ContainResult } from './contain.js';
+import { readHostJournal } from './journal.js';
+import { renderContainResult, renderHostPlan } from './render.js';
+import { parseDuration } from './watchdog.js';
+
+/** `ir isolate` flags of host containment (HOST NETWORK group in the help). */
+export const hostNetworkFlags = {
+  'host-network': Flags.boolean({ summary: 'Contain the host itself: drop all traffic but SSH from the responder and established sessions (nftables).', helpGroup: 'HOST NETWORK', exclusive: ['project', 'file', 'dir', 'mode'] }),
+  allow: Flags.string({ summary: 'Address or CIDR that keeps SSH access (default: the responder\'s address from SSH_CLIENT).', multiple: true, helpGroup: 'HOST NETWORK' }),
+  'confirm-within': Flags.string({ summary: 'Dead man\'s switch: revert unless confirmed within this time (20s, 5m, 1h).', default: '5m', helpGroup: 'HOST NETWORK' }),
+  confirm: Flags.boolean({ summary: 'Confirm a host quarantine over a new connection, so the watchdog does not revert it (needs --case).', helpGroup: 'HOST NETWORK', exclusive: ['host-network'] }),
+  'drop-established': Flags.boolean({ summary: 'Also cut connections that are already open (only the responder\'s SSH stays).', helpGroup: 'HOST NETWORK' }),
+  'kill-sessions': Flags.string({ summary: 'Kill every process of this user (its SSH sessions and what it left running).', multiple: true, helpGroup: 'HOST NETWORK' }),
+  'lock-user': Flags.string({ summary: 'Lock the password, expire the account and move authorized_keys aside.', multiple: true, helpGroup: 'HOST NETWORK' }),
+};
+
+export interface HostNetworkFlagValues {
+  host?: string[];
+  case?: string;
+  'dry-run'?: boolean;
+  yes?: boolean;
+  confirm?: boolean;
+  allow?: string[];
+  'confirm-within': string;
+  'drop-established'?: boolean;
+  'kill-sessions'?: string[];
+  'lock-user'?: string[];
+}
+
+export type HostNetworkCommandResult = ContainResult | { case: string; confirmedAt: string; ok: boolean; detail: string };
+
+export async function runHostNetwork(target: Target, f: HostNetworkFlagValues, ctx: { argv: string[]; toolVersion: string; log: (s: string) => void }): Promise<HostNetworkCommandResult> {
+  if (f.confirm) {
+    if (!f.case) throw new UserError('--confirm needs --case DIR of the host isolation');
+    const j = await readHostJournal(f.case);
+    if (!j) throw new UserError(`${f.case} holds no host-isolation.json`);
+    const r = await confirmHost(target, f.case, j);
+    ctx.log(r.detail);
+    if (!r.ok) process.exitCode = 1;
+    return { case: f.case, ...r };
+  }
+  let seconds: number;
+  try {
+    seconds = parseDuration(f['confirm-within']);
+  } catch (err) {
+    throw new UserError((err as Error).message);
+  }
+  const loginUser = f.host?.[0] ? parseHostSpec(f.host[0]).user : process.env.SUDO_USER || process.env.USER;
+  const r = await containHost(target, {
+    caseDir: f.case,
+    allow: f.allow ?? [],
+    confirmWithinS: seconds,
+    keepEstablished: !f['drop-established'],
+    lockUsers: f['lock-user'] ?? [],
+    killSessions: f['kill-sessions'] ?? [],
+    loginUser,
+    dryRun: Boolean(f['dry-run']),
+    argv: ctx.argv,
+    toolVersion: ctx.toolVersion,
+    confirm: async (_j, plan) => {
+      ctx.log(renderHostPlan(`quarantine host ${target.name}`, plan));
+      await confirmOrRefuse({ yes: f.yes, questions: [`Quarantine ${target.name} now?`], what: `quarantine ${target.name}` });
+    },
+  });
+  if (r.dryRun) ctx.log(renderHostPlan(`quarantine host ${target.name}`, r.plan));
+  ctx.log(renderContainResult(r));
+  if (r.record.selfTest && !r.record.selfTest.ok) process.exitCode = 1;
+  return r;
+}

@@ -1,0 +1,53 @@
+import { posix } from 'node:path';
+import type { Target } from '../../host/target.js';
+import type { HostStep, UserBefore } from './schema.js';
+
+/** sshd's AuthorizedKeysFile tokens: %h home, %u user, %% a percent; relative paths are under home. */
+export function expandAuthorizedKeys(patterns: string[], user: string, home: string): string[] {
+  return patterns
+    .filter((p) => p !== 'none')
+    .map((p) => p.replace(/%%|%h|%u/g, (t) => (t === '%%' ? '%' : t === '%h' ? home : user)))
+    .map((p) => (posix.isAbsolute(p) ? p : posix.join(home, p)));
+}
+
+/** The user as it is before locking: password lock, expiry, the authorized_keys files that exist. */
+export async function userBefore(target: Target, user: string, keyPatterns: string[]): Promise<UserBefore> {
+  const pw = await target.exec(['getent', 'passwd', user], { privileged: true });
+  const line = pw.stdout.toString('utf8').trim();
+  if (pw.code !== 0 || !line) throw new Error(`no user ${user} on ${target.name}`);
+  const home = line.split(':')[5] ?? '/';
+  const sh = await target.exec(['getent', 'shadow', user], { privileged: true });
+  const fields = sh.stdout.toString('utf8').trim().split(':');
+  const keys: string[] = [];
+  for (const f of expandAuthorizedKeys(keyPatterns, user, home)) if (await target.lstat(f).catch(() => null)) keys.push(f);
+  return { user, home, passwordLocked: (fields[1] ?? '').startsWith('!'), expire: fields[7] ?? '', authorizedKeys: keys };
+}
+
+export function lockSteps(u: UserBefore, id: string): HostStep[] {
+  const steps: HostStep[] = [];
+  if (!u.passwordLocked) steps.push({ kind: 'lock-password', subject: u.user, argv: ['usermod', '-L', u.user] });
+  // expiry stops key logins too (a locked password alone does not, with UsePAM yes)
+  steps.push({ kind: 'expire-account', subject: u.user, argv: ['usermod', '-e', '1', u.user], why: `expiry before: ${u.expire || 'never'}` });
+  for (const f of u.authorizedKeys) steps.push({ kind: 'move-keys', subject: u.user, argv: ['mv', '-n', f, `${f}.ir-locked-${id}`] });
+  return steps;
+}
+
+/** `usermod -e` takes a date; shadow stores days since 1970-01-01. */
+export function expireDate(days: string): string {
+  return days === '' ? '' : new Date(Number(days) * 86_400_000).toISOString().slice(0, 10);
+}
+
+export function unlockSteps(u: UserBefore, done: HostStep[]): HostStep[] {
+  const steps: HostStep[] = [];
+  for (const s of [...done].reverse()) {
+    if (s.kind === 'move-keys') steps.push({ kind: 'restore-keys', subject: u.user, argv: ['mv', '-n', s.argv[3]!, s.argv[2]!] });
+    if (s.kind === 'expire-account') steps.push({ kind: 'unexpire-account', subject: u.user, argv: ['usermod', '-e', expireDate(u.expire), u.user] });
+    if (s.kind === 'lock-password') steps.push({ kind: 'unlock-password', subject: u.user, argv: ['usermod', '-U', u.user] });
+  }
+  return steps;
+}
+
+export function killSessionsStep(user: string): HostStep {
+  // every process of the user: its shells, its sshd session children, what it left running
+  return { kind: 'kill-sessions', subject: user, argv: ['pkill', '-KILL', '-u', user], why: 'cannot be undone; the process list is in the journal' };
+}

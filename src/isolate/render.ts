@@ -1,0 +1,56 @@
+import { forTerminal } from '../output/sanitize.js';
+import type { Plan } from './plan.js';
+import { MODE_KEEPS, type Action, type ActionResult, type IsolateResult, type ProjectRef, type RestoreResult, type SelfTest } from './schema.js';
+
+/** argv as a person would type it: each argument quoted only when the shell would need it. */
+export function shellLine(argv: string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+function pad(rows: [string, string][]): string[] {
+  const w = Math.max(0, ...rows.map((r) => r[0].length));
+  return rows.map(([a, b]) => `  ${forTerminal(a.padEnd(w))}  ${forTerminal(b)}`);
+}
+
+export function renderPlan(p: { project: ProjectRef; mode: IsolateResult['mode']; plan: Plan | Action[]; caseDir: string; host: string; snapshot: boolean }): string {
+  const actions = Array.isArray(p.plan) ? p.plan : p.plan.actions;
+  const warnings = Array.isArray(p.plan) ? [] : p.plan.warnings;
+  const lines = [
+    `Plan: isolate Compose project ${p.project.name} on ${p.host}, mode ${p.mode}`,
+    `  (${MODE_KEEPS[p.mode]})`,
+    p.snapshot ? `  0. snapshot of every container (logs, inspect, diff, top, stats, networks) into ${p.caseDir}/` : '  0. NO snapshot (--no-snapshot)',
+    ...pad(actions.map((a) => [a.subject, shellLine(a.argv)])),
+    ...warnings.map((w) => `  ! ${forTerminal(w)}`),
+    `  then: self-test; journal ${p.caseDir}/isolation.json`,
+  ];
+  return lines.join('\n');
+}
+
+export function renderRestorePlan(caseDir: string, plan: Action[]): string {
+  return [`Plan: restore from ${caseDir}/isolation.json`, ...pad(plan.map((a) => [a.subject, shellLine(a.argv)])), '  then: check that every container runs (healthy where it has a healthcheck)'].join('\n');
+}
+
+export function renderActions(actions: ActionResult[]): string[] {
+  return actions.map((a) => `  ${a.ok ? 'ok  ' : 'FAIL'} ${forTerminal(shellLine(a.argv))}${a.ok ? '' : `: ${forTerminal(a.stderr ?? `exit ${a.code}`)}`}`);
+}
+
+export function renderCheck(title: string, t: SelfTest): string[] {
+  return [`${title}: ${t.ok ? 'passed' : 'FAILED'}`, ...t.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${forTerminal(c.subject)}: ${forTerminal(c.actual)}${c.ok ? '' : ` (expected ${c.expected})`}`)];
+}
+
+export function renderIsolateResult(r: IsolateResult): string {
+  if (r.dryRun) return 'dry run: nothing was changed';
+  const lines: string[] = [];
+  if (r.snapshot) lines.push(`snapshot: ${r.snapshot.path} (${r.snapshot.files} files, ${r.snapshot.bytes} bytes, sha256 ${r.snapshot.sha256})`);
+  lines.push('actions:', ...renderActions(r.actions));
+  if (r.selfTest) lines.push(...renderCheck('self-test', r.selfTest));
+  lines.push(`journal: ${r.journal}`, `time: ${r.seconds.total} s (snapshot ${r.seconds.snapshot ?? 0} s, act ${r.seconds.act ?? 0} s, self-test ${r.seconds.selfTest ?? 0} s)`);
+  if (r.selfTest && !r.selfTest.ok) lines.push('isolation is NOT complete: see the failed checks above');
+  else lines.push(`undo with: ir restore --case ${r.case}`);
+  return lines.join('\n');
+}
+
+export function renderRestoreResult(r: RestoreResult): string {
+  if (r.dryRun || !r.record) return 'dry run: nothing was changed';
+  return ['actions:', ...renderActions(r.record.actions), ...renderCheck('check', r.record.check), `time: ${r.seconds} s`].join('\n');
+}

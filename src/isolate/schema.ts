@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { ContainerState } from '../docker/containers.js';
+
+/**
+ * The isolation journal (`isolation.json` in the case directory): the state before, the plan and every
+ * action with its time and result. `ir restore` reads nothing else, so it undoes exactly what was done.
+ */
+
+export const MODES = ['down', 'stop', 'pause', 'network'] as const;
+export const Mode = z.enum(MODES);
+export type Mode = z.infer<typeof Mode>;
+
+/** What each mode keeps: printed by the help, the plan and docs/isolate.md. */
+export const MODE_KEEPS: Record<Mode, string> = {
+  down: 'removes containers and networks (never volumes): writable layers, process memory and container logs are gone; the snapshot is all that remains',
+  stop: 'keeps containers, their writable layers and logs (docker diff/export still work); process memory is lost',
+  pause: 'freezes every process (cgroup freezer): memory, writable layer and logs kept; network sockets stay open but nothing answers',
+  network: 'disconnects every container from every network: processes keep running for live forensics, no traffic in or out',
+};
+
+export { ContainerState, NetworkAttachment, RestartPolicy } from '../docker/containers.js';
+
+export const ComposeCall = z.object({
+  flavor: z.enum(['v2', 'v1']),
+  /** `docker compose` or `docker-compose` with -p, -f and --project-directory */
+  argv: z.array(z.string()),
+});
+export type ComposeCall = z.infer<typeof ComposeCall>;
+
+export const ProjectRef = z.object({
+  name: z.string(),
+  workingDir: z.string().optional(),
+  configFiles: z.array(z.string()),
+});
+export type ProjectRef = z.infer<typeof ProjectRef>;
+
+export const Action = z.object({
+  /** what the action does, in the field's words: `stop`, `disconnect`, `compose-down`, ... */
+  kind: z.enum(['compose-down', 'compose-up', 'update-restart', 'stop', 'start', 'pause', 'unpause', 'disconnect', 'connect']),
+  /** container name, or the project for compose-wide actions */
+  subject: z.string(),
+  containerId: z.string().optional(),
+  argv: z.array(z.string()),
+  why: z.string().optional(),
+});
+export type Action = z.infer<typeof Action>;
+
+export const ActionResult = Action.extend({
+  startedAt: z.string(),
+  endedAt: z.string(),
+  code: z.number().int().nullable(),
+  ok: z.boolean(),
+  /** first stderr lines when the command failed or complained */
+  stderr: z.string().optional(),
+});
+export type ActionResult = z.infer<typeof ActionResult>;
+
+export const CheckResult = z.object({
+  subject: z.string(),
+  ok: z.boolean(),
+  expected: z.string(),
+  actual: z.string(),
+});
+export type CheckResult = z.infer<typeof CheckResult>;
+
+export const SelfTest = z.object({
+  at: z.string(),
+  ok: z.boolean(),
+  checks: z.array(CheckResult),
+});
+export type SelfTest = z.infer<typeof SelfTest>;
+
+export const SnapshotRef = z.object({
+  path: z.string(),
+  sha256: z.string(),
+  files: z.number().int(),
+  bytes: z.number().int(),
+  skipped: z.number().int(),
+});
+export type SnapshotRef = z.infer<typeof SnapshotRef>;
+
+export const RestoreRecord = z.object({
+  startedAt: z.string(),
+  endedAt: z.string(),
+  actions: z.array(ActionResult),
+  check: SelfTest,
+});
+export type RestoreRecord = z.infer<typeof RestoreRecord>;
+
+export const ContainerJournal = z.object({
+  version: z.literal(1),
+  kind: z.literal('containers'),
+  host: z.string(),
+  project: ProjectRef,
+  mode: Mode,
+  compose: ComposeCall.nullable(),
+  argv: z.array(z.string()),
+  toolVersion: z.string(),
+  createdAt: z.string(),
+  before: z.array(ContainerState),
+  snapshot: SnapshotRef.nullable(),
+  /** why there is no snapshot (--no-snapshot, confirmed twice) */
+  snapshotSkipped: z.string().optional(),
+  plan: z.array(Action),
+  actions: z.array(ActionResult),
+  selfTest: SelfTest.optional(),
+  restores: z.array(RestoreRecord),
+});
+export type ContainerJournal = z.infer<typeof ContainerJournal>;
+
+/** What `ir isolate` returns (and `--json` prints). */
+export const IsolateResult = z.object({
+  case: z.string(),
+  journal: z.string(),
+  dryRun: z.boolean(),
+  project: ProjectRef,
+  mode: Mode,
+  before: z.array(ContainerState),
+  plan: z.array(Action),
+  snapshot: SnapshotRef.nullable(),
+  actions: z.array(ActionResult),
+  selfTest: SelfTest.optional(),
+  seconds: z.object({ snapshot: z.number().optional(), act: z.number().optional(), selfTest: z.number().optional(), total: z.number() }),
+});
+export type IsolateResult = z.infer<typeof IsolateResult>;
+
+export const RestoreResult = z.object({
+  case: z.string(),
+  dryRun: z.boolean(),
+  plan: z.array(Action),
+  record: RestoreRecord.optional(),
+  seconds: z.number(),
+});
+export type RestoreResult = z.infer<typeof RestoreResult>;

@@ -4,6 +4,9 @@ import { cron } from './detectors/cron.js';
 import { systemd } from './detectors/systemd.js';
 import { ports } from './detectors/ports.js';
 import { processes } from './detectors/processes.js';
+import { privilege } from './detectors/privilege.js';
+import { shellStartup } from './detectors/shell-startup.js';
+import { ldPreload } from './detectors/ld-preload.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -17,4 +20,7 @@ export const DETECTORS: Detector[] = [
   ports,
   // persistence map (issue 5): add detectors below this line
   systemd,
+  privilege,
+  shellStartup,
+  ldPreload,
 ];

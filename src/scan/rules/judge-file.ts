@@ -22,6 +22,8 @@ export interface ScriptSpec {
   skipLine?: (text: string) => boolean;
   /** extra line judgements specific to the location (e.g. LD_PRELOAD) */
   extra?: (text: string) => LineSignals['signals'];
+  /** report a file with no suspicious line that no package ships (default true); false for users' own dotfiles */
+  reportClean?: boolean;
 }
 
 /** Lists a directory for a detector: missing is empty, unreadable is a warning. */
@@ -76,7 +78,7 @@ export async function judgeScriptFile(ctx: DetectorContext, c: Collector, path: 
   const prov = await provenance(ctx, path, file.stat, file.text);
   let severity: Severity;
   if (lines.length === 0) {
-    if (prov.owner) return;
+    if (prov.owner || spec.reportClean === false) return;
     severity = prov.owner === null ? spec.unownedBase : 'info';
     if (looselyWritable(file.stat)) severity = raise(severity, 2, 'high');
     if (recentlyChanged(file.stat)) severity = raise(severity, 1, 'low');
@@ -87,14 +89,16 @@ export async function judgeScriptFile(ctx: DetectorContext, c: Collector, path: 
     if (prov.owner === null && severityRank(severity) >= severityRank('medium')) severity = raise(severity);
     if (looselyWritable(file.stat)) severity = raise(severity);
   }
-  const top = lines.find((l) => l.signals.some((s) => s.severity === severity)) ?? lines[0];
+  const best = worst(lines, 'info');
+  const top = lines.find((l) => l.signals.some((s) => s.severity === best));
+  const topSignal = top?.signals.find((s) => s.severity === best);
   const rules = rulesOf(lines);
   c.add({
-    rule: rules.length ? `${spec.detector}.${rules[0]}` : prov.owner === null ? `${spec.detector}.unowned` : `${spec.detector}.file`,
+    rule: topSignal ? `${spec.detector}.${topSignal.rule}` : prov.owner === null ? `${spec.detector}.unowned` : `${spec.detector}.file`,
     key: instanceKey(spec.detector, path, 'file'),
     contentHash: contentHash(file.text),
     severity,
-    title: top ? `Suspicious ${spec.kind}: ${top.signals[0]!.reason}` : `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} not shipped by a package`,
+    title: topSignal ? `Suspicious ${spec.kind}: ${topSignal.reason}` : `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} not shipped by a package`,
     path,
     line: top?.line,
     user: 'root',

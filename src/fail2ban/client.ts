@@ -1,0 +1,189 @@
+import { TargetError, type Target } from '../host/target.js';
+
+/**
+ * fail2ban-client through the Target (argv locally, quoted over ssh), with the exact outputs of
+ * fail2ban 1.0.2: human text on stdout, errors on stderr with a timestamp, exit 0 or 255.
+ */
+
+/** fail2ban's own default (`socket` in fail2ban.conf). */
+export const DEFAULT_SOCKET = '/var/run/fail2ban/fail2ban.sock';
+
+/** fail2ban cannot be asked: not installed, not running, no permission. One clear line, never a stack trace. */
+export class Fail2banUnavailable extends TargetError {
+  constructor(message: string) {
+    super('NOT_AVAILABLE', message);
+    this.name = 'Fail2banUnavailable';
+  }
+}
+
+/** fail2ban answered with an error (`NOK`): a jail that does not exist, a bad command. */
+export class Fail2banError extends TargetError {
+  constructor(message: string) {
+    super('IO', message);
+    this.name = 'Fail2banError';
+  }
+}
+
+export interface BannedWithTime {
+  ip: string;
+  /** UTC ISO 8601 when fail2ban's server runs in UTC; as fail2ban printed it otherwise */
+  bannedAt?: string;
+  bantimeSeconds?: number;
+  expires?: string;
+}
+
+export interface JailStatus {
+  jail: string;
+  currentlyFailed: number;
+  totalFailed: number;
+  currentlyBanned: number;
+  totalBanned: number;
+  files: string[];
+  journalMatches?: string;
+  bannedIps: string[];
+}
+
+export class Fail2banClient {
+  constructor(
+    private readonly target: Target,
+    readonly socket: string = DEFAULT_SOCKET,
+  ) {}
+
+  argv(args: string[]): string[] {
+    return ['fail2ban-client', '-s', this.socket, ...args];
+  }
+
+  /** Runs one command; stdout on success, a typed error otherwise. */
+  async run(args: string[]): Promise<string> {
+    let r;
+    try {
+      r = await this.target.exec(this.argv(args), { privileged: true, timeoutMs: 20_000 });
+    } catch (err) {
+      if (err instanceof TargetError && err.code === 'ENOENT') throw new Fail2banUnavailable('fail2ban is not installed (no fail2ban-client)');
+      if (err instanceof TargetError && err.code === 'NOT_AVAILABLE') throw new Fail2banUnavailable('fail2ban: not available offline (the bans are read from its database instead)');
+      throw err;
+    }
+    const out = r.stdout.toString('utf8');
+    const errText = r.stderr.toString('utf8');
+    if (r.code === 0) return out;
+    if (/command not found|No such file or directory.*fail2ban-client|fail2ban-client: not found/.test(errText) || r.code === 127) throw new Fail2banUnavailable('fail2ban is not installed (no fail2ban-client)');
+    if (/Failed to access socket path|Is fail2ban running\?/.test(errText + out)) throw new Fail2banUnavailable(`fail2ban is not running (no server at ${this.socket})`);
+    if (/Permission denied/i.test(errText + out)) throw new Fail2banUnavailable(`permission denied on ${this.socket}: run as root or with --sudo`);
+    if (/a password is required|sudo:/.test(errText)) throw new Fail2banUnavailable(`sudo refused: ${errText.trim().split('\n')[0]}`);
+    const msg = (out.trim() || errText.replace(/^.*?ERROR\s+/m, '').trim()).split('\n')[0] ?? `exit ${r.code}`;
+    throw new Fail2banError(`fail2ban-client ${args.join(' ')}: ${msg}`);
+  }
+
+  async ping(): Promise<void> {
+    await this.run(['ping']);
+  }
+
+  /** `Status\n|- Number of jail:\t2\n`- Jail list:\trecidive-test, sshd` */
+  async jails(): Promise<string[]> {
+    const out = await this.run(['status']);
+    const m = /Jail list:\s*(.*)$/m.exec(out);
+    return m && m[1]!.trim() ? m[1]!.split(',').map((s) => s.trim()).filter(Boolean) : [];
+  }
+
+  async status(jail: string): Promise<JailStatus> {
+    return parseJailStatus(jail, await this.run(['status', jail]));
+  }
+
+  /** `get JAIL banip --with-time`: `IP \t2026-11-24 00:28:50 + 3600 = 2026-11-24 01:28:50` per line */
+  async bannedWithTime(jail: string): Promise<BannedWithTime[]> {
+    return parseBanipWithTime(await this.run(['get', jail, 'banip', '--with-time']));
+  }
+
+  async get(jail: string, key: string): Promise<string> {
+    return (await this.run(['get', jail, key])).trim();
+  }
+
+  /** Jails that ban each address now: `banned IP…` → `[['sshd'], []]` (a Python repr). */
+  async jailsBanning(ips: string[]): Promise<Map<string, string[]>> {
+    const out = await this.run(['banned', ...ips]);
+    const lists = parsePyRepr(out) as string[][];
+    const m = new Map<string, string[]>();
+    ips.forEach((ip, i) => m.set(ip, Array.isArray(lists[i]) ? lists[i]! : []));
+    return m;
+  }
+
+  /** Every banned address with its jails: `banned` → `[{'sshd': ['203.0.113.9']}]`. */
+  async allBanned(): Promise<Map<string, string[]>> {
+    const out = await this.run(['banned']);
+    const list = parsePyRepr(out) as Record<string, string[]>[];
+    const m = new Map<string, string[]>();
+    for (const rec of Array.isArray(list) ? list : []) {
+      for (const [jail, ips] of Object.entries(rec)) for (const ip of ips) m.set(ip, [...(m.get(ip) ?? []), jail]);
+    }
+    return m;
+  }
+
+  /** `set JAIL unbanip IP`: 1 when it was banned there, 0 when not (fail2ban's --report-absent meaning). */
+  async unban(jail: string, ip: string): Promise<boolean> {
+    return (await this.run(['set', jail, 'unbanip', ip])).trim() === '1';
+  }
+
+  /** `set JAIL banip IP`: 1 when newly banned, 0 when it already was. */
+  async ban(jail: string, ip: string): Promise<boolean> {
+    return (await this.run(['set', jail, 'banip', ip])).trim() === '1';
+  }
+}
+
+export function parseJailStatus(jail: string, out: string): JailStatus {
+  const num = (label: string): number => {
+    const m = new RegExp(`${label}:\\s*(\\d+)`).exec(out);
+    return m ? Number(m[1]) : 0;
+  };
+  const line = (label: string): string | undefined => new RegExp(`${label}:[ \\t]*(.*)$`, 'm').exec(out)?.[1]?.trim();
+  const banned = line('Banned IP list') ?? '';
+  const files = line('File list');
+  return {
+    jail,
+    currentlyFailed: num('Currently failed'),
+    totalFailed: num('Total failed'),
+    currentlyBanned: num('Currently banned'),
+    totalBanned: num('Total banned'),
+    files: files ? files.split(/\s+/).filter(Boolean) : [],
+    journalMatches: line('Journal matches'),
+    bannedIps: banned ? banned.split(/\s+/).filter(Boolean) : [],
+  };
+}
+
+/** Ban times are in the server's local time zone; fail2ban prints no zone, so they are kept as printed. */
+export function parseBanipWithTime(out: string): BannedWithTime[] {
+  const res: BannedWithTime[] = [];
+  for (const l of out.split('\n')) {
+    const s = l.trim();
+    if (!s) continue;
+    const m = /^(\S+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+ (-?\d+) = (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/.exec(s);
+    if (m) res.push({ ip: m[1]!, bannedAt: m[2]!.replace(' ', 'T'), bantimeSeconds: Number(m[3]), expires: Number(m[3]) < 0 ? undefined : m[4]!.replace(' ', 'T') });
+    else for (const ip of s.split(/\s+/)) res.push({ ip });
+  }
+  return res;
+}
+
+/** A Python literal of lists, dicts and strings (what fail2ban-client prints for `banned`) as JSON. */
+export function parsePyRepr(text: string): unknown {
+  const s = text.trim();
+  if (!s) return [];
+  let json = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === "'" || c === '"') {
+      let j = i + 1;
+      let v = '';
+      while (j < s.length && s[j] !== c) {
+        if (s[j] === '\\' && j + 1 < s.length) j++;
+        v += s[j];
+        j++;
+      }
+      json += JSON.stringify(v);
+      i = j;
+    } else json += c;
+  }
+  try {
+    return JSON.parse(json.replace(/\bNone\b/g, 'null').replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false'));
+  } catch {
+    throw new Fail2banError(`cannot read fail2ban's answer: ${s.slice(0, 80)}`);
+  }
+}

@@ -1,0 +1,505 @@
+import type { AuthEvent, EventKind } from './auth-event.js';
+
+/**
+ * What a pass over the logs keeps: counters and maps bounded by the number of distinct addresses,
+ * users and logins, never by the number of lines, so memory stays flat in file size. Plain data
+ * (Maps, Sets, arrays) so that a worker thread can post it back and `mergeStats` can add two up.
+ */
+
+export interface StatsOptions {
+  since?: number;
+  until?: number;
+  ip?: string;
+  user?: string;
+  /** failures from one address within `bruteWindowMs` that make a brute force */
+  bruteThreshold: number;
+  bruteWindowMs: number;
+  /** keep the last N lines matching the seed's `grep -i 'failed\|invalid'` */
+  tail: number;
+}
+
+export interface IpStats {
+  ip: string;
+  failures: number;
+  invalidUsers: number;
+  users: Set<string>;
+  /** distinct users past the cap of `users` */
+  usersOverflow: number;
+  firstFail: number;
+  lastFail: number;
+  firstSeen: number;
+  lastSeen: number;
+  accepted: number;
+  disconnects: number;
+  maxAttempts: number;
+  /** timestamps of the last `bruteThreshold` failures (a sliding window) */
+  ring: number[];
+  /** first time the address reached the brute-force threshold within the window */
+  bruteAt: number;
+  /** the line that crossed the threshold */
+  bruteLine?: string;
+  sampleLine?: string;
+}
+
+export interface UserStats {
+  user: string;
+  failures: number;
+  invalid: boolean;
+  ips: Set<string>;
+  ipsOverflow: number;
+  firstFail: number;
+  lastFail: number;
+  accepted: number;
+}
+
+export interface LoginStats {
+  user: string;
+  ip: string;
+  method: string;
+  count: number;
+  first: number;
+  last: number;
+  fingerprints: string[];
+  line: string;
+}
+
+export interface SudoStats {
+  user: string;
+  count: number;
+  failures: number;
+  first: number;
+  last: number;
+  commands: Map<string, number>;
+  firstLine: string;
+}
+
+export interface SuStats {
+  user: string;
+  targetUser: string;
+  count: number;
+  failures: number;
+  first: number;
+  last: number;
+}
+
+export interface AccountChange {
+  ts: number;
+  program: string;
+  user?: string;
+  detail: string;
+  line: string;
+}
+
+export interface HourBucket {
+  failures: number;
+  accepted: number;
+}
+
+export interface AuthStats {
+  lines: number;
+  /** lines without a syslog header or JSON record */
+  unparsed: number;
+  /** lines of the programs that ir reads (sshd, sudo, su…) */
+  events: number;
+  /** events outside --since/--until or the --ip/--user filter */
+  filtered: number;
+  byKind: Map<EventKind, number>;
+  first: number;
+  last: number;
+  /** first time of any line, inside the window or not (the sudo baseline starts there) */
+  dataStart: number;
+  hosts: Set<string>;
+  ips: Map<string, IpStats>;
+  users: Map<string, UserStats>;
+  logins: Map<string, LoginStats>;
+  sudo: Map<string, SudoStats>;
+  /** accounts that ran sudo before the window (--since): they are not new sudoers */
+  sudoBefore: Set<string>;
+  su: Map<string, SuStats>;
+  accountChanges: AccountChange[];
+  /** hour index (epoch ms / 3600000) → counts */
+  hours: Map<number, HourBucket>;
+  tail: string[];
+  /** sshd pids whose `Invalid user` line was counted, so that its first `Failed … invalid user` is not counted again */
+  pendingInvalid: Map<number, string>;
+  lastHost: string;
+  lastHour: number;
+  lastBucket: HourBucket | null;
+}
+
+const SET_CAP = 1000;
+const COMMAND_CAP = 20;
+const ACCOUNT_CAP = 1000;
+const FP_CAP = 5;
+const HOUR = 3_600_000;
+
+export function newStats(): AuthStats {
+  return {
+    lines: 0,
+    unparsed: 0,
+    events: 0,
+    filtered: 0,
+    byKind: new Map(),
+    first: Infinity,
+    last: -Infinity,
+    dataStart: Infinity,
+    hosts: new Set(),
+    ips: new Map(),
+    users: new Map(),
+    logins: new Map(),
+    sudo: new Map(),
+    sudoBefore: new Set(),
+    su: new Map(),
+    accountChanges: [],
+    hours: new Map(),
+    tail: [],
+    pendingInvalid: new Map(),
+    lastHost: '',
+    lastHour: -1,
+    lastBucket: null,
+  };
+}
+
+/** `203.0.113.0/24` or `2001:db8:1:2::/64`: the neighbourhood a success is checked against. */
+export function subnetOf(ip: string): string | null {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$/.exec(ip);
+  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  if (!ip.includes(':')) return null;
+  const full = expandV6(ip.replace(/^::ffff:(?=\d+\.)/i, ''));
+  if (!full) return null;
+  return `${full.slice(0, 4).map((h) => h.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
+function expandV6(ip: string): string[] | null {
+  const [a, b] = ip.split('::');
+  const head = a ? a.split(':') : [];
+  const tail = b !== undefined && b !== '' ? b.split(':') : [];
+  if (ip.includes('::')) {
+    const fill = 8 - head.length - tail.length;
+    if (fill < 0) return null;
+    return [...head, ...Array<string>(fill).fill('0'), ...tail];
+  }
+  return head.length === 8 ? head : null;
+}
+
+function ipStats(s: AuthStats, ip: string, ts: number): IpStats {
+  let r = s.ips.get(ip);
+  if (!r) {
+    ip = detach(ip);
+    r = { ip, failures: 0, invalidUsers: 0, users: new Set(), usersOverflow: 0, firstFail: Infinity, lastFail: -Infinity, firstSeen: ts, lastSeen: ts, accepted: 0, disconnects: 0, maxAttempts: 0, ring: [], bruteAt: Infinity };
+    s.ips.set(ip, r);
+  }
+  if (ts < r.firstSeen) r.firstSeen = ts;
+  if (ts > r.lastSeen) r.lastSeen = ts;
+  return r;
+}
+
+function userStats(s: AuthStats, user: string): UserStats {
+  let r = s.users.get(user);
+  if (!r) {
+    user = detach(user);
+    r = { user, failures: 0, invalid: false, ips: new Set(), ipsOverflow: 0, firstFail: Infinity, lastFail: -Infinity, accepted: 0 };
+    s.users.set(user, r);
+  }
+  return r;
+}
+
+function hour(s: AuthStats, ts: number): HourBucket {
+  const h = Math.floor(ts / HOUR);
+  if (h === s.lastHour && s.lastBucket) return s.lastBucket;
+  let b = s.hours.get(h);
+  if (!b) {
+    b = { failures: 0, accepted: 0 };
+    s.hours.set(h, b);
+  }
+  s.lastHour = h;
+  s.lastBucket = b;
+  return b;
+}
+
+/** First failure per /24 (IPv4) or /64 (IPv6), from the per-address stats. */
+export function subnetFirstFailures(s: AuthStats): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const r of s.ips.values()) {
+    if (r.failures === 0) continue;
+    const net = subnetOf(r.ip);
+    if (!net) continue;
+    const f = m.get(net);
+    if (f === undefined || r.firstFail < f) m.set(net, r.firstFail);
+  }
+  return m;
+}
+
+const TAIL_RE = /failed|invalid/i;
+
+/**
+ * A copy that does not share memory with the decoded chunk: V8 substrings (and regex captures)
+ * keep their whole 1 MiB parent alive, so every string kept past the line is detached first.
+ */
+export function detach(s: string): string;
+export function detach(s: string | undefined): string | undefined;
+export function detach(s: string | undefined): string | undefined {
+  return s === undefined ? undefined : (' ' + s).slice(1);
+}
+
+/** Adds one line that had no event (other programs) for the seed's --tail. */
+export function addRawLine(s: AuthStats, raw: string, o: StatsOptions): void {
+  if (o.tail > 0 && TAIL_RE.test(raw)) pushTail(s, raw, o.tail);
+}
+
+function pushTail(s: AuthStats, raw: string, n: number): void {
+  s.tail.push(detach(raw));
+  if (s.tail.length > n * 2) s.tail.splice(0, s.tail.length - n);
+}
+
+/** Adds one event; false when it is outside the window or filter. Failures are counted once per attempt: see `pendingInvalid`. */
+export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
+  s.events++;
+  const ts = e.ts;
+  if (ts < s.dataStart) s.dataStart = ts;
+  if ((o.since !== undefined && ts < o.since) || (o.until !== undefined && ts > o.until)) {
+    if (e.kind === 'sudo.command' && e.user && o.since !== undefined && ts < o.since) s.sudoBefore.add(e.user);
+    s.filtered++;
+    return false;
+  }
+  if ((o.ip !== undefined && e.ip !== o.ip) || (o.user !== undefined && e.user !== o.user && e.targetUser !== o.user)) {
+    s.filtered++;
+    return false;
+  }
+  s.byKind.set(e.kind, (s.byKind.get(e.kind) ?? 0) + 1);
+  if (ts < s.first) s.first = ts;
+  if (ts > s.last) s.last = ts;
+  if (e.host !== s.lastHost && s.hosts.size < 100) {
+    s.lastHost = detach(e.host);
+    s.hosts.add(s.lastHost);
+  }
+  if (o.tail > 0 && TAIL_RE.test(e.raw)) pushTail(s, e.raw, o.tail);
+
+  switch (e.kind) {
+    case 'ssh.invalid-user':
+    case 'ssh.failed': {
+      if (!e.ip) return true;
+      if (e.kind === 'ssh.failed' && e.invalidUser && e.pid !== undefined && s.pendingInvalid.get(e.pid) === e.ip) {
+        // the `Invalid user` line of this connection already counted this attempt
+        s.pendingInvalid.delete(e.pid);
+        ipStats(s, e.ip, ts);
+        return true;
+      }
+      if (e.kind === 'ssh.invalid-user' && e.pid !== undefined) {
+        if (s.pendingInvalid.size > 10_000) s.pendingInvalid.clear();
+        s.pendingInvalid.set(e.pid, detach(e.ip));
+      }
+      const r = ipStats(s, e.ip, ts);
+      r.failures++;
+      if (e.invalidUser) r.invalidUsers++;
+      if (ts < r.firstFail) r.firstFail = ts;
+      if (ts > r.lastFail) r.lastFail = ts;
+      r.sampleLine ??= detach(e.raw);
+      const user = e.user ?? '';
+      if (!r.users.has(user)) {
+        if (r.users.size < SET_CAP) r.users.add(detach(user));
+        else r.usersOverflow++;
+      }
+      // sliding window: the failure `bruteThreshold` back is within the window
+      r.ring.push(ts);
+      if (r.ring.length > o.bruteThreshold) r.ring.shift();
+      if (r.ring.length >= o.bruteThreshold && ts - r.ring[0]! <= o.bruteWindowMs && ts < r.bruteAt) {
+        r.bruteAt = ts;
+        r.bruteLine = detach(e.raw);
+      }
+      const u = userStats(s, user);
+      u.failures++;
+      if (e.invalidUser) u.invalid = true;
+      if (ts < u.firstFail) u.firstFail = ts;
+      if (ts > u.lastFail) u.lastFail = ts;
+      if (!u.ips.has(e.ip)) {
+        if (u.ips.size < SET_CAP) u.ips.add(detach(e.ip));
+        else u.ipsOverflow++;
+      }
+      hour(s, ts).failures++;
+      return true;
+    }
+    case 'ssh.accepted': {
+      if (!e.ip) return true;
+      const user = e.user ?? '';
+      const method = e.method ?? '?';
+      ipStats(s, e.ip, ts).accepted++;
+      userStats(s, user).accepted++;
+      const key = `${user}\0${e.ip}\0${method}`;
+      let l = s.logins.get(key);
+      if (!l) {
+        l = { user: detach(user), ip: detach(e.ip), method: detach(method), count: 0, first: ts, last: ts, fingerprints: [], line: detach(e.raw) };
+        s.logins.set(detach(key), l);
+      }
+      l.count++;
+      if (ts < l.first) {
+        l.first = ts;
+        l.line = detach(e.raw);
+      }
+      if (ts > l.last) l.last = ts;
+      if (e.fingerprint && l.fingerprints.length < FP_CAP && !l.fingerprints.includes(e.fingerprint)) l.fingerprints.push(detach(e.fingerprint));
+      hour(s, ts).accepted++;
+      return true;
+    }
+    case 'ssh.preauth-disconnect':
+      if (e.ip) ipStats(s, e.ip, ts).disconnects++;
+      return true;
+    case 'ssh.max-attempts':
+      if (e.ip) ipStats(s, e.ip, ts).maxAttempts++;
+      return true;
+    case 'sudo.command':
+    case 'sudo.failed': {
+      if (!e.user) return true;
+      let r = s.sudo.get(e.user);
+      if (!r) {
+        r = { user: detach(e.user), count: 0, failures: 0, first: ts, last: ts, commands: new Map(), firstLine: detach(e.raw) };
+        s.sudo.set(e.user, r);
+      }
+      if (e.kind === 'sudo.failed') r.failures++;
+      else {
+        r.count++;
+        const cmd = e.command ?? '';
+        const n = r.commands.get(cmd);
+        if (n !== undefined) r.commands.set(cmd, n + 1);
+        else if (r.commands.size < COMMAND_CAP) r.commands.set(detach(cmd), 1);
+      }
+      if (ts < r.first) {
+        r.first = ts;
+        r.firstLine = detach(e.raw);
+      }
+      if (ts > r.last) r.last = ts;
+      return true;
+    }
+    case 'su.session':
+    case 'su.failed': {
+      const key = `${e.user ?? '?'}\0${e.targetUser ?? '?'}`;
+      let r = s.su.get(key);
+      if (!r) {
+        r = { user: detach(e.user ?? '?'), targetUser: detach(e.targetUser ?? '?'), count: 0, failures: 0, first: ts, last: ts };
+        s.su.set(detach(key), r);
+      }
+      if (e.kind === 'su.failed') r.failures++;
+      else r.count++;
+      if (ts < r.first) r.first = ts;
+      if (ts > r.last) r.last = ts;
+      return true;
+    }
+    case 'account.change':
+      if (s.accountChanges.length < ACCOUNT_CAP) s.accountChanges.push({ ts, program: detach(e.program), user: detach(e.user), detail: detach(e.detail ?? e.message), line: detach(e.raw) });
+      return true;
+    default:
+      return true;
+  }
+}
+
+function unionCapped<T>(a: Set<T>, b: Set<T>): number {
+  let over = 0;
+  for (const v of b) {
+    if (a.has(v)) continue;
+    if (a.size < SET_CAP) a.add(v);
+    else over++;
+  }
+  return over;
+}
+
+/** Adds `b` into `a` (b's lines come after a's: workers are merged in file order). */
+export function mergeStats(a: AuthStats, b: AuthStats, tail: number): AuthStats {
+  a.lines += b.lines;
+  a.unparsed += b.unparsed;
+  a.events += b.events;
+  a.filtered += b.filtered;
+  for (const [k, v] of b.byKind) a.byKind.set(k, (a.byKind.get(k) ?? 0) + v);
+  a.first = Math.min(a.first, b.first);
+  a.last = Math.max(a.last, b.last);
+  a.dataStart = Math.min(a.dataStart, b.dataStart);
+  for (const h of b.hosts) if (a.hosts.size < 100) a.hosts.add(h);
+  for (const [ip, y] of b.ips) {
+    const x = a.ips.get(ip);
+    if (!x) {
+      a.ips.set(ip, y);
+      continue;
+    }
+    x.failures += y.failures;
+    x.invalidUsers += y.invalidUsers;
+    x.usersOverflow += y.usersOverflow + unionCapped(x.users, y.users);
+    x.firstFail = Math.min(x.firstFail, y.firstFail);
+    x.lastFail = Math.max(x.lastFail, y.lastFail);
+    x.firstSeen = Math.min(x.firstSeen, y.firstSeen);
+    x.lastSeen = Math.max(x.lastSeen, y.lastSeen);
+    x.accepted += y.accepted;
+    x.disconnects += y.disconnects;
+    x.maxAttempts += y.maxAttempts;
+    if (y.bruteAt < x.bruteAt) {
+      x.bruteAt = y.bruteAt;
+      x.bruteLine = y.bruteLine;
+    }
+    x.ring = [...x.ring, ...y.ring].slice(-Math.max(x.ring.length, y.ring.length, 1));
+    x.sampleLine ??= y.sampleLine;
+  }
+  for (const [user, y] of b.users) {
+    const x = a.users.get(user);
+    if (!x) {
+      a.users.set(user, y);
+      continue;
+    }
+    x.failures += y.failures;
+    x.invalid ||= y.invalid;
+    x.ipsOverflow += y.ipsOverflow + unionCapped(x.ips, y.ips);
+    x.firstFail = Math.min(x.firstFail, y.firstFail);
+    x.lastFail = Math.max(x.lastFail, y.lastFail);
+    x.accepted += y.accepted;
+  }
+  for (const [k, y] of b.logins) {
+    const x = a.logins.get(k);
+    if (!x) {
+      a.logins.set(k, y);
+      continue;
+    }
+    x.count += y.count;
+    if (y.first < x.first) {
+      x.first = y.first;
+      x.line = y.line;
+    }
+    x.last = Math.max(x.last, y.last);
+    for (const f of y.fingerprints) if (x.fingerprints.length < FP_CAP && !x.fingerprints.includes(f)) x.fingerprints.push(f);
+  }
+  for (const [k, y] of b.sudo) {
+    const x = a.sudo.get(k);
+    if (!x) {
+      a.sudo.set(k, y);
+      continue;
+    }
+    x.count += y.count;
+    x.failures += y.failures;
+    if (y.first < x.first) {
+      x.first = y.first;
+      x.firstLine = y.firstLine;
+    }
+    x.last = Math.max(x.last, y.last);
+    for (const [c, n] of y.commands) if (x.commands.has(c) || x.commands.size < COMMAND_CAP) x.commands.set(c, (x.commands.get(c) ?? 0) + n);
+  }
+  for (const u of b.sudoBefore) a.sudoBefore.add(u);
+  for (const [k, y] of b.su) {
+    const x = a.su.get(k);
+    if (!x) {
+      a.su.set(k, y);
+      continue;
+    }
+    x.count += y.count;
+    x.failures += y.failures;
+    x.first = Math.min(x.first, y.first);
+    x.last = Math.max(x.last, y.last);
+  }
+  for (const c of b.accountChanges) if (a.accountChanges.length < ACCOUNT_CAP) a.accountChanges.push(c);
+  for (const [h, y] of b.hours) {
+    const x = a.hours.get(h);
+    if (!x) a.hours.set(h, { ...y });
+    else {
+      x.failures += y.failures;
+      x.accepted += y.accepted;
+    }
+  }
+  a.tail = [...a.tail, ...b.tail].slice(-Math.max(tail, 0) || a.tail.length + b.tail.length);
+  if (tail === 0) a.tail = [];
+  return a;
+}

@@ -172,7 +172,7 @@ async function accounts(ctx: DetectorContext, c: Collector): Promise<void> {
     const login = !NOLOGIN_SHELLS.test(shell) && shell !== '';
     const hasPassword = hash !== undefined && hash !== '' && !/^[!*]/.test(hash);
     const add = (rule: string, severity: Severity, title: string, reason: string, attack: string, path = '/etc/passwd') =>
-      c.add({ rule: `privilege.${rule}`, key: instanceKey('privilege', path, `${rule} ${name}`), contentHash: contentHash(raw, hasPassword, login), severity, title, path, line: path === '/etc/passwd' ? i + 1 : undefined, user: name, evidence: forTerminal(raw, { max: 300 }), attack, reason, mtime, details: { uid, home, shell, login, hasPassword } });
+      c.add({ rule: `privilege.${rule}`, key: instanceKey('privilege', path, `${rule} ${name}`), contentHash: contentHash(raw, String(hasPassword), String(login)), severity, title, path, line: path === '/etc/passwd' ? i + 1 : undefined, user: name, evidence: forTerminal(raw, { max: 300 }), attack, reason, mtime, details: { uid, home, shell, login, hasPassword } });
     if (uid === 0 && name !== 'root') add('uid0', 'critical', `Second root account: ${name} has UID 0`, 'an account with UID 0 is root under another name', 'T1136.001');
     if (hash === '' && login) add('empty-password', expected.has(name) ? 'medium' : 'critical', `Account ${name} has an empty password and a login shell`, 'anyone can log in as this account without a password (where PAM allows nullok)', 'T1098', '/etc/shadow');
     else if (hash === '') add('empty-password', 'medium', `Account ${name} has an empty password`, 'empty password field (no login shell)', 'T1098', '/etc/shadow');

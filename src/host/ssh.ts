@@ -238,7 +238,10 @@ export class SshHost implements Target {
       }
       const client = await connectHop(r, opts, sock);
       const host = new SshHost(client, hops, s, opts);
-      if (opts.sudo) await host.checkSudo();
+      if (opts.sudo) await host.checkSudo().catch(async (err: unknown) => {
+        await host.close();
+        throw err;
+      });
       const hn = await host.readFile('/proc/sys/kernel/hostname', { maxBytes: 256 }).catch(() => null);
       const name = hn?.toString('utf8').trim().replace(/[^A-Za-z0-9._-]/g, '');
       if (name) host.name = name;

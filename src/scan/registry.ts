@@ -7,6 +7,8 @@ import { processes } from './detectors/processes.js';
 import { privilege } from './detectors/privilege.js';
 import { shellStartup } from './detectors/shell-startup.js';
 import { ldPreload } from './detectors/ld-preload.js';
+import { suid } from './detectors/suid.js';
+import { webshell } from './detectors/webshell.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -23,4 +25,6 @@ export const DETECTORS: Detector[] = [
   privilege,
   shellStartup,
   ldPreload,
+  suid,
+  webshell,
 ];

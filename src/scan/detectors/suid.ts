@@ -1,0 +1,118 @@
+import type { FileStat } from '../../host/target.js';
+import { NotAvailable } from '../../host/target.js';
+import { isoFromEpochSeconds } from '../../output/time.js';
+import { Collector, type Detector, type DetectorContext } from '../detector.js';
+import { packageOwner } from '../facts-dpkg.js';
+import { contentHash, instanceKey, type Severity } from '../finding.js';
+import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
+import { walk } from '../walk.js';
+
+/** Where users and droppers write: walked on every scan (small). */
+const USER_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/shm', '/home', '/root', '/var/www', '/srv', '/opt'];
+/** Pseudo file systems and container layers are not walked even with --deep (layers belong to images; scan them with their own --root). */
+const PRUNE = /^\/(proc|sys|dev|run|snap|var\/lib\/(docker|containerd)|var\/snap)(\/|$)/;
+const DANGEROUS_CAPS = /cap_(setuid|setgid|sys_admin|sys_ptrace|sys_module|dac_override|dac_read_search|chown|fowner)/i;
+
+interface Hit {
+  path: string;
+  stat?: FileStat;
+  caps?: string;
+}
+
+async function judge(ctx: DetectorContext, c: Collector, h: Hit): Promise<void> {
+  const owner = await packageOwner(ctx.facts, h.path);
+  const risky = inWorldWritableDir(h.path) || inHomeDir(h.path) || hiddenComponent(h.path);
+  if (owner && !risky) return; // package-owned: package-integrity (--deep) tells whether it was changed
+  const st = h.stat ?? (await ctx.target.lstat(h.path).catch(() => null)) ?? undefined;
+  const reasons: string[] = [];
+  let severity: Severity;
+  let what: string;
+  if (h.caps) {
+    what = `file capabilities ${h.caps}`;
+    severity = DANGEROUS_CAPS.test(h.caps) ? 'high' : 'medium';
+  } else {
+    const suid = st ? (st.mode & 0o4000) !== 0 : true;
+    what = suid ? `SUID${st && st.mode & 0o2000 ? '+SGID' : ''} (runs as uid ${st?.uid ?? '?'})` : `SGID (runs as gid ${st?.gid ?? '?'})`;
+    severity = suid && st?.uid === 0 ? 'high' : 'medium';
+  }
+  if (risky) {
+    severity = 'critical';
+    reasons.push('in a temporary, home or hidden directory: a copied shell with the SUID bit is a root backdoor');
+  }
+  if (owner === null) reasons.push('not shipped by any package');
+  else if (owner) reasons.push(`shipped by ${owner}`);
+  c.add({
+    rule: h.caps ? 'suid.capabilities' : 'suid.setuid',
+    key: instanceKey('suid', h.path, h.caps ? 'caps' : 'setid'),
+    contentHash: contentHash(st?.mode, st?.uid, st?.size, h.caps),
+    severity,
+    title: `${h.caps ? 'File capabilities' : 'SUID/SGID file'} outside the package database: ${h.path}`,
+    path: h.path,
+    evidence: `${h.path} ${what}${st ? ` mode ${st.mode.toString(8)} size ${st.size}` : ''}`,
+    attack: 'T1548.001',
+    reason: reasons.join('; '),
+    remediation: `Preserve ${h.path} (ir collect), then ${h.caps ? 'setcap -r' : 'chmod ug-s'} it or remove it.`,
+    mtime: st ? isoFromEpochSeconds(st.mtime) : undefined,
+    details: { owner, mode: st?.mode.toString(8), uid: st?.uid, caps: h.caps },
+  });
+}
+
+/** Live targets: find(1) and getcap(8) on the host are far faster than a walk over sftp. */
+async function findLive(ctx: DetectorContext, c: Collector, roots: string[]): Promise<Hit[] | null> {
+  const prune = ['/proc', '/sys', '/dev', '/run', '/snap', '/var/lib/docker', '/var/lib/containerd'];
+  const argv = ['find', ...roots, '(', ...prune.flatMap((p, i) => [...(i ? ['-o'] : []), '-path', p]), ')', '-prune', '-o', '-type', 'f', '(', '-perm', '-4000', '-o', '-perm', '-2000', ')', '-print0'];
+  let res;
+  try {
+    res = await ctx.target.exec(argv, { privileged: true, timeoutMs: 300_000 });
+  } catch (err) {
+    if (err instanceof NotAvailable) return null;
+    c.warn(`find: ${(err as Error).message}`);
+    return null;
+  }
+  if (res.code === null) return null;
+  if (res.code !== 0) c.warn(`find exited ${res.code}: ${res.stderr.toString('utf8').trim().split('\n')[0] ?? ''}`);
+  const hits: Hit[] = res.stdout.toString('utf8').split('\0').filter(Boolean).map((path) => ({ path }));
+  try {
+    const caps = await ctx.target.exec(['getcap', '-r', ...roots.filter((r) => r !== '/'), ...(roots.includes('/') ? ['/usr', '/opt', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/etc'] : [])], { privileged: true, timeoutMs: 300_000 });
+    for (const line of caps.stdout.toString('utf8').split('\n')) {
+      const m = /^(\/\S+)\s+(?:=\s+)?(\S.*)$/.exec(line.trim());
+      if (m) hits.push({ path: m[1]!, caps: m[2]!.trim() });
+    }
+  } catch (err) {
+    c.warn(`getcap not run (file capabilities not checked): ${(err as Error).message}`);
+  }
+  return hits;
+}
+
+export const suid: Detector = {
+  id: 'suid',
+  title: 'SUID/SGID files and file capabilities outside the package database or in tmp/home',
+  category: 'privilege',
+  attack: ['T1548.001'],
+  locations: [...USER_DIRS, '/ (whole file system with --deep, without /proc /sys /dev /run /var/lib/docker)', 'security.capability xattr (getcap, live targets)'],
+  async run(ctx) {
+    const c = new Collector('suid', 'privilege', ctx.target.name);
+    const roots = ctx.deep ? ['/'] : USER_DIRS;
+    let hits = await findLive(ctx, c, roots);
+    if (hits) c.examined = hits.length;
+    else {
+      hits = [];
+      // offline (or no find): walk through the Target; xattrs are not readable through it
+      const found = hits;
+      const r = await walk(
+        ctx.target,
+        roots,
+        (e) => {
+          c.examined++;
+          if (e.stat.type === 'file' && e.stat.mode & 0o6000) found.push({ path: e.path, stat: e.stat });
+        },
+        (dir, err) => c.warn(err.message, dir),
+        { prune: (p) => PRUNE.test(p), maxEntries: ctx.deep ? 5_000_000 : 200_000 },
+      );
+      if (r.truncated) c.warn(`walk stopped after ${r.entries} entries`);
+      c.warn('file capabilities (security.capability) are not readable on this target: checked only on live hosts with getcap');
+    }
+    await Promise.all(hits.map((h) => judge(ctx, c, h)));
+    return c.result();
+  },
+};

@@ -1,0 +1,124 @@
+import { posix } from 'node:path';
+import { forTerminal } from '../../output/sanitize.js';
+import { isoFromEpochSeconds } from '../../output/time.js';
+import { Collector, type Detector, type DetectorContext } from '../detector.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { entriesOf, isFileish } from '../rules/judge-file.js';
+import { raise } from '../rules/location.js';
+import { walk } from '../walk.js';
+import { readBounded } from './util.js';
+
+const DEFAULT_ROOTS = ['/var/www', '/srv/www', '/srv/http', '/usr/share/nginx/html'];
+const SERVER_CONFIGS = ['/etc/nginx/nginx.conf', '/etc/nginx/conf.d', '/etc/nginx/sites-enabled', '/etc/apache2/apache2.conf', '/etc/apache2/sites-enabled', '/etc/httpd/conf/httpd.conf', '/etc/httpd/conf.d'];
+const SCRIPT = /\.(php\d?|phtml|phar|inc|jsp|jspx|asp|aspx|py|cgi|pl)$/i;
+const IMAGE_OR_TEXT = /\.(jpe?g|png|gif|ico|svg|txt|css)$/i;
+
+/** Request input, by language (PHP superglobals, servlet parameters, CGI/Flask forms). */
+const INPUT = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b|php:\/\/input|getallheaders\s*\(|request\.getParameter|request\.(args|form|values|cookies|headers)\b|cgi\.FieldStorage|\bform\.getvalue|\$ENV\{['"]?QUERY_STRING|\bparam\s*\(/;
+const EXEC = /\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|assert|eval|create_function|call_user_func(_array)?)\s*\(|`[^`\n]*\$_|Runtime\.getRuntime\(\)\.exec|new\s+ProcessBuilder|\bos\.(system|popen|exec[lv]p?e?)\s*\(|\bsubprocess\.\w+\s*\(|preg_replace\s*\(\s*['"](.).*\3[a-z]*e[a-z]*['"]/;
+const DECODE = /\b(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|convert_uudecode)\s*\(/;
+const EVAL = /\b(eval|assert|create_function)\s*\(/;
+
+export interface WebShellVerdict {
+  severity: Severity;
+  rule: string;
+  reasons: string[];
+  line?: number;
+  evidence?: string;
+}
+
+/** Judges one web file's text: request input reaching a command or eval is a web shell. */
+export function judgeWebFile(path: string, text: string): WebShellVerdict | null {
+  const reasons: string[] = [];
+  let severity: Severity | null = null;
+  let rule = '';
+  let line: number | undefined;
+  let evidence: string | undefined;
+  const set = (s: Severity, r: string, why: string, at?: number, ev?: string) => {
+    if (!severity || maxSeverity(severity, s) !== severity) {
+      rule = r;
+      line = at;
+      evidence = ev;
+    }
+    severity = severity ? maxSeverity(severity, s) : s;
+    reasons.push(why);
+  };
+  text.split('\n').forEach((l, i) => {
+    if (INPUT.test(l) && EXEC.test(l)) set('critical', 'request-exec', 'passes request input to a command, eval or process', i + 1, l.trim());
+    else if (EVAL.test(l) && DECODE.test(l)) set('high', 'encoded-eval', 'evaluates a decoded (base64/gzip/rot13) payload', i + 1, l.trim());
+  });
+  if (!severity && text.length < 8192 && INPUT.test(text) && EXEC.test(text)) set('high', 'request-exec', 'small script that reads request input and runs commands');
+  const name = posix.basename(path);
+  if (IMAGE_OR_TEXT.test(name) && /<\?php|<%@?\s*page/.test(text.slice(0, 65536))) set('high', 'disguised-script', 'server-side code inside a file named like an image or text');
+  if (severity && /\/uploads?\//i.test(path)) reasons.push('in an upload directory (where a web shell lands)');
+  if (severity && name.startsWith('.')) {
+    severity = raise(severity);
+    reasons.push('hidden file name');
+  }
+  if (!severity) {
+    if (/\/uploads?\//i.test(path) && /\.(php\d?|phtml|phar|jspx?|aspx?)$/i.test(name)) return { severity: 'medium', rule: 'upload-script', reasons: ['server-side script in an upload directory'] };
+    return null;
+  }
+  return { severity, rule, reasons: [...new Set(reasons)], line, evidence };
+}
+
+/** Web roots named by the server configs (`root` in nginx, `DocumentRoot` in Apache) besides the usual ones. */
+async function webRoots(ctx: DetectorContext, c: Collector): Promise<string[]> {
+  const roots = new Set(DEFAULT_ROOTS);
+  for (const p of SERVER_CONFIGS) {
+    const st = await ctx.target.stat(p).catch(() => null);
+    const files = st?.type === 'dir' ? (await entriesOf(c, ctx, p)).filter(isFileish).map((e) => e.path) : st ? [p] : [];
+    for (const f of files) {
+      const file = await readBounded(ctx.target, c, f, 256 * 1024);
+      for (const m of file?.text.matchAll(/^\s*(?:root|DocumentRoot|alias)\s+["']?(\/[^"';\s]+)/gim) ?? []) roots.add(m[1]!.replace(/\/+$/, '') || '/');
+    }
+  }
+  // a web root of / or /etc would walk the whole system: those are reported by the config review, not walked
+  return [...roots].filter((r) => r.split('/').length > 2).sort();
+}
+
+export const webshell: Detector = {
+  id: 'webshell',
+  title: 'Web shells under web roots (PHP/JSP/Python/CGI passing request input to exec/eval)',
+  category: 'persistence',
+  attack: ['T1505.003'],
+  locations: [...DEFAULT_ROOTS, 'nginx root / alias and Apache DocumentRoot from /etc/nginx, /etc/apache2, /etc/httpd'],
+  async run(ctx) {
+    const c = new Collector('webshell', 'persistence', ctx.target.name);
+    const roots = await webRoots(ctx, c);
+    const files: string[] = [];
+    const r = await walk(
+      ctx.target,
+      roots,
+      (e) => {
+        if (e.stat.type === 'file' && (SCRIPT.test(e.name) || (IMAGE_OR_TEXT.test(e.name) && /\.(php|jsp)/i.test(e.name)) || (/\/uploads?\//i.test(e.path) && e.stat.size < 65536))) files.push(e.path);
+      },
+      (dir, err) => c.warn(err.message, dir),
+      { maxEntries: ctx.deep ? 2_000_000 : 200_000, prune: (p) => /\/(node_modules|\.git)$/.test(p) },
+    );
+    if (r.truncated) c.warn(`web root walk stopped after ${r.entries} entries (use --deep for more)`);
+    for (const path of [...new Set(files)].sort()) {
+      const file = await readBounded(ctx.target, new Collector('webshell', 'persistence', ctx.target.name), path, 512 * 1024);
+      if (!file) continue;
+      c.examined++;
+      const v = judgeWebFile(path, file.text);
+      if (!v) continue;
+      c.add({
+        rule: `webshell.${v.rule}`,
+        key: instanceKey('webshell', path, 'file'),
+        contentHash: contentHash(file.text),
+        severity: v.severity,
+        title: `Web shell: ${v.reasons[0]}`,
+        path,
+        line: v.line,
+        evidence: forTerminal(v.evidence ?? file.text.slice(0, 300), { max: 300 }),
+        attack: 'T1505.003',
+        reason: v.reasons.join('; '),
+        remediation: `Preserve ${path} and the web server access logs (ir collect), find the request that wrote it, then remove it.`,
+        mtime: isoFromEpochSeconds(file.stat.mtime),
+        details: { webRoots: roots.filter((r) => path.startsWith(r + '/')) },
+      });
+    }
+    return c.result();
+  },
+};

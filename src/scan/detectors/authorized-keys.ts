@@ -53,15 +53,19 @@ export const authorizedKeys: Detector = {
             reasons.push(why);
           };
           const system = Facts.isSystemAccount(a);
+          const cmd = key.options.command;
+          const cmdSignals = typeof cmd === 'string' ? classifyCommand(cmd) : [];
+          // a service account limited to one harmless forced command (rsync for backups) is a common, deliberate setup
+          const restricted = typeof cmd === 'string' && cmdSignals.length === 0;
           if (a.uid === 0) rise(trusted ? 'info' : 'medium', `grants a root login${a.name !== 'root' ? ` (account ${a.name} has uid 0)` : ''}`);
-          if (system && a.uid !== 0) rise('high', `system account ${a.name} (uid ${a.uid}) should not accept SSH keys`);
-          if (NOLOGIN_SHELLS.test(a.shell) && a.uid !== 0) rise('medium', `account's shell is ${a.shell}`);
+          if (system && a.uid !== 0) {
+            if (restricted) rise('low', `system account ${a.name} (uid ${a.uid}) accepts a key restricted to a forced command`);
+            else rise('high', `system account ${a.name} (uid ${a.uid}) should not accept SSH keys`);
+          }
+          if (NOLOGIN_SHELLS.test(a.shell) && a.uid !== 0 && !restricted) rise('medium', `account's shell is ${a.shell}`);
           if (path.endsWith('/authorized_keys2')) rise('medium', 'in authorized_keys2, a deprecated file attackers use because admins forget it');
           if (!trusted && policy.trustedKeys.length > 0) rise('medium', "not in the policy's trusted keys");
-          const cmd = key.options.command;
-          if (typeof cmd === 'string') {
-            for (const s of classifyCommand(cmd)) rise(s.severity, `forced command: ${s.reason}`);
-          }
+          for (const sig of cmdSignals) rise(sig.severity, `forced command: ${sig.reason}`);
           if (key.options.environment) rise('medium', 'sets environment variables (environment=)');
           if (key.type.startsWith('ssh-dss') || (key.type === 'ssh-rsa' && (key.bits ?? 0) < 2048)) rise('low', `weak key (${key.type}, ${key.bits ?? '?'} bits)`);
           c.add({

@@ -4,6 +4,7 @@ import { listProcesses, type ProcessInfo } from '../../host/proc.js';
 import type { Target } from '../../host/target.js';
 import { Collector, type Detector } from '../detector.js';
 import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { classifyCommand } from '../rules/command-line.js';
 
 /** Services that must never face the network (the seed keeps Redis internal). */
 const SENSITIVE: Record<number, string> = {
@@ -17,7 +18,14 @@ const SENSITIVE: Record<number, string> = {
   2376: 'Docker API',
   10250: 'kubelet',
 };
-const SHELLISH = /^(ba|da|z|k|c|tc|fi)?sh$|^(nc|ncat|netcat|nc\.(traditional|openbsd)|socat|telnet|python[\d.]*|perl|ruby|php[\d.]*|node|lua|busybox|openssl)$/;
+const SHELL = /^(ba|da|z|k|c|tc|fi)?sh$|^(nc|ncat|netcat|nc\.(traditional|openbsd)|socat|telnet|busybox|openssl)$/;
+const INTERPRETER = /^(python[\d.]*|perl[\d.]*|ruby[\d.]*|php[\d.]*|node|lua[\d.]*)$/;
+
+/** Shells and netcat always count; an interpreter only when it runs inline code (python -c), not an app. */
+function shellish(name: string, p?: ProcessInfo): boolean {
+  if (SHELL.test(name)) return true;
+  return Boolean(p && INTERPRETER.test(name) && classifyCommand(p.cmdline).some((s) => s.rule === 'inline-interpreter' || s.rule === 'reverse-shell'));
+}
 const QUIET_UDP = new Set([53, 67, 68, 123, 323, 546, 547, 5353]);
 
 async function containerOf(t: Target, p: ProcessInfo): Promise<string | undefined> {
@@ -74,10 +82,10 @@ export const ports: Detector = {
             rise(s.state === 'UNCONN' ? 'low' : 'medium', `port ${s.localPort} is not in the policy's allowed ports (${policy.allowedPorts.join(', ')})`);
           }
         }
-        if (p && SHELLISH.test(name)) rise('high', `${name} is listening: a bind shell or ad-hoc listener`);
+        if (p && shellish(name, p)) rise('high', `${name} is listening: a bind shell or ad-hoc listener`);
       } else {
-        if (p && SHELLISH.test(name) && !isLoopback(s.remoteAddress)) rise('high', `${name} (pid ${pid}) has a connection out to ${s.remoteAddress}:${s.remotePort}: a shell or interpreter talking out`);
-        else if (p && SHELLISH.test(name)) rise('medium', `${name} (pid ${pid}) is connected to ${s.remoteAddress}:${s.remotePort}`);
+        if (p && shellish(name, p) && !isLoopback(s.remoteAddress)) rise('high', `${name} (pid ${pid}) has a connection out to ${s.remoteAddress}:${s.remotePort}: a shell or interpreter talking out`);
+        else if (p && shellish(name, p)) rise('medium', `${name} (pid ${pid}) is connected to ${s.remoteAddress}:${s.remotePort}`);
         else continue; // ordinary connections are not findings
       }
       const where = listening ? `${s.localAddress}:${s.localPort}` : `${s.localAddress}:${s.localPort} -> ${s.remoteAddress}:${s.remotePort}`;

@@ -15,7 +15,7 @@ const IMAGE_OR_TEXT = /\.(jpe?g|png|gif|ico|svg|txt|css)$/i;
 
 /** Request input, by language (PHP superglobals, servlet parameters, CGI/Flask forms). */
 const INPUT = /\$_(GET|POST|REQUEST|COOKIE|SERVER|FILES)\b|php:\/\/input|getallheaders\s*\(|request\.getParameter|request\.(args|form|values|cookies|headers)\b|cgi\.FieldStorage|\bform\.getvalue|\$ENV\{['"]?QUERY_STRING|\bparam\s*\(/;
-const EXEC = /\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|assert|eval|create_function|call_user_func(_array)?)\s*\(|`[^`\n]*\$_|Runtime\.getRuntime\(\)\.exec|new\s+ProcessBuilder|\bos\.(system|popen|exec[lv]p?e?)\s*\(|\bsubprocess\.\w+\s*\(|preg_replace\s*\(\s*['"](.).*\3[a-z]*e[a-z]*['"]/;
+const EXEC = /\b(system|exec|shell_exec|passthru|popen|proc_open|pcntl_exec|assert|eval|create_function|call_user_func(_array)?)\s*\(|`[^`\n]*\$_|Runtime\.getRuntime\(\)\.exec|new\s+ProcessBuilder|\bos\.(system|popen|exec[lv]p?e?)\s*\(|\bsubprocess\.\w+\s*\(|preg_replace\s*\(\s*['"]\/.*\/[a-z]*e[a-z]*['"]/;
 const DECODE = /\b(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|convert_uudecode)\s*\(/;
 const EVAL = /\b(eval|assert|create_function)\s*\(/;
 

@@ -123,6 +123,10 @@ export class MemberGzipSink {
     return this.hash.digest('hex');
   }
 
+  get failure(): Error | undefined {
+    return this.failed;
+  }
+
   /** Waits for the writes in flight and drops the rest (used before removing the file). */
   async discard(): Promise<void> {
     this.failed ??= new Error('discarded');

@@ -366,6 +366,11 @@ export class EvidenceWriter {
     await this.discard();
   }
 
+  /** Set once writing the archive itself failed (disk full, I/O error): nothing more can be added. */
+  get failure(): Error | undefined {
+    return this.sink.failure;
+  }
+
   /** Size of the archive's tar stream so far (uncompressed), for progress. */
   get tarBytes(): number {
     return this.sink.accepted;

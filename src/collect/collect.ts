@@ -1,0 +1,216 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { EvidenceWriter } from '../evidence/writer.js';
+import type { Target } from '../host/target.js';
+import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
+import { UserError } from '../output/errors.js';
+import { utcNow } from '../output/time.js';
+import { parsePasswd } from '../scan/facts.js';
+import { bodyfileLine } from './bodyfile.js';
+import { checkAlive, CollectAborted, type CollectContext } from './context.js';
+import { collectDocker } from './docker.js';
+import { collectPath, neverWalk } from './files.js';
+import type { CommandItem, KernelFileItem, Profile } from './item.js';
+import { globMatcher } from './options.js';
+import { collectProcessBodies } from './processes.js';
+import { Redactor } from './redact.js';
+import { BODYFILE_ROOTS, itemsFor } from './registry.js';
+
+export interface CollectOptions {
+  profile: Profile;
+  include: string[];
+  exclude: string[];
+  since?: Date;
+  project?: string;
+  includeShadow: boolean;
+  includeSecrets: boolean;
+  maxFileSize: number;
+  maxTotal: number;
+  outDir: string;
+  argv: string[];
+  toolVersion: string;
+  onProgress?: (p: { files: number; bytes: number; written: number; current: string }) => void;
+  /** called once the archive is open, so a signal handler can abort it */
+  onStart?: (w: EvidenceWriter) => void;
+}
+
+export const CollectResult = z.object({
+  path: z.string(),
+  sha256: z.string(),
+  host: z.string(),
+  target: z.enum(['local', 'ssh', 'image']),
+  profile: z.enum(['triage', 'full']),
+  files: z.number().int(),
+  bytes: z.number().int(),
+  /** compressed size of the archive */
+  archiveBytes: z.number().int(),
+  /** items skipped or failed, each named in acquisition.log and manifest.json */
+  skipped: z.number().int(),
+  processes: z.number().int(),
+  containers: z.number().int(),
+  startedAt: z.string(),
+  endedAt: z.string(),
+});
+export type CollectResult = z.infer<typeof CollectResult>;
+
+const JOURNAL_MAX = 256 * 1024 * 1024;
+
+async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 'out' | 'optional' | 'timeoutMs'>, maxBuffer?: number): Promise<Buffer | null> {
+  const path = `live/${item.out}`;
+  try {
+    const res = await ctx.target.exec(item.argv, { privileged: true, timeoutMs: item.timeoutMs ?? 60_000, maxBuffer });
+    await ctx.writer.addCommand(path, res);
+    if (res.timedOut) ctx.writer.note(`${path}: ${item.argv[0]} timed out, output kept as far as it got`);
+    return res.stdout;
+  } catch (err) {
+    if (err instanceof TargetError && err.code === 'ENOENT') {
+      if (item.optional) ctx.writer.note(`${item.argv[0]}: not installed on ${ctx.target.name}`);
+      else ctx.writer.skip(path, `${item.argv[0]}: not installed`);
+      return null;
+    }
+    await checkAlive(ctx, err);
+    ctx.writer.skip(path, (err as Error).message);
+    return null;
+  }
+}
+
+async function collectLive(ctx: CollectContext, commands: CommandItem[], kernel: KernelFileItem[]): Promise<void> {
+  for (const c of commands) {
+    ctx.tick(c.argv.join(' '));
+    const out = await runCommand(ctx, c);
+    if (c.argv[0] === 'fail2ban-client' && out) {
+      const jails = /Jail list:\s*(.*)/.exec(out.toString('utf8'))?.[1]?.split(/[,\s]+/).filter(Boolean) ?? [];
+      for (const j of jails) await runCommand(ctx, { argv: ['fail2ban-client', 'status', j], out: `fail2ban-status-${j.replace(/[^A-Za-z0-9._-]/g, '_')}.txt` });
+    }
+  }
+  const since = ctx.since ? ['--since', ctx.since.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')] : [];
+  const journal = await runCommand(ctx, { argv: ['journalctl', '--no-pager', '--utc', '-o', 'export', ...since], out: 'journal.export', optional: true, timeoutMs: 600_000 }, JOURNAL_MAX);
+  if (journal && journal.length >= JOURNAL_MAX) ctx.writer.note(`live/journal.export: cut at ${JOURNAL_MAX} bytes; narrow --since`);
+  for (const k of kernel) {
+    for (const p of k.paths) {
+      try {
+        const buf = await ctx.target.readFile(p, { maxBytes: 64 * 1024 * 1024 });
+        await ctx.writer.addBuffer(`live${p}`, buf, { source: p, mode: 0o444 });
+      } catch (err) {
+        if (err instanceof TargetError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) continue;
+        await checkAlive(ctx, err);
+        ctx.writer.skip(p, (err as Error).message);
+      }
+    }
+  }
+}
+
+/** Homes of every account in /etc/passwd, and /root. */
+async function homes(t: Target): Promise<string[]> {
+  const text = await readTextOrNull(t, '/etc/passwd').catch(() => null);
+  const dirs = new Set<string>(['/root']);
+  for (const a of parsePasswd(text ?? '')) if (a.home.startsWith('/') && a.home !== '/' && !neverWalk(a.home)) dirs.add(a.home);
+  return [...dirs].sort();
+}
+
+/** Listing only (lstat, never read): the bodyfile's roots beyond what was collected. */
+async function walkForBodyfile(ctx: CollectContext, root: string): Promise<void> {
+  const st = await ctx.target.lstat(root).catch(() => null);
+  if (!st) return;
+  const stack = [{ path: root, stat: st }];
+  while (stack.length > 0) {
+    const { path, stat } = stack.pop() as (typeof stack)[number];
+    if (ctx.excluded(path) || (path !== '/dev/shm' && neverWalk(path))) continue;
+    if (!ctx.body.has(path)) ctx.body.set(path, bodyfileLine(path, stat));
+    if (stat.type !== 'dir') continue;
+    try {
+      for (const e of (await ctx.target.list(path)).reverse()) stack.push({ path: e.path, stat: e.stat });
+    } catch (err) {
+      await checkAlive(ctx, err);
+      ctx.writer.note(`bodyfile: ${path} not listed: ${(err as Error).message}`);
+    }
+  }
+}
+
+/** One collection: live state first (most volatile), then process bodies, Docker, files, the bodyfile. */
+export async function collect(target: Target, o: CollectOptions): Promise<CollectResult> {
+  const startedAt = utcNow();
+  const writer = await EvidenceWriter.create({ dir: o.outDir, host: target.name, argv: o.argv, toolVersion: o.toolVersion });
+  o.onStart?.(writer);
+  const outReal = (() => {
+    try {
+      return realpathSync(resolve(o.outDir));
+    } catch {
+      return resolve(o.outDir);
+    }
+  })();
+  const userExcluded = globMatcher(o.exclude);
+  // the archive being written is never collected into itself
+  const excluded = (p: string) => userExcluded(p) || (target.kind === 'local' && (p === outReal || p.startsWith(`${outReal}/`)));
+  let current = '';
+  const ctx: CollectContext = {
+    target,
+    writer,
+    redactor: new Redactor(!o.includeSecrets),
+    maxFileSize: o.maxFileSize,
+    budget: o.maxTotal,
+    excluded,
+    stored: new Set(),
+    body: new Map(),
+    since: o.since,
+    tick(what) {
+      current = what;
+      o.onProgress?.({ files: writer.files, bytes: writer.bytes, written: writer.written, current });
+    },
+  };
+  const items = itemsFor(o.profile);
+  let processes = 0;
+  let containers = 0;
+  try {
+    writer.note(`target: ${target.kind} ${target.name}; profile ${o.profile}; max file size ${o.maxFileSize}; max total ${Number.isFinite(o.maxTotal) ? o.maxTotal : 'none'}${o.since ? `; since ${o.since.toISOString()}` : ''}`);
+    if (!o.includeSecrets) writer.note('secrets: .env values and secret-named variables redacted (--include-secrets keeps them)');
+    const commands = items.filter((i): i is CommandItem => i.kind === 'command');
+    const kernel = items.filter((i): i is KernelFileItem => i.kind === 'kernel');
+    if (target.live) {
+      await collectLive(ctx, commands, kernel);
+      processes = await collectProcessBodies(ctx);
+    } else writer.note('live state, process bodies and journalctl: not available on an offline image');
+    containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since });
+    for (const item of items) {
+      if (item.kind === 'paths') {
+        if (item.needs === 'shadow' && !o.includeShadow) {
+          writer.note(`${item.paths.join(', ')}: not collected (--include-shadow)`);
+          continue;
+        }
+        for (const p of item.paths) await collectPath(ctx, p);
+      } else if (item.kind === 'home') {
+        for (const h of await homes(target)) for (const rel of item.relPaths) await collectPath(ctx, `${h}/${rel}`);
+      }
+    }
+    for (const p of o.include) await collectPath(ctx, p.startsWith('/') ? p : `/${p}`);
+    ctx.tick('bodyfile');
+    for (const r of BODYFILE_ROOTS) await walkForBodyfile(ctx, r);
+    const lines = [...ctx.body.keys()].sort().map((k) => ctx.body.get(k)).join('');
+    await writer.addBuffer('bodyfile.txt', Buffer.from(lines), { source: `lstat of ${BODYFILE_ROOTS.join(' ')} and the collected paths (mactime -b bodyfile.txt)`, mode: 0o644 });
+    const res = await writer.finish();
+    return {
+      path: res.path,
+      sha256: res.sha256,
+      host: target.name,
+      target: target.kind,
+      profile: o.profile,
+      files: res.files,
+      bytes: res.bytes,
+      archiveBytes: writer.written,
+      skipped: res.skipped,
+      processes,
+      containers,
+      startedAt,
+      endedAt: utcNow(),
+    };
+  } catch (err) {
+    const far = `${writer.files} entries, ${writer.bytes} bytes so far${current ? `, at ${current}` : ''}`;
+    await writer.abort();
+    if (err instanceof CollectAborted) throw new UserError(`${err.message} (${far}); ${writer.partialPath} removed, no evidence written`);
+    if (err instanceof NotAvailable) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOSPC') throw new UserError(`no space left on device writing ${writer.partialPath} (${far}); removed, no evidence written`);
+    throw err;
+  }
+}

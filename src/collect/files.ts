@@ -1,0 +1,107 @@
+import type { DirEntry, FileStat } from '../host/target.js';
+import { TargetError } from '../host/target.js';
+import { bodyfileLine } from './bodyfile.js';
+import { checkAlive, CollectAborted, fsPath, type CollectContext } from './context.js';
+
+/** Pseudo file systems are never walked; /dev/shm is a tmpfs where attackers drop tools, so it is. */
+export function neverWalk(path: string): boolean {
+  if (path === '/dev/shm' || path.startsWith('/dev/shm/')) return false;
+  return /^\/(proc|sys|dev)(\/|$)/.test(path);
+}
+
+function why(err: unknown): string {
+  return err instanceof TargetError ? err.message : (err as Error).message;
+}
+
+/** Stores one host path: a file streamed and hashed, a link as a link, a directory walked (links never followed). */
+export async function collectPath(ctx: CollectContext, path: string, known?: FileStat): Promise<void> {
+  if (ctx.excluded(path)) return;
+  if (neverWalk(path)) {
+    ctx.writer.note(`${path}: pseudo file system, not walked`);
+    return;
+  }
+  let st: FileStat | null | undefined = known;
+  if (!st) {
+    try {
+      st = await ctx.target.lstat(path);
+    } catch (err) {
+      await checkAlive(ctx, err);
+      ctx.writer.skip(path, why(err));
+      return;
+    }
+    if (!st) return; // absent: most items list paths that only some hosts have
+  }
+  // an explicit path and a walk can meet; a path is stored once
+  if (ctx.stored.has(path)) return;
+  ctx.stored.add(path);
+  // a stack instead of recursion: deep trees cannot overflow it, and links are never entered
+  const stack: { path: string; stat: FileStat }[] = [{ path, stat: st }];
+  while (stack.length > 0) {
+    const { path: p, stat } = stack.pop() as { path: string; stat: FileStat };
+    if (p !== path && (ctx.excluded(p) || ctx.stored.has(p))) continue;
+    ctx.stored.add(p);
+    if (stat.type === 'dir') {
+      ctx.body.set(p, bodyfileLine(p, stat));
+      if (p !== path && neverWalk(p)) continue;
+      let entries: DirEntry[];
+      try {
+        entries = await ctx.target.list(p);
+      } catch (err) {
+        await checkAlive(ctx, err);
+        ctx.writer.skip(p, `directory not listed: ${why(err)}`);
+        continue;
+      }
+      for (const e of entries.reverse()) stack.push({ path: e.path, stat: e.stat });
+      continue;
+    }
+    await storeOne(ctx, p, stat);
+  }
+}
+
+async function storeOne(ctx: CollectContext, p: string, stat: FileStat): Promise<void> {
+  const meta = { mode: stat.mode, uid: stat.uid, gid: stat.gid, mtime: stat.mtime, source: p };
+  if (stat.type === 'symlink') {
+    let target = '';
+    try {
+      target = await ctx.target.readlink(p);
+    } catch (err) {
+      await checkAlive(ctx, err);
+      ctx.writer.skip(p, `symlink not read: ${why(err)}`);
+      return;
+    }
+    ctx.body.set(p, bodyfileLine(p, stat, target));
+    await ctx.writer.addSymlink(fsPath(p), target, meta);
+    return;
+  }
+  ctx.body.set(p, bodyfileLine(p, stat));
+  if (stat.type !== 'file') {
+    // opening a FIFO blocks, a device reads forever or has side effects, a socket cannot be read
+    ctx.writer.note(`${p}: ${stat.type === 'char' || stat.type === 'block' ? `${stat.type} device` : stat.type}, recorded in the bodyfile, not read`);
+    return;
+  }
+  if (ctx.budget <= 0) {
+    ctx.writer.skip(p, `--max-total reached (${stat.size} bytes not stored)`);
+    return;
+  }
+  const size = Math.min(stat.size, ctx.maxFileSize, ctx.budget);
+  const truncatedFrom = size < stat.size ? stat.size : undefined;
+  let stream: NodeJS.ReadableStream;
+  try {
+    // a capped file is read to the cap only; an uncapped one to EOF, so growth can be seen and marked
+    stream = await ctx.target.openRead(p, truncatedFrom !== undefined && size > 0 ? { start: 0, end: size - 1 } : { start: 0 });
+  } catch (err) {
+    await checkAlive(ctx, err);
+    ctx.writer.skip(p, why(err));
+    return;
+  }
+  if (truncatedFrom !== undefined) ctx.writer.note(`${p}: ${truncatedFrom} bytes, stored the first ${size} (${size === ctx.maxFileSize ? '--max-file-size' : '--max-total'})`);
+  ctx.budget -= size;
+  ctx.tick(p);
+  try {
+    await ctx.writer.addStream(fsPath(p), stream, { ...meta, size, ...(truncatedFrom !== undefined ? { truncatedFrom } : {}) });
+  } catch (err) {
+    if (err instanceof CollectAborted) throw err;
+    // the writer recorded the entry zero-filled with the error
+    await checkAlive(ctx, err);
+  }
+}

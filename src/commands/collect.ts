@@ -1,0 +1,117 @@
+import { promises as fsp } from 'node:fs';
+import { resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { collect, type CollectResult } from '../collect/collect.js';
+import type { Profile } from '../collect/item.js';
+import { parseSince, parseSize } from '../collect/options.js';
+import type { EvidenceWriter } from '../evidence/writer.js';
+import { openTarget, targetFlags } from '../host/flags.js';
+import { IrCommand } from '../output/command.js';
+import { EXIT_ERROR, EXIT_FINDINGS, UserError } from '../output/errors.js';
+import { progress } from '../output/progress.js';
+import { forTerminal } from '../output/sanitize.js';
+
+function human(n: number): string {
+  const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < u.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
+}
+
+export default class Collect extends IrCommand {
+  static override summary = 'Preserve logs, configuration, live state, process bodies and Docker evidence into a timestamped, verifiable tarball.';
+  static override description = `Writes ir-<host>-<YYYYMMDDTHHMMSSZ>.tar.gz (with manifest.json, hashes.sha256, acquisition.log and a bodyfile inside, <name>.sha256 beside it) in one pass: every file hashed while it is read and compressed, nothing staged on the collected host. Check it with \`ir evidence verify\`.
+
+Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed in acquisition.log), 2 no evidence written.`;
+
+  static override examples = [
+    { description: 'Triage this machine into a case directory', command: '<%= config.bin %> <%= command.id %> --case /srv/cases/2026-01-web1' },
+    { description: 'Over SSH as a sudo user, journal of the last 3 days', command: '<%= config.bin %> <%= command.id %> --host deploy@web1.example.com --sudo --since 3d --out ./evidence' },
+    { description: 'A mounted disk image', command: '<%= config.bin %> <%= command.id %> --root /mnt/image --out ./evidence' },
+    { description: 'Everything, one project only, with extra paths', command: '<%= config.bin %> <%= command.id %> --profile full --project shop --include /srv/shop/uploads --exclude "*.core"' },
+  ];
+
+  static override flags = {
+    ...targetFlags,
+    profile: Flags.string({ summary: 'What to collect.', options: ['triage', 'full'], default: 'triage' }),
+    include: Flags.string({ summary: 'Extra host path to collect (repeatable).', multiple: true }),
+    exclude: Flags.string({ summary: 'Glob of host paths not to collect (repeatable; `*` within a name, `**` across directories).', multiple: true }),
+    since: Flags.string({ summary: 'journalctl and docker logs from this far back: 2h, 3d, or an ISO date (UTC).' }),
+    out: Flags.string({ char: 'o', summary: 'Directory for the archive (default: the current directory).', exclusive: ['case'] }),
+    case: Flags.string({ summary: 'Case directory (shared with isolate and playbooks); created if missing.', exclusive: ['out'] }),
+    project: Flags.string({ summary: 'Only this Compose project.' }),
+    'include-shadow': Flags.boolean({ summary: 'Also collect /etc/shadow and /etc/gshadow.' }),
+    'include-secrets': Flags.boolean({ summary: 'Keep .env contents and secret values in docker inspect, compose config and environ.' }),
+    'max-file-size': Flags.string({ summary: 'Store at most this much of one file (truncation recorded).', default: '1G' }),
+    'max-total': Flags.string({ summary: 'Stop storing file contents past this total (skips recorded).' }),
+  };
+
+  async run(): Promise<CollectResult> {
+    const { flags } = await this.parse(Collect);
+    const maxFileSize = parseSize(flags['max-file-size'], '--max-file-size');
+    const maxTotal = flags['max-total'] ? parseSize(flags['max-total'], '--max-total') : Number.POSITIVE_INFINITY;
+    const since = flags.since ? parseSince(flags.since) : undefined;
+    let outDir = resolve(flags.out ?? flags.case ?? '.');
+    if (flags.case) await fsp.mkdir(outDir, { recursive: true, mode: 0o700 });
+    else if (flags.out) {
+      const st = await fsp.stat(outDir).catch(() => null);
+      if (!st?.isDirectory()) throw new UserError(`--out ${flags.out}: no such directory`);
+    }
+    outDir = await fsp.realpath(outDir).catch(() => outDir);
+    const local = !flags.host?.length && !flags.root;
+    if (local && !flags.out && !flags.case && /^\/(tmp|var\/tmp|dev\/shm)(\/|$)/.test(outDir)) {
+      throw new UserError(`refusing to write evidence into ${outDir} on the host being collected`, 'give --out DIR or --case DIR explicitly');
+    }
+    const spinner = progress('connecting…', { json: this.jsonEnabled() });
+    const target = await openTarget(flags).catch((err) => {
+      spinner.stop();
+      throw err;
+    });
+    let writer: EvidenceWriter | undefined;
+    const onSignal = (sig: NodeJS.Signals) => {
+      spinner.stop();
+      process.stderr.write(`ir collect: ${sig}: stopping, removing the partial archive\n`);
+      void (writer?.abort() ?? Promise.resolve()).finally(() => process.exit(EXIT_ERROR));
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const t0 = Date.now();
+    let res: CollectResult;
+    try {
+      res = await collect(target, {
+        profile: flags.profile as Profile,
+        include: flags.include ?? [],
+        exclude: flags.exclude ?? [],
+        since,
+        project: flags.project,
+        includeShadow: flags['include-shadow'],
+        includeSecrets: flags['include-secrets'],
+        maxFileSize,
+        maxTotal,
+        outDir,
+        argv: process.argv.slice(2),
+        toolVersion: this.config.version,
+        onStart: (w) => (writer = w),
+        onProgress: (p) => {
+          const secs = Math.max(0.001, (Date.now() - t0) / 1000);
+          spinner.update(`${p.files} files, ${human(p.bytes)} (${human(p.bytes / secs)}/s) ${forTerminal(p.current, { max: 60 })}`);
+        },
+      });
+    } finally {
+      spinner.stop();
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      await target.close();
+    }
+    if (!this.jsonEnabled()) {
+      this.log(`${res.path}`);
+      this.log(`  ${res.files} entries, ${human(res.bytes)} collected, ${human(res.archiveBytes)} compressed, sha256 ${res.sha256}`);
+      if (res.skipped) this.log(`  ${res.skipped} item(s) skipped or failed: see acquisition.log inside (ir evidence ls/verify)`);
+    }
+    if (res.skipped > 0) process.exitCode = EXIT_FINDINGS;
+    return res;
+  }
+}

@@ -113,7 +113,9 @@ const RE_FAILED = /^Failed (\S+) for (?:(invalid|illegal) user )?(.*) from (\S+)
 const RE_ACCEPTED = /^Accepted (\S+) for (.*) from (\S+) port (\d+)(?: ssh\d?)?(?:: (\S+) (\S+))?/;
 const RE_INVALID = /^(?:Invalid|Illegal) user (.*?) from (\S+?)(?: port (\d+))?\s*$/;
 // `Connection closed by [authenticating|invalid user U ]ADDR [port N] [preauth]`, `Disconnected from …`
-const RE_CLOSED = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+?)(?: port (\d+))?(?: \[preauth\])?$/;
+// (matched without the ` [preauth]` suffix; the port is required when present so that the greedy user stops before the address)
+const RE_CLOSED = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+) port (\d+)$/;
+const RE_CLOSED_NOPORT = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+)$/;
 const RE_RECEIVED = /^Received disconnect from (\S+?)(?: port (\d+))?: ?(\d+): (.*?)(?: \[preauth\])?$/;
 const RE_DISC_USER = /^Disconnected from user (.*) (\S+) port (\d+)$/;
 const RE_MAXAUTH = /^error: maximum authentication attempts exceeded for (?:(invalid) user )?(.*) from (\S+) port (\d+)/;
@@ -146,7 +148,7 @@ function sshd(e: AuthEvent, m: string): void {
     e.invalidUser = true;
   } else if (c === 68 /* D */ && (r = RE_DISC_USER.exec(m))) {
     set(e, 'ssh.logout', r[1], r[2], r[3]);
-  } else if ((c === 67 || c === 68) && (r = RE_CLOSED.exec(m))) {
+  } else if ((c === 67 || c === 68) && (r = closed(m))) {
     // without `[preauth]` (and no user being authenticated) the connection had logged in
     set(e, r[1] || m.endsWith('[preauth]') ? 'ssh.preauth-disconnect' : 'ssh.logout', r[2], r[3], r[4]);
     if (r[1] === 'invalid') e.invalidUser = true;
@@ -191,6 +193,11 @@ function sshd(e: AuthEvent, m: string): void {
     }
     e.detail = m;
   }
+}
+
+function closed(m: string): RegExpExecArray | null {
+  const s = m.endsWith(' [preauth]') ? m.slice(0, -10) : m;
+  return RE_CLOSED.exec(s) ?? RE_CLOSED_NOPORT.exec(s);
 }
 
 function set(e: AuthEvent, kind: EventKind, user: string | undefined, ip: string | undefined, port: string | undefined): void {

@@ -9,6 +9,8 @@ import { shellStartup } from './detectors/shell-startup.js';
 import { ldPreload } from './detectors/ld-preload.js';
 import { suid } from './detectors/suid.js';
 import { webshell } from './detectors/webshell.js';
+import { pam } from './detectors/pam.js';
+import { antiForensics } from './detectors/anti-forensics.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -27,4 +29,6 @@ export const DETECTORS: Detector[] = [
   ldPreload,
   suid,
   webshell,
+  pam,
+  antiForensics,
 ];

@@ -11,6 +11,7 @@ import { suid } from './detectors/suid.js';
 import { webshell } from './detectors/webshell.js';
 import { pam } from './detectors/pam.js';
 import { antiForensics } from './detectors/anti-forensics.js';
+import { containers } from './detectors/containers.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -31,4 +32,5 @@ export const DETECTORS: Detector[] = [
   webshell,
   pam,
   antiForensics,
+  containers,
 ];

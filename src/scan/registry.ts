@@ -12,6 +12,10 @@ import { webshell } from './detectors/webshell.js';
 import { pam } from './detectors/pam.js';
 import { antiForensics } from './detectors/anti-forensics.js';
 import { containers } from './detectors/containers.js';
+import { atJobs } from './detectors/at-jobs.js';
+import { bootScripts } from './detectors/boot-scripts.js';
+import { motd } from './detectors/motd.js';
+import { nmDispatcher } from './detectors/nm-dispatcher.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -33,4 +37,8 @@ export const DETECTORS: Detector[] = [
   pam,
   antiForensics,
   containers,
+  atJobs,
+  bootScripts,
+  motd,
+  nmDispatcher,
 ];

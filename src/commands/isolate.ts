@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { DockerUnavailable } from '../docker/cli.js';
 import { openTarget, targetFlags } from '../host/flags.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
@@ -74,6 +75,10 @@ Modes, and what each keeps:
       this.log(renderIsolateResult(result));
       if (result.selfTest && !result.selfTest.ok) process.exitCode = 1;
       return result;
+    } catch (err) {
+      // a stopped daemon is the user's to fix: one clear line, exit 2
+      if (err instanceof DockerUnavailable) throw new UserError(err.message);
+      throw err;
     } finally {
       await target.close();
     }

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
+import { DockerUnavailable } from '../docker/cli.js';
 import { openTarget, targetFlags } from '../host/flags.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
@@ -65,6 +66,10 @@ export default class Restore extends IrCommand {
         if (r.record && !r.record.check.ok) process.exitCode = 1;
       }
       return out;
+    } catch (err) {
+      // a stopped daemon is the user's to fix: one clear line, exit 2
+      if (err instanceof DockerUnavailable) throw new UserError(err.message);
+      throw err;
     } finally {
       await target.close();
     }

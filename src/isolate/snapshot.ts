@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { docker } from '../docker/cli.js';
 import { EvidenceWriter } from '../evidence/writer.js';
 import type { Target } from '../host/target.js';
@@ -29,10 +30,30 @@ export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
   const { target, containers } = input;
   const w = await EvidenceWriter.create({ dir: input.caseDir, host: target.name, name: `snapshot-${safe(input.project)}.tar.gz`, argv: input.argv, toolVersion: input.toolVersion });
   try {
-    for (const c of containers) {
+    // docker calls run in parallel (stats alone samples for ~2 s); the archive is written in a fixed order
+    const limit = pLimit(6);
+    const run = (args: string[], opts = {}) => {
+      const p = limit(() => docker(target, args, opts));
+      // awaited below in order; a failure seen first elsewhere must not become an unhandled rejection
+      p.catch(() => {});
+      return p;
+    };
+    const nets = [...new Set(containers.flatMap((c) => c.networks.map((n) => n.network)))].sort();
+    input.onProgress?.(`snapshot of ${containers.length} containers`);
+    const perContainer = containers.map((c) => ({
+      c,
+      logs: run(['logs', '--timestamps', c.id], { maxBuffer: LOG_MAX, timeoutMs: 300_000 }),
+      inspect: run(['inspect', '--type', 'container', c.id]),
+      diff: run(['diff', c.id]),
+      top: c.running ? run(['top', c.id, '-eo', 'pid,ppid,user,lstart,args']).then((r) => (r.code === 0 ? r : docker(target, ['top', c.id]))) : null,
+      stats: c.running ? run(['stats', '--no-stream', '--no-trunc', '--format', '{{json .}}', c.id]) : null,
+    }));
+    // the network's view lists every container on it, including ones outside the project
+    const perNetwork = nets.map((n) => ({ n, inspect: run(['network', 'inspect', n]) }));
+    for (const p of perContainer) {
+      const { c } = p;
       const dir = `containers/${safe(c.name)}`;
-      input.onProgress?.(`snapshot ${c.name}`);
-      const logs = await docker(target, ['logs', '--timestamps', c.id], { maxBuffer: LOG_MAX, timeoutMs: 300_000 });
+      const logs = await p.logs;
       const meta = { mode: 0o644, mtime: Date.parse(logs.endedAt) / 1000 };
       if (logs.code === 0) {
         await w.addBuffer(`${dir}/logs.stdout.log`, logs.stdout, { ...meta, source: `docker logs --timestamps ${c.id} (stdout)` });
@@ -40,22 +61,17 @@ export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
       } else {
         w.skip(`${dir}/logs.stdout.log`, `docker logs exit ${logs.code}: ${logs.stderr.toString('utf8').trim().split('\n')[0]}`);
       }
-      await w.addCommand(`${dir}/inspect.json`, await docker(target, ['inspect', '--type', 'container', c.id]));
-      await w.addCommand(`${dir}/diff.txt`, await docker(target, ['diff', c.id]));
-      if (c.running) {
-        await w.addCommand(`${dir}/top.txt`, await docker(target, ['top', c.id, '-eo', 'pid,ppid,user,lstart,args']).then(async (r) => (r.code === 0 ? r : docker(target, ['top', c.id]))));
-        await w.addCommand(`${dir}/stats.json`, await docker(target, ['stats', '--no-stream', '--no-trunc', '--format', '{{json .}}', c.id]));
+      await w.addCommand(`${dir}/inspect.json`, await p.inspect);
+      await w.addCommand(`${dir}/diff.txt`, await p.diff);
+      if (p.top && p.stats) {
+        await w.addCommand(`${dir}/top.txt`, await p.top);
+        await w.addCommand(`${dir}/stats.json`, await p.stats);
       } else {
         w.skip(`${dir}/top.txt`, `container is ${c.state}`);
         w.skip(`${dir}/stats.json`, `container is ${c.state}`);
       }
     }
-    const nets = [...new Set(containers.flatMap((c) => c.networks.map((n) => n.network)))].sort();
-    for (const n of nets) {
-      input.onProgress?.(`snapshot network ${n}`);
-      // the network's view lists every container on it, including ones outside the project
-      await w.addCommand(`networks/${safe(n)}.json`, await docker(target, ['network', 'inspect', n]));
-    }
+    for (const p of perNetwork) await w.addCommand(`networks/${safe(p.n)}.json`, await p.inspect);
     w.note(`isolation snapshot of Compose project ${input.project}: ${containers.length} containers, ${nets.length} networks`);
     return await w.finish();
   } catch (err) {

@@ -1,0 +1,122 @@
+import { promises as fsp } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { openTarget, targetFlags } from '../host/flags.js';
+import { IrCommand } from '../output/command.js';
+import { UserError } from '../output/errors.js';
+import { progress } from '../output/progress.js';
+import { compactUtc } from '../output/time.js';
+import { loadPolicy } from '../policy.js';
+import { SEVERITIES } from '../scan/finding.js';
+import { loadBaseline, makeBaseline, saveBaseline } from '../sweep/drift.js';
+import { renderSweep } from '../sweep/render.js';
+import { runSweep, type SweepReport } from '../sweep/sweep.js';
+import { installTimer, type InstallResult } from '../sweep/timer.js';
+
+export default class Sweep extends IrCommand {
+  static override summary = 'Run the hygiene checks of both seeds (SSH, fail2ban, firewall, updates, Docker, application host) and report drift from an accepted baseline.';
+  static override description =
+    'Exit 0 when nothing fails at or above --fail-on, 1 when a check fails (with --baseline: only new or changed results and state), 2 on error. A missing tool (ufw, docker, fail2ban) makes its checks "not applicable", never an error.';
+  static override examples = [
+    '<%= config.bin %> sweep',
+    '<%= config.bin %> sweep --host deploy@203.0.113.10 --sudo --json',
+    '<%= config.bin %> sweep --root /mnt/disk --only ssh,fail2ban,updates,app',
+    '<%= config.bin %> sweep --save-baseline /var/lib/ir/sweep-baseline.json',
+    '<%= config.bin %> sweep --baseline /var/lib/ir/sweep-baseline.json --fail-on medium',
+    '<%= config.bin %> sweep --install-timer --baseline /var/lib/ir/sweep-baseline.json --dry-run',
+  ];
+
+  static override flags = {
+    ...targetFlags,
+    policy: Flags.string({ summary: 'Policy file (allowed ports, ssh and fail2ban expectations).' }),
+    only: Flags.string({ summary: 'Comma-separated areas (ssh, fail2ban, firewall, updates, docker, app, accounts) or check ids.' }),
+    app: Flags.string({ summary: 'Application directory to check (besides those found from systemd units and Compose).', multiple: true }),
+    'sshd-config': Flags.string({ summary: 'sshd_config to judge instead of those of the running sshd.', multiple: true }),
+    'ssh-match': Flags.string({ summary: 'Extra connection spec for `sshd -T -C` (user=…,host=…,addr=…).', multiple: true }),
+    'fail2ban-dir': Flags.string({ summary: 'fail2ban configuration directory (default /etc/fail2ban).' }),
+    'fail-on': Flags.string({ summary: 'Lowest severity that makes the exit code 1.', options: [...SEVERITIES], default: 'low' }),
+    baseline: Flags.string({ summary: 'Accepted state to compare with: only new and changed results count toward --fail-on.' }),
+    'save-baseline': Flags.string({ summary: 'Write this sweep as the accepted state (mode 600).' }),
+    'out-dir': Flags.string({ summary: 'Also write the JSON report to DIR/HOST-TIME.json (what the timer uses).' }),
+    verbose: Flags.boolean({ char: 'v', summary: 'Show passed checks too.' }),
+    'install-timer': Flags.boolean({ summary: 'Write a systemd service and a daily timer that run this sweep (on this machine; with --host it sweeps over ssh).' }),
+    'dry-run': Flags.boolean({ summary: 'With --install-timer: print the units, write nothing.', dependsOn: ['install-timer'] }),
+    'unit-dir': Flags.string({ summary: 'With --install-timer: where to write the units (default /etc/systemd/system).', dependsOn: ['install-timer'] }),
+    'on-calendar': Flags.string({ summary: 'With --install-timer: systemd OnCalendar= value (default daily).', dependsOn: ['install-timer'] }),
+  };
+
+  async run(): Promise<SweepReport | InstallResult> {
+    const { flags } = await this.parse(Sweep);
+    if (flags['install-timer']) return this.installTimer(flags);
+    const policy = await loadPolicy(flags.policy);
+    const baseline = flags.baseline ? await loadBaseline(flags.baseline) : undefined;
+    const target = await openTarget(flags);
+    const spin = progress(`sweeping ${target.name}`, { json: flags.json });
+    let report: SweepReport;
+    try {
+      report = await runSweep(target, policy, {
+        only: flags.only?.split(','),
+        apps: flags.app?.map((a) => a.replace(/\/+$/, '') || '/'),
+        sshdConfigs: flags['sshd-config'],
+        sshMatch: flags['ssh-match'],
+        fail2banDir: flags['fail2ban-dir'],
+        failOn: flags['fail-on'] as SweepReport['failOn'],
+        baseline,
+        withState: Boolean(flags['save-baseline']),
+      });
+    } finally {
+      spin.stop();
+      await target.close();
+    }
+    if (flags['save-baseline']) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? []));
+    if (flags['out-dir']) {
+      await fsp.mkdir(flags['out-dir'], { recursive: true, mode: 0o700 });
+      await fsp.writeFile(join(flags['out-dir'], `${report.host.replace(/[^A-Za-z0-9_.-]/g, '_')}-${compactUtc()}.json`), JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+    }
+    if (!flags.json) this.log(renderSweep(report, { verbose: flags.verbose }));
+    process.exitCode = report.exitCode;
+    return report;
+  }
+
+  private async installTimer(flags: Record<string, unknown>): Promise<InstallResult> {
+    if (flags['save-baseline']) throw new UserError('--install-timer takes --baseline, not --save-baseline', 'save the baseline first with a normal sweep');
+    // the flags the timer's sweep keeps: target, policy, selection and baseline (paths made absolute)
+    const keep: string[] = [];
+    const abs = (v: string) => resolve(v);
+    const add = (name: string, v: unknown, path = false) => {
+      if (v === undefined || v === false) return;
+      for (const x of Array.isArray(v) ? v : [v]) keep.push(`--${name}`, ...(x === true ? [] : [path ? abs(String(x)) : String(x)]));
+    };
+    add('host', flags.host);
+    add('identity', flags.identity, true);
+    add('known-hosts', flags['known-hosts'], true);
+    add('ssh-config', flags['ssh-config'], true);
+    add('sudo', flags.sudo);
+    add('policy', flags.policy, true);
+    add('only', flags.only);
+    add('app', flags.app);
+    add('sshd-config', flags['sshd-config']);
+    add('ssh-match', flags['ssh-match']);
+    add('fail2ban-dir', flags['fail2ban-dir']);
+    add('fail-on', flags['fail-on']);
+    add('baseline', flags.baseline, true);
+    if (flags.root) throw new UserError('--install-timer sweeps a running host, not an offline --root');
+    const host = (flags.host as string[] | undefined)?.[0];
+    const res = await installTimer(
+      {
+        irArgv: [process.execPath, resolve(process.argv[1] ?? 'bin/run.js')],
+        sweepArgs: keep,
+        hostLabel: host ?? 'local',
+        outDir: (flags['out-dir'] as string | undefined) ?? '/var/lib/ir/sweeps',
+        unitDir: flags['unit-dir'] as string | undefined,
+        onCalendar: flags['on-calendar'] as string | undefined,
+      },
+      Boolean(flags['dry-run']),
+    );
+    if (!flags.json) {
+      for (const u of res.units) this.log(`# ${u.path}\n${u.content}`);
+      this.log(res.note);
+    }
+    return res;
+  }
+}

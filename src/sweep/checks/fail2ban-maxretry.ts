@@ -1,0 +1,22 @@
+import { fail, na, verdict, type SweepCheck } from '../check.js';
+import { F2B_SOURCE, SSHD_JAIL, withFail2ban } from './fail2ban-common.js';
+
+export const fail2banMaxretry: SweepCheck = {
+  id: 'IR-F2B-004',
+  title: 'fail2ban sshd maxretry is low',
+  area: 'fail2ban',
+  severity: 'medium',
+  expected: (p) => `maxretry ≤ ${p.fail2ban.maxretry}`,
+  remediation: '[sshd] maxretry = 3 in /etc/fail2ban/jail.local (policy fail2ban.maxretry).',
+  source: F2B_SOURCE,
+  lynis: 'TOOL-5104',
+  reads: ['fail2ban-client get sshd maxretry', '/etc/fail2ban/jail.local'],
+  run: (ctx) =>
+    withFail2ban(ctx, async (f) => {
+      const v = await f.get(SSHD_JAIL, 'maxretry');
+      if (!v) return na('no maxretry for the sshd jail (fail2ban default 5)', f.files.join(', '));
+      const n = Number(v.value);
+      if (!Number.isFinite(n)) return fail(`maxretry = ${v.value} (not a number)`, v.evidence, { path: v.path, line: v.line });
+      return verdict(n <= ctx.policy.fail2ban.maxretry, `maxretry = ${n}`, v.evidence, { path: v.path, line: v.line });
+    }),
+};

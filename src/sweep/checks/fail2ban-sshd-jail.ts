@@ -1,0 +1,26 @@
+import { broken, verdict, type SweepCheck } from '../check.js';
+import { F2B_SOURCE, SSHD_JAIL, withFail2ban } from './fail2ban-common.js';
+
+export const fail2banSshdJail: SweepCheck = {
+  id: 'IR-F2B-003',
+  title: 'fail2ban sshd jail is enabled',
+  area: 'fail2ban',
+  severity: 'high',
+  expected: 'jail sshd enabled (and loaded by the server)',
+  remediation: 'In /etc/fail2ban/jail.local: [sshd] enabled = true; then fail2ban-client reload.',
+  source: F2B_SOURCE,
+  lynis: 'TOOL-5104',
+  reads: ['fail2ban-client -c DIR status', '/etc/fail2ban/jail.conf', '/etc/fail2ban/jail.d/*', '/etc/fail2ban/jail.local'],
+  run: (ctx) =>
+    withFail2ban(ctx, async (f) => {
+      const e = f.errors[0];
+      if (e) return broken(`${e.path} line ${e.line}: ${e.message}`, e.path, { path: e.path, line: e.line });
+      if (f.server?.running) {
+        const on = f.server.jails.includes(SSHD_JAIL);
+        return verdict(on, on ? `loaded (jails: ${f.server.jails.join(', ')})` : `not loaded (jails: ${f.server.jails.join(', ') || 'none'})`, f.server.evidence);
+      }
+      const v = await f.get(SSHD_JAIL, 'enabled');
+      const on = /^(true|yes|1|on)$/i.test(v?.value ?? '');
+      return verdict(on, `enabled = ${v?.value ?? '(unset: false)'}`, v?.evidence ?? f.files.join(', '), { path: v?.path, line: v?.line });
+    }),
+};

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import type { Target } from '../host/target.js';
+import { listOrEmpty, readTextOrNull } from '../host/target.js';
+import type { Policy } from '../policy.js';
+import { runScan } from '../scan/engine.js';
+import { Facts, NOLOGIN_SHELLS, parsePasswd } from '../scan/facts.js';
+import { contentHash, maxSeverity, Severity } from '../scan/finding.js';
+import { expandKeysPath } from '../scan/sshd.js';
+import { SweepContext, type SweepOptions } from './context.js';
+import { shadowEntries } from './facts/shadow.js';
+import { listeningSockets } from './facts/sockets.js';
+import { sshdViews } from './facts/sshd.js';
+
+/** One thing whose appearance, change or removal between two sweeps matters, under a stable key. */
+export const StateItem = z.object({
+  key: z.string(),
+  kind: z.enum(['port', 'account', 'authorized-key', 'persistence', 'unit']),
+  contentHash: z.string(),
+  summary: z.string(),
+  /** how much a new or changed item of this kind matters */
+  severity: Severity,
+});
+export type StateItem = z.infer<typeof StateItem>;
+
+async function ports(ctx: SweepContext): Promise<StateItem[]> {
+  if (!ctx.target.live) return [];
+  const s = await listeningSockets(ctx);
+  const seen = new Map<string, StateItem>();
+  for (const x of s?.sockets ?? []) {
+    const key = `port:${x.proto}:${x.address}:${x.port}`;
+    seen.set(key, { key, kind: 'port', contentHash: contentHash(key), summary: `${x.proto} ${x.address}:${x.port}${x.process ? ` (${x.process})` : ''}`, severity: 'medium' });
+  }
+  return [...seen.values()];
+}
+
+async function accounts(ctx: SweepContext): Promise<StateItem[]> {
+  const list = parsePasswd((await ctx.read('/etc/passwd')) ?? '');
+  const shadow = new Map(((await shadowEntries(ctx).catch(() => null)) ?? []).map((e) => [e.name, e]));
+  return list.map((a) => {
+    const sh = shadow.get(a.name);
+    // the password hash itself never leaves: only a hash of it, so that a changed password is drift
+    const pw = sh ? `${sh.kind}:${contentHash(sh.hash)}` : 'none';
+    const login = !NOLOGIN_SHELLS.test(a.shell);
+    return {
+      key: `account:${a.name}`,
+      kind: 'account' as const,
+      contentHash: contentHash(a.uid, a.gid, a.home, a.shell, pw),
+      summary: `${a.name} uid=${a.uid} gid=${a.gid} home=${a.home} shell=${a.shell} password=${sh?.kind ?? 'none'}`,
+      severity: a.uid === 0 ? 'critical' : login && !Facts.isSystemAccount(a) ? 'high' : 'medium',
+    };
+  });
+}
+
+async function authorizedKeys(ctx: SweepContext): Promise<StateItem[]> {
+  const templates = new Set<string>();
+  for (const v of await sshdViews(ctx).catch(() => [])) {
+    for (const c of v.contexts) for (const p of (c.settings.get('authorizedkeysfile') ?? '').split(/\s+/).filter((x) => x && x !== 'none')) templates.add(p);
+  }
+  if (templates.size === 0) ['.ssh/authorized_keys', '.ssh/authorized_keys2'].forEach((p) => templates.add(p));
+  const out = new Map<string, StateItem>();
+  for (const a of parsePasswd((await ctx.read('/etc/passwd')) ?? '')) {
+    for (const tpl of templates) {
+      const path = expandKeysPath(tpl, a);
+      const text = await readTextOrNull(ctx.target, path, { maxBytes: 1024 * 1024 }).catch(() => null);
+      if (!text) continue;
+      for (const line of text.split('\n').map((l) => l.trim())) {
+        if (!line || line.startsWith('#')) continue;
+        const blob = line.split(/\s+/).find((f) => /^AAAA[0-9A-Za-z+/=]{20,}$/.test(f)) ?? line;
+        const key = `authorized-key:${a.name}:${contentHash(blob)}`;
+        const comment = line.split(/\s+/).slice(line.split(/\s+/).indexOf(blob) + 1).join(' ');
+        out.set(key, { key, kind: 'authorized-key', contentHash: contentHash(line), summary: `${a.name} ${path}: ${line.split(/\s+/)[line.split(/\s+/).indexOf(blob) - 1] ?? ''} …${blob.slice(-12)} ${comment}`.trim(), severity: 'high' });
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+async function persistence(target: Target, policy: Policy): Promise<StateItem[]> {
+  const report = await runScan(target, policy);
+  return report.findings.map((f) => ({
+    key: `persistence:${f.key}`,
+    kind: 'persistence' as const,
+    contentHash: f.contentHash,
+    summary: `${f.title}: ${f.evidence}`.slice(0, 300),
+    // a scheduled job that was not there at the last sweep deserves a look even when benign-looking
+    severity: maxSeverity(f.severity, 'medium'),
+  }));
+}
+
+async function enabledUnits(ctx: SweepContext): Promise<StateItem[]> {
+  const out: StateItem[] = [];
+  for (const base of ['/etc/systemd/system', '/etc/systemd/user']) {
+    for (const d of await listOrEmpty(ctx.target, base).catch(() => [])) {
+      if (d.stat.type !== 'dir' || !/\.(wants|requires)$/.test(d.name)) continue;
+      for (const u of await listOrEmpty(ctx.target, d.path).catch(() => [])) {
+        const link = u.stat.type === 'symlink' ? await ctx.target.readlink(u.path).catch(() => '') : '(file)';
+        const key = `unit:${d.path}/${u.name}`;
+        out.push({ key, kind: 'unit', contentHash: contentHash(link), summary: `${d.name}/${u.name} -> ${link}`, severity: 'medium' });
+      }
+    }
+  }
+  return out;
+}
+
+/** The state between sweeps, sorted by key so that two baselines diff cleanly. */
+export async function collectState(target: Target, policy: Policy, opts: SweepOptions = {}, ctx = new SweepContext(target, policy, opts)): Promise<StateItem[]> {
+  const parts = await Promise.all([ports(ctx), accounts(ctx), authorizedKeys(ctx), persistence(target, policy).catch(() => []), enabledUnits(ctx)]);
+  return parts.flat().sort((a, b) => a.key.localeCompare(b.key));
+}

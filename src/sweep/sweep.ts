@@ -1,0 +1,75 @@
+import { z } from 'zod';
+import type { Target } from '../host/target.js';
+import type { Policy } from '../policy.js';
+import { utcNow } from '../output/time.js';
+import { Severity, severityRank } from '../scan/finding.js';
+import { compareToBaseline, DriftReport, type Baseline } from './drift.js';
+import { SweepContext } from './context.js';
+import { CheckResult } from './result.js';
+import { runChecks, type RunOptions } from './runner.js';
+import { score, SweepScore } from './score.js';
+import { collectState, StateItem } from './state.js';
+
+export const SweepReport = z.object({
+  kind: z.literal('ir-sweep'),
+  host: z.string(),
+  target: z.enum(['local', 'ssh', 'image']),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  durationMs: z.number(),
+  failOn: Severity,
+  score: SweepScore,
+  results: z.array(CheckResult),
+  /** the state that matters between sweeps (ports, accounts, keys, persistence, units), with --baseline / --save-baseline */
+  state: z.array(StateItem).optional(),
+  drift: DriftReport.optional(),
+  /** keys of the results and state changes that make the exit code 1 */
+  failing: z.array(z.string()),
+  exitCode: z.union([z.literal(0), z.literal(1)]),
+});
+export type SweepReport = z.infer<typeof SweepReport>;
+
+export interface SweepRunOptions extends RunOptions {
+  failOn?: Severity;
+  /** accepted state to compare with (only new and changed count toward --fail-on) */
+  baseline?: Baseline;
+  /** collect the drift state even without a baseline (for --save-baseline) */
+  withState?: boolean;
+}
+
+/** The whole sweep: checks, score, state and drift, and the exit decision (0 all good, 1 failing at or above failOn). */
+export async function runSweep(target: Target, policy: Policy, opts: SweepRunOptions = {}): Promise<SweepReport> {
+  const t0 = performance.now();
+  const startedAt = utcNow();
+  const failOn = opts.failOn ?? 'low';
+  const wantState = Boolean(opts.baseline || opts.withState);
+  const ctx = new SweepContext(target, policy, opts);
+  const [results, state] = await Promise.all([runChecks(target, policy, opts, ctx), wantState ? collectState(target, policy, opts, ctx) : Promise.resolve(undefined)]);
+  const atLeast = (s: Severity) => severityRank(s) >= severityRank(failOn);
+  let drift: DriftReport | undefined;
+  let failing: string[];
+  if (opts.baseline) {
+    drift = compareToBaseline(opts.baseline, results, state ?? []);
+    failing = [
+      ...results.filter((r) => r.status === 'fail' && r.drift !== 'unchanged' && atLeast(r.severity)).map((r) => r.key),
+      ...drift.state.filter((c) => atLeast(c.severity)).map((c) => c.key),
+    ];
+  } else {
+    failing = results.filter((r) => r.status === 'fail' && atLeast(r.severity)).map((r) => r.key);
+  }
+  return {
+    kind: 'ir-sweep',
+    host: target.name,
+    target: target.kind,
+    startedAt,
+    endedAt: utcNow(),
+    durationMs: Math.round(performance.now() - t0),
+    failOn,
+    score: score(results),
+    results,
+    ...(state ? { state } : {}),
+    ...(drift ? { drift } : {}),
+    failing,
+    exitCode: failing.length ? 1 : 0,
+  };
+}

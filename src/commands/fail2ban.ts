@@ -1,0 +1,57 @@
+import { Args, Flags } from '@oclif/core';
+import { DEFAULT_SOCKET } from '../fail2ban/client.js';
+import { DEFAULT_CONF_DIR } from '../fail2ban/config.js';
+import { renderFail2banStatus } from '../fail2ban/render.js';
+import { fail2banStatus, type Fail2banStatus } from '../fail2ban/status.js';
+import { openTarget, targetFlags } from '../host/flags.js';
+import { parseUtcOffset } from '../logs/syslog-time.js';
+import { IrCommand } from '../output/command.js';
+import { EXIT_FINDINGS, UserError } from '../output/errors.js';
+import { progress } from '../output/progress.js';
+import { loadPolicy } from '../policy.js';
+
+export default class Fail2ban extends IrCommand {
+  static override summary = 'Every fail2ban jail: failures, bans with their expiry, settings checked against the policy.';
+  static override description = `Live: asks fail2ban-server over its socket (status, get JAIL banip --with-time, maxretry/findtime/bantime) and reads jail.conf, jail.local and jail.d/ for the filter, banaction and backend. Offline (--root) or when the server is down: the configuration files in fail2ban's override order, the bans in its sqlite database and the Ban/Unban history of fail2ban.log.
+
+Exit codes: 0 every check passes, 1 a check fails (sshd jail missing, maxretry too high, short bantime, server down), 2 error.`;
+
+  static override examples = [
+    { description: 'Every jail on this machine', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'The sshd jail of a server over SSH', command: '<%= config.bin %> <%= command.id %> status --jail sshd --host deploy@web1.example.com --sudo' },
+    { description: 'An offline disk image: configuration, database, history', command: '<%= config.bin %> <%= command.id %> --root /mnt/evidence' },
+  ];
+
+  static override args = { action: Args.string({ description: 'status (the default)', options: ['status'], required: false }) };
+
+  static override flags = {
+    ...targetFlags,
+    jail: Flags.string({ char: 'j', summary: 'Only this jail.' }),
+    socket: Flags.string({ summary: `fail2ban socket (default: the configuration's, else ${DEFAULT_SOCKET}).` }),
+    'conf-dir': Flags.string({ summary: 'fail2ban configuration directory on the target.', default: DEFAULT_CONF_DIR }),
+    db: Flags.string({ summary: 'fail2ban sqlite database on the target (offline; default: dbfile of fail2ban.conf).' }),
+    log: Flags.string({ summary: 'fail2ban.log on the target, for the Ban/Unban history (default: logtarget of fail2ban.conf).' }),
+    tz: Flags.string({ summary: 'Zone of the times fail2ban prints (its server’s local time).', default: 'UTC' }),
+    policy: Flags.string({ summary: 'Policy file (YAML): fail2ban.maxretry, minBantime, minFindtime.' }),
+  };
+
+  async run(): Promise<Fail2banStatus> {
+    const { flags } = await this.parse(Fail2ban);
+    const offset = parseUtcOffset(flags.tz);
+    if (offset === null) throw new UserError(`--tz ${flags.tz}: expected an offset like +01:00 or UTC`);
+    const policy = await loadPolicy(flags.policy);
+    const spinner = progress('connecting…', { json: this.jsonEnabled() });
+    const target = await openTarget(flags).finally(() => spinner.stop());
+    let report: Fail2banStatus;
+    try {
+      spinner.update('asking fail2ban…');
+      report = await fail2banStatus(target, { socket: flags.socket, confDir: flags['conf-dir'], jail: flags.jail, policy, offsetMinutes: offset, db: flags.db, log: flags.log });
+    } finally {
+      spinner.stop();
+      await target.close();
+    }
+    if (!this.jsonEnabled()) this.log(renderFail2banStatus(report));
+    if (report.checks.some((c) => !c.ok) || report.jails.some((j) => j.checks.some((c) => !c.ok))) process.exitCode = EXIT_FINDINGS;
+    return report;
+  }
+}

@@ -16,6 +16,11 @@ import { atJobs } from './detectors/at-jobs.js';
 import { bootScripts } from './detectors/boot-scripts.js';
 import { motd } from './detectors/motd.js';
 import { nmDispatcher } from './detectors/nm-dispatcher.js';
+import { udev } from './detectors/udev.js';
+import { xdgAutostart } from './detectors/xdg-autostart.js';
+import { kernelModules } from './detectors/kernel-modules.js';
+import { aptHooks } from './detectors/apt-hooks.js';
+import { polkit } from './detectors/polkit.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -41,4 +46,9 @@ export const DETECTORS: Detector[] = [
   bootScripts,
   motd,
   nmDispatcher,
+  udev,
+  xdgAutostart,
+  kernelModules,
+  aptHooks,
+  polkit,
 ];

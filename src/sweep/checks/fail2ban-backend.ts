@@ -27,7 +27,7 @@ export const fail2banBackend: SweepCheck = {
       }
       const lp = await f.get(SSHD_JAIL, 'logpath');
       const paths = (lp?.value ?? '').split('\n').map((l) => l.trim().split(/\s+/)[0]!).filter((p) => p.startsWith('/'));
-      if (paths.length === 0) return fail(`backend = ${backend} without a logpath`, b?.evidence ?? lp?.evidence ?? '', extra);
+      if (paths.length === 0) return fail(`backend = ${backend} without a logpath`, b?.evidence ?? lp?.evidence ?? f.files.join(', '), extra);
       const present: string[] = [];
       for (const p of paths) if (/[*?]/.test(p) || (await ctx.target.stat(p).catch(() => null))?.type === 'file') present.push(p);
       const evidence = [b?.evidence, lp?.evidence].filter(Boolean).join('; ');

@@ -1,4 +1,4 @@
-import { fail, na, verdict, type SweepCheck } from '../check.js';
+import { fail, verdict, type SweepCheck } from '../check.js';
 import { F2B_SOURCE, SSHD_JAIL, withFail2ban } from './fail2ban-common.js';
 
 export const fail2banBanaction: SweepCheck = {
@@ -13,7 +13,7 @@ export const fail2banBanaction: SweepCheck = {
   run: (ctx) =>
     withFail2ban(ctx, async (f) => {
       const v = await f.get(SSHD_JAIL, 'actions');
-      if (!v) return na('the sshd jail has no action', f.files.join(', '));
+      if (!v) return fail('no action: the jail bans nobody', f.files.join(', '));
       const names = v.value.split('\n').filter(Boolean);
       const blocking = names.filter((n) => (ctx.knobs.blockingBanactions as readonly string[]).includes(n) || /^(iptables|nftables|firewallcmd|ufw|shorewall)/.test(n));
       const extra = { path: v.path, line: v.line };

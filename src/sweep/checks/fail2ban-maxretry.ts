@@ -1,4 +1,4 @@
-import { fail, na, verdict, type SweepCheck } from '../check.js';
+import { fail, verdict, type SweepCheck } from '../check.js';
 import { F2B_SOURCE, SSHD_JAIL, withFail2ban } from './fail2ban-common.js';
 
 export const fail2banMaxretry: SweepCheck = {
@@ -14,7 +14,8 @@ export const fail2banMaxretry: SweepCheck = {
   run: (ctx) =>
     withFail2ban(ctx, async (f) => {
       const v = await f.get(SSHD_JAIL, 'maxretry');
-      if (!v) return na('no maxretry for the sshd jail (fail2ban default 5)', f.files.join(', '));
+      // unset: fail2ban's own default is 5
+      if (!v) return verdict(5 <= ctx.policy.fail2ban.maxretry, 'maxretry unset (fail2ban default 5)', f.files.join(', '));
       const n = Number(v.value);
       if (!Number.isFinite(n)) return fail(`maxretry = ${v.value} (not a number)`, v.evidence, { path: v.path, line: v.line });
       return verdict(n <= ctx.policy.fail2ban.maxretry, `maxretry = ${n}`, v.evidence, { path: v.path, line: v.line });

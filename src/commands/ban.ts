@@ -1,0 +1,66 @@
+import { Flags } from '@oclif/core';
+import { BanReport, DEFAULT_JOURNAL, execute, journalEntry, planBan, validateIps, writeJournal } from '../fail2ban/actions.js';
+import { DEFAULT_SOCKET } from '../fail2ban/client.js';
+import { confirmOrRefuse } from '../fail2ban/confirm.js';
+import { renderBanReport } from '../fail2ban/render-actions.js';
+import { openTarget, targetFlags } from '../host/flags.js';
+import { isIP } from 'node:net';
+import { IrCommand } from '../output/command.js';
+import { EXIT_FINDINGS } from '../output/errors.js';
+
+export default class Ban extends IrCommand {
+  static override summary = 'Ban addresses that fail2ban missed, in one jail, with the same checks and journal as unban.';
+  static override description = `Validates every argument as an IPv4 or IPv6 address (one bad argument: nothing is banned). Refuses to ban the address you are connected from (SSH_CLIENT, here and on the --host) or a loopback address unless --force. Every ban is recorded in the journal file.
+
+Exit codes: 0 done, 1 an address was refused, 2 error.`;
+
+  static override examples = [
+    { description: 'Ban the address that got in after a brute force', command: '<%= config.bin %> <%= command.id %> 203.0.113.50 --jail sshd --reason "success after brute force, case 7"' },
+    { description: 'Plan only', command: '<%= config.bin %> <%= command.id %> 203.0.113.50 2001:db8:bad::1 --jail sshd --dry-run' },
+  ];
+
+  static override strict = false;
+
+  static override flags = {
+    ...targetFlags,
+    jail: Flags.string({ char: 'j', summary: 'The jail to ban in.', required: true }),
+    socket: Flags.string({ summary: 'fail2ban socket on the target.', default: DEFAULT_SOCKET }),
+    'dry-run': Flags.boolean({ summary: 'Print the plan, change nothing.' }),
+    yes: Flags.boolean({ char: 'y', summary: 'Do not ask (needed without a terminal).' }),
+    reason: Flags.string({ summary: 'Why, for the journal.' }),
+    force: Flags.boolean({ summary: 'Ban even your own (SSH_CLIENT) or a loopback address.' }),
+    'journal-file': Flags.string({ summary: 'Where every ban is recorded (on the machine ir runs on).', default: DEFAULT_JOURNAL }),
+  };
+
+  async run(): Promise<BanReport> {
+    const { flags, argv } = await this.parse(Ban);
+    const ips = validateIps(argv as string[]);
+    const target = await openTarget(flags);
+    let report: BanReport;
+    try {
+      const operatorIps = [process.env.SSH_CLIENT?.split(' ')[0]].filter((x): x is string => Boolean(x));
+      if (target.kind === 'ssh') {
+        // the address the server sees us coming from
+        const r = await target.exec(['printenv', 'SSH_CLIENT']).catch(() => null);
+        const ip = r?.stdout.toString('utf8').trim().split(' ')[0];
+        if (ip && isIP(ip)) operatorIps.push(ip);
+      }
+      const plan = await planBan(target, { ips, jail: flags.jail, socket: flags.socket, force: Boolean(flags.force), operatorIps });
+      const todo = plan.filter((p) => p.outcome === 'planned');
+      let results = plan;
+      let journal: string | null = null;
+      if (!flags['dry-run'] && todo.length > 0) {
+        await confirmOrRefuse({ yes: flags.yes, what: 'ban', question: `Ban ${todo.map((p) => p.ip).join(', ')} in ${flags.jail} on ${target.name}?` });
+        results = await execute(target, flags.socket, 'ban', plan);
+        writeJournal(flags['journal-file'], journalEntry('ban', target.name, results, flags.reason, Boolean(flags.force)));
+        journal = flags['journal-file'];
+      }
+      report = BanReport.parse({ action: 'ban', host: target.name, socket: flags.socket, dryRun: Boolean(flags['dry-run']), results, journal, warnings: [] });
+    } finally {
+      await target.close();
+    }
+    if (!this.jsonEnabled()) this.log(renderBanReport(report));
+    if (report.results.some((r) => r.outcome === 'refused')) process.exitCode = EXIT_FINDINGS;
+    return report;
+  }
+}

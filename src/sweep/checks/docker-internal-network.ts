@@ -1,5 +1,5 @@
 import { na, verdict, type Outcome, type SweepCheck } from '../check.js';
-import { dockerFacts } from '../facts/docker.js';
+import { dockerFacts, hostPort } from '../facts/docker.js';
 import { DOCKER_SOURCE, procEvidence } from './docker-common.js';
 
 /**
@@ -26,7 +26,7 @@ export const dockerInternalNetwork: SweepCheck = {
       const problems: string[] = [];
       if (c.networkMode === 'host') problems.push('host network');
       if (external.length) problems.push(`not internal: ${external.join(', ')}`);
-      if (c.ports.length) problems.push(`published: ${c.ports.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}`).join(', ')}`);
+      if (c.ports.length) problems.push(`published: ${c.ports.map((p) => hostPort(p)).join(', ')}`);
       // Docker gives internal networks a gateway too, and drops what leaves them: only a default route
       // through a non-internal network reaches beyond the host
       const gw = c.pid1?.defaultGateway;

@@ -1,4 +1,5 @@
 import { verdict, type SweepCheck } from '../check.js';
+import { hostPort } from '../facts/docker.js';
 import { isLocalAddress } from '../facts/sockets.js';
 import { inspectEvidence, perContainer } from './docker-common.js';
 
@@ -19,7 +20,7 @@ export const dockerPublishedPorts: SweepCheck = {
       const allowed = new Set(ctx.policy.allowedPorts);
       const pub = c.ports.filter((p) => !isLocalAddress(p.hostIp));
       const bad = pub.filter((p) => !allowed.has(p.hostPort));
-      const show = (ps: typeof pub) => ps.map((p) => `${p.hostIp || '0.0.0.0'}:${p.hostPort}`).join(', ');
+      const show = (ps: typeof pub) => ps.map((p) => hostPort(p)).join(', ');
       const data = bad.some((p) => p.hostPort in ctx.knobs.dataPorts);
       return verdict(bad.length === 0, bad.length ? `published past the firewall: ${show(bad)}` : pub.length ? `public: ${show(pub)}` : 'no public port', inspectEvidence(c, 'NetworkSettings.Ports'), data ? { severity: 'critical' } : {});
     }),

@@ -11,6 +11,9 @@ export interface PublishedPort {
 }
 
 /** What PID 1 of the container really has, read from /proc on the host (not from the container's config). */
+/** `0.0.0.0:8080`, `[::]:8080` */
+export const hostPort = (p: PublishedPort): string => (p.hostIp.includes(':') ? `[${p.hostIp}]:${p.hostPort}` : `${p.hostIp || '0.0.0.0'}:${p.hostPort}`);
+
 export interface Pid1Facts {
   pid: number;
   uid?: number;

@@ -119,7 +119,7 @@ export async function lintSshdConfig(ctx: SweepContext, file: string): Promise<S
 /** sshd's message for a config it refuses: "/etc/ssh/sshd_config line 12: Bad configuration option: Foo". */
 export function parseSshdError(stderr: string, file: string): SshdView['problem'] {
   const first = stderr.split('\n').find((l) => l.trim()) ?? 'sshd -T failed';
-  const m = /^(\/\S+) line (\d+): (.*)$/.exec(first.trim());
+  const m = /^(\/\S+?):? line (\d+): (.*)$/.exec(first.trim());
   return m ? { message: first.trim(), path: m[1]!, line: Number(m[2]) } : { message: first.trim(), path: file };
 }
 

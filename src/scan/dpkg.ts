@@ -21,30 +21,40 @@ export interface DpkgPackage {
   conffiles: Conffile[];
 }
 
-/** `/var/lib/dpkg/status`: RFC 822 stanzas; Conffiles is a folded field of ` path md5 [obsolete]` lines. */
+/** `/var/lib/dpkg/status`: RFC 822 stanzas; Conffiles is a folded field of ` path md5 [obsolete]` lines. One pass, only the fields used. */
 export function parseStatus(text: string): DpkgPackage[] {
   const out: DpkgPackage[] = [];
-  for (const stanza of text.split(/\n\s*\n/)) {
-    const fields = new Map<string, string>();
-    let last: string | undefined;
-    for (const line of stanza.split('\n')) {
-      if (/^\s/.test(line) && last) fields.set(last, `${fields.get(last)}\n${line.trim()}`);
-      else {
-        const m = /^([A-Za-z0-9-]+):\s?(.*)$/.exec(line);
-        if (!m) continue;
-        last = m[1]!.toLowerCase();
-        fields.set(last, m[2]!);
-      }
+  let cur: DpkgPackage | null = null;
+  let inConffiles = false;
+  const flush = () => {
+    if (cur?.name) out.push(cur);
+    cur = null;
+  };
+  for (const line of text.split('\n')) {
+    if (line === '' || line.trim() === '') {
+      flush();
+      inConffiles = false;
+      continue;
     }
-    const name = fields.get('package');
-    if (!name) continue;
-    const conffiles: Conffile[] = [];
-    for (const l of (fields.get('conffiles') ?? '').split('\n')) {
-      const m = /^(\/\S.*?)\s+([0-9a-f]{32}|newconffile)(\s+obsolete)?(\s+remove-on-upgrade)?$/.exec(l.trim());
-      if (m) conffiles.push({ path: m[1]!, md5: m[2]!, obsolete: Boolean(m[3]) });
+    cur ??= { name: '', status: '', conffiles: [] };
+    const c0 = line.charCodeAt(0);
+    if (c0 === 32 || c0 === 9) {
+      if (!inConffiles) continue;
+      const m = /^(\/\S.*?)\s+([0-9a-f]{32}|newconffile)(\s+obsolete)?(\s+remove-on-upgrade)?$/.exec(line.trim());
+      if (m) cur.conffiles.push({ path: m[1]!, md5: m[2]!, obsolete: Boolean(m[3]) });
+      continue;
     }
-    out.push({ name, arch: fields.get('architecture'), version: fields.get('version'), status: fields.get('status') ?? '', conffiles });
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const key = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    inConffiles = key === 'conffiles';
+    if (key === 'package') cur.name = value;
+    else if (key === 'status') cur.status = value;
+    else if (key === 'architecture') cur.arch = value;
+    else if (key === 'version') cur.version = value;
   }
+  flush();
   return out;
 }
 
@@ -93,7 +103,7 @@ export class DpkgIndex {
       throw err;
     }
     const pkgs = new Map<string, DpkgPackage>();
-    for (const p of parseStatus(statusText)) if (!pkgs.has(p.name) || /installed/.test(p.status)) pkgs.set(p.name, p);
+    for (const p of parseStatus(statusText)) if (/installed|config-files|half/.test(p.status) && (!pkgs.has(p.name) || /ok installed/.test(p.status))) pkgs.set(p.name, p);
     const idx = new DpkgIndex(pkgs);
     const div = await t.readFile(`${DPKG_DIR}/diversions`, { maxBytes: MAX_DB_FILE }).catch(() => null);
     if (div) {
@@ -101,24 +111,64 @@ export class DpkgIndex {
       const lines = div.toString('utf8').split('\n');
       for (let i = 0; i + 2 < lines.length; i += 3) idx.diversions.set(canonicalPath(lines[i]!), lines[i + 1]!);
     }
+    if (!(await idx.loadListsByCommand(t))) await idx.loadListsByFile(t, concurrency);
+    // conffiles belong to their package even where a maintainer script created them
+    for (const p of pkgs.values()) for (const c of p.conffiles) idx.addOwner(c.path, p.name);
+    return idx;
+  }
+
+  /** One command on the target instead of a thousand reads (over ssh that is seconds saved); false where commands do not run. */
+  private async loadListsByCommand(t: Target): Promise<boolean> {
+    let res;
+    try {
+      res = await t.exec(['find', `${DPKG_DIR}/info`, '-maxdepth', '1', '-name', '*.list', '-type', 'f', '-exec', 'grep', '-H', '^/', '{}', '+'], { timeoutMs: 60_000, maxBuffer: 256 * 1024 * 1024 });
+    } catch {
+      return false;
+    }
+    if (res.code !== 0 && res.stdout.length === 0) return false;
+    const prefix = `${DPKG_DIR}/info/`;
+    for (const line of res.stdout.toString('utf8').split('\n')) {
+      if (!line.startsWith(prefix)) continue;
+      const at = line.indexOf('.list:', prefix.length);
+      if (at < 0) continue;
+      const info = infoPackage(line.slice(prefix.length, at + 5));
+      if (!info) continue;
+      this.infoBase.set(info.pkg, info.base);
+      this.addOwner(line.slice(at + 6), info.pkg);
+    }
+    return this.owners.size > 0;
+  }
+
+  /** Offline: each installed package's `info/NAME.list` or `info/NAME:ARCH.list`, named from the status file (no directory listing). */
+  private async loadListsByFile(t: Target, concurrency: number): Promise<void> {
     const limit = pLimit(concurrency);
-    const lists = (await listOrEmpty(t, `${DPKG_DIR}/info`)).map((e) => ({ e, info: infoPackage(e.name) })).filter((x) => x.info && x.e.stat.type === 'file');
+    let names: string[] | null = null;
     await Promise.all(
-      lists.map(({ e, info }) =>
+      [...this.packages.values()].map((p) =>
         limit(async () => {
-          idx.infoBase.set(info!.pkg, info!.base);
-          try {
-            const text = (await t.readFile(e.path, { maxBytes: MAX_DB_FILE })).toString('utf8');
-            for (const line of text.split('\n')) if (line.startsWith('/')) idx.addOwner(line, info!.pkg);
-          } catch (err) {
-            idx.warnings.push({ path: e.path, message: (err as Error).message });
+          for (const base of p.arch ? [p.name, `${p.name}:${p.arch}`] : [p.name]) {
+            let text: string;
+            try {
+              text = (await t.readFile(`${DPKG_DIR}/info/${base}.list`, { maxBytes: MAX_DB_FILE })).toString('utf8');
+            } catch (err) {
+              if (!isMissing(err)) this.warnings.push({ path: `${DPKG_DIR}/info/${base}.list`, message: (err as Error).message });
+              continue;
+            }
+            this.infoBase.set(p.name, base);
+            for (const line of text.split('\n')) if (line.startsWith('/')) this.addOwner(line, p.name);
+            return;
+          }
+          // an odd name (another arch than the status says): fall back to the listing once
+          names ??= (await listOrEmpty(t, `${DPKG_DIR}/info`)).map((e) => e.name);
+          const hit = names.find((n) => n.startsWith(`${p.name}:`) && n.endsWith('.list'));
+          if (hit) {
+            const text = (await t.readFile(`${DPKG_DIR}/info/${hit}`, { maxBytes: MAX_DB_FILE }).catch(() => Buffer.alloc(0))).toString('utf8');
+            this.infoBase.set(p.name, hit.slice(0, -5));
+            for (const line of text.split('\n')) if (line.startsWith('/')) this.addOwner(line, p.name);
           }
         }),
       ),
     );
-    // conffiles belong to their package even where a maintainer script created them
-    for (const p of pkgs.values()) for (const c of p.conffiles) idx.addOwner(c.path, p.name);
-    return idx;
   }
 
   private addOwner(path: string, pkg: string): void {

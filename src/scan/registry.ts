@@ -21,6 +21,7 @@ import { xdgAutostart } from './detectors/xdg-autostart.js';
 import { kernelModules } from './detectors/kernel-modules.js';
 import { aptHooks } from './detectors/apt-hooks.js';
 import { polkit } from './detectors/polkit.js';
+import { packageIntegrity } from './detectors/package-integrity.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -51,4 +52,5 @@ export const DETECTORS: Detector[] = [
   kernelModules,
   aptHooks,
   polkit,
+  packageIntegrity,
 ];

@@ -11,6 +11,8 @@ import { walk } from '../walk.js';
 const USER_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/shm', '/home', '/root', '/var/www', '/srv', '/opt'];
 /** Pseudo file systems and container layers are not walked even with --deep (layers belong to images; scan them with their own --root). */
 const PRUNE = /^\/(proc|sys|dev|run|snap|var\/lib\/(docker|containerd)|var\/snap)(\/|$)/;
+/** Toolchains and package caches in homes hold hundreds of thousands of files: skipped by the quick scan, walked with --deep. */
+const BULKY = ['.rustup', '.pyenv', '.m2', '.npm', '.gradle', 'node_modules', '.git', 'site-packages', 'overlay2'];
 const DANGEROUS_CAPS = /cap_(setuid|setgid|sys_admin|sys_ptrace|sys_module|dac_override|dac_read_search|chown|fowner)/i;
 
 interface Hit {
@@ -59,8 +61,12 @@ async function judge(ctx: DetectorContext, c: Collector, h: Hit): Promise<void> 
 
 /** Live targets: find(1) and getcap(8) on the host are far faster than a walk over sftp. */
 async function findLive(ctx: DetectorContext, c: Collector, roots: string[]): Promise<Hit[] | null> {
-  const prune = ['/proc', '/sys', '/dev', '/run', '/snap', '/var/lib/docker', '/var/lib/containerd'];
-  const argv = ['find', ...roots, '(', ...prune.flatMap((p, i) => [...(i ? ['-o'] : []), '-path', p]), ')', '-prune', '-o', '-type', 'f', '(', '-perm', '-4000', '-o', '-perm', '-2000', ')', '-print0'];
+  const prune = ['/proc', '/sys', '/dev', '/run', '/snap', '/var/lib/docker', '/var/lib/containerd'].flatMap((p) => ['-path', p]).concat(ctx.deep ? [] : BULKY.flatMap((n) => ['-name', n]));
+  const alternatives = prune.flatMap((x, i) => (i > 0 && i % 2 === 0 ? ['-o', x] : [x]));
+  const existing: string[] = [];
+  for (const r of roots) if (await ctx.target.lstat(r).catch(() => null)) existing.push(r);
+  if (existing.length === 0) return [];
+  const argv = ['find', ...existing, '(', ...alternatives, ')', '-prune', '-o', '-type', 'f', '(', '-perm', '-4000', '-o', '-perm', '-2000', ')', '-print0'];
   let res;
   try {
     res = await ctx.target.exec(argv, { privileged: true, timeoutMs: 300_000 });
@@ -73,7 +79,9 @@ async function findLive(ctx: DetectorContext, c: Collector, roots: string[]): Pr
   if (res.code !== 0) c.warn(`find exited ${res.code}: ${res.stderr.toString('utf8').trim().split('\n')[0] ?? ''}`);
   const hits: Hit[] = res.stdout.toString('utf8').split('\0').filter(Boolean).map((path) => ({ path }));
   try {
-    const caps = await ctx.target.exec(['getcap', '-r', ...roots.filter((r) => r !== '/'), ...(roots.includes('/') ? ['/usr', '/opt', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/etc'] : [])], { privileged: true, timeoutMs: 300_000 });
+    // getcap has no prune: the quick scan checks the small user directories only, --deep the system ones too
+    const capRoots = ctx.deep ? ['/usr', '/opt', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/etc'] : existing.filter((r) => r !== '/root' && r !== '/home');
+    const caps = await ctx.target.exec(['getcap', '-r', ...capRoots], { privileged: true, timeoutMs: 300_000 });
     for (const line of caps.stdout.toString('utf8').split('\n')) {
       const m = /^(\/\S+)\s+(?:=\s+)?(\S.*)$/.exec(line.trim());
       if (m) hits.push({ path: m[1]!, caps: m[2]!.trim() });
@@ -107,7 +115,7 @@ export const suid: Detector = {
           if (e.stat.type === 'file' && e.stat.mode & 0o6000) found.push({ path: e.path, stat: e.stat });
         },
         (dir, err) => c.warn(err.message, dir),
-        { prune: (p) => PRUNE.test(p), maxEntries: ctx.deep ? 5_000_000 : 200_000 },
+        { prune: (p) => PRUNE.test(p) || (!ctx.deep && BULKY.includes(p.slice(p.lastIndexOf('/') + 1))), maxEntries: ctx.deep ? 5_000_000 : 200_000 },
       );
       if (r.truncated) c.warn(`walk stopped after ${r.entries} entries`);
       c.warn('file capabilities (security.capability) are not readable on this target: checked only on live hosts with getcap');

@@ -10,7 +10,7 @@ import { HOST_JOURNAL_NAME, writeHostJournal } from './journal.js';
 import { responderAddress, sshdFacts } from './responder.js';
 import { STATE_ROOT, TABLE_FAMILY, TABLE_NAME, type HostJournal, type HostStep } from './schema.js';
 import { probe, runStep } from './steps.js';
-import { killSessionsStep, lockSteps, userBefore } from './users.js';
+import { existingPaths, killSessionsStep, lockSteps, userBefore } from './users.js';
 import { hasSystemd, WATCHDOG_SCRIPT, watchdogArgv, writeRemoteFile } from './watchdog.js';
 
 export interface ContainOptions {
@@ -167,8 +167,7 @@ export async function hostSelfTest(target: Target, j: HostJournal): Promise<NonN
   for (const u of j.users) {
     const sh = await probe(target, ['getent', 'shadow', u.user]);
     const f = sh.stdout.trim().split(':');
-    const keysLeft = [];
-    for (const k of u.authorizedKeys) if (await target.lstat(k).catch(() => null)) keysLeft.push(k);
+    const keysLeft = await existingPaths(target, u.authorizedKeys);
     const ok = (f[1] ?? '').startsWith('!') && f[7] === '1' && keysLeft.length === 0;
     checks.push({ subject: `user ${u.user}`, ok, expected: 'password locked, account expired, no authorized_keys', actual: `password ${(f[1] ?? '').startsWith('!') ? 'locked' : 'NOT locked'}, expire ${f[7] || 'never'}, keys left: ${keysLeft.join(',') || 'none'}` });
   }

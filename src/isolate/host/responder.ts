@@ -32,7 +32,8 @@ export function parseSshdListeners(ssOut: string): { port: number; pid: number }
 
 /** `-f FILE` from a process's argv (NUL-separated /proc/PID/cmdline, or the listener's proctitle). */
 export function configFromCmdline(cmdline: string): string | undefined {
-  const args = cmdline.includes('\0') ? cmdline.split('\0') : cmdline.split(/\s+/);
+  // the listener rewrites its argv into one proctitle ("sshd: /usr/sbin/sshd -f FILE [listener] ..."): split on both
+  const args = cmdline.split(/[\0\s]+/);
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '-f' && args[i + 1]) return args[i + 1];
     if (args[i]!.startsWith('-f') && args[i]!.length > 2) return args[i]!.slice(2);

@@ -18,8 +18,7 @@ export async function userBefore(target: Target, user: string, keyPatterns: stri
   const home = line.split(':')[5] ?? '/';
   const sh = await target.exec(['getent', 'shadow', user], { privileged: true });
   const fields = sh.stdout.toString('utf8').trim().split(':');
-  const keys: string[] = [];
-  for (const f of expandAuthorizedKeys(keyPatterns, user, home)) if (await target.lstat(f).catch(() => null)) keys.push(f);
+  const keys = await existingPaths(target, expandAuthorizedKeys(keyPatterns, user, home));
   return { user, home, passwordLocked: (fields[1] ?? '').startsWith('!'), expire: fields[7] ?? '', authorizedKeys: keys };
 }
 
@@ -50,4 +49,12 @@ export function unlockSteps(u: UserBefore, done: HostStep[]): HostStep[] {
 export function killSessionsStep(user: string): HostStep {
   // every process of the user: its shells, its sshd session children, what it left running
   return { kind: 'kill-sessions', subject: user, argv: ['pkill', '-KILL', '-u', user], why: 'cannot be undone; the process list is in the journal' };
+}
+
+/** Which of these paths exist, in one command (sftp under sudo would cost a round trip each). */
+export async function existingPaths(target: Target, paths: string[]): Promise<string[]> {
+  if (paths.length === 0) return [];
+  const res = await target.exec(['sh', '-c', 'for f; do if [ -e "$f" ] || [ -L "$f" ]; then printf "%s\\n" "$f"; fi; done', 'sh', ...paths], { privileged: true });
+  const seen = new Set(res.stdout.toString('utf8').split('\n'));
+  return paths.filter((p) => seen.has(p));
 }

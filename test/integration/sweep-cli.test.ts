@@ -3,6 +3,7 @@ import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
+import { serviceEnv, sshArgs } from '../helpers/services.js';
 
 interface Report {
   exitCode: number;
@@ -104,4 +105,19 @@ test('--install-timer --dry-run prints the units; written units pass systemd-ana
     const ours = (v.stderr + v.stdout).split('\n').filter((l) => l.includes('ir-sweep'));
     expect(ours).toEqual([]);
   }
+});
+
+test('--host over ssh as deploy with --sudo: the same checks, read remotely', async () => {
+  const env = serviceEnv();
+  const run = await runIr(['sweep', ...sshArgs(), '--only', 'IR-SSH-001,IR-SSH-002,IR-F2B-002,IR-F2B-004', '--fail2ban-dir', env.IR_F2B_CONF_DIR!, '--json']);
+  const r = parseJson<Report & { target: string }>(run);
+  expect(r.target).toBe('ssh');
+  const st = Object.fromEntries(r.results.filter((x) => !x.key.includes(':') || x.key.endsWith(`:${env.IR_SSHD_CONFIG}`)).map((x) => [x.key, x.status]));
+  expect(st).toEqual({
+    [`IR-SSH-001:${env.IR_SSHD_CONFIG}`]: 'fail',
+    [`IR-SSH-002:${env.IR_SSHD_CONFIG}`]: 'pass',
+    'IR-F2B-002': 'pass',
+    'IR-F2B-004': 'pass',
+  });
+  expect(run.code).toBe(1);
 });

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { isMissing, type Target } from '../host/target.js';
 import type { Policy } from '../policy.js';
 import { Severity } from '../scan/finding.js';
-import { DEFAULT_SOCKET, Fail2banClient, Fail2banUnavailable, type BannedWithTime } from './client.js';
+import { DEFAULT_SOCKET, Fail2banClient, Fail2banError, Fail2banUnavailable, parseBanipWithTime, parseJailStatus, type BannedWithTime } from './client.js';
 import { DEFAULT_CONF_DIR, readFail2banConfig, type Fail2banConfig, type JailConfig } from './config.js';
 import { DEFAULT_DB, DEFAULT_LOG, readBanDatabase, readBanHistory } from './database.js';
 
@@ -135,21 +135,20 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
 
   if (running) {
     const names = o.jail ? [o.jail] : running;
-    for (const name of names) {
-      const st = await client.status(name);
-      let banned: BannedWithTime[] = [];
-      try {
-        banned = await client.bannedWithTime(name);
-      } catch (err) {
-        warnings.push(`${name}: get banip --with-time: ${(err as Error).message}`);
-        banned = st.bannedIps.map((ip) => ({ ip }));
-      }
-      const num = async (k: string): Promise<number | null> => {
-        const v = Number(await client.get(name, k).catch(() => 'x'));
-        return Number.isFinite(v) ? v : null;
+    // one fail2ban-client process for every jail's five questions
+    const keys = ['maxretry', 'findtime', 'bantime'];
+    const answers = await client.batch(names.flatMap((n) => [['status', n], ['get', n, 'banip', '--with-time'], ...keys.map((k) => ['get', n, k])]));
+    for (const [i, name] of names.entries()) {
+      const a = answers.slice(i * 5, i * 5 + 5);
+      if (a[0] === null || a[0] === undefined) throw new Fail2banError(`no jail ${name} (jails: ${running.join(', ') || 'none'})`);
+      const st = parseJailStatus(name, a[0]);
+      const banned: BannedWithTime[] = a[1] ? parseBanipWithTime(a[1]) : st.bannedIps.map((ip) => ({ ip }));
+      const num = (k: string): number | null => {
+        const v = Number(a[2 + keys.indexOf(k)] ?? 'x');
+        return a[2 + keys.indexOf(k)] && Number.isFinite(v) ? v : null;
       };
       const jc = byName.get(name);
-      const settings = { ...fromConfig(jc), maxretry: await num('maxretry'), findtime: await num('findtime'), bantime: await num('bantime'), logpath: st.files.length ? st.files : (jc?.logpath ?? []) };
+      const settings = { ...fromConfig(jc), maxretry: num('maxretry'), findtime: num('findtime'), bantime: num('bantime'), logpath: st.files.length ? st.files : (jc?.logpath ?? []) };
       const j = {
         name,
         enabled: jc ? jc.enabled : config ? false : null,

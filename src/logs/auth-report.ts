@@ -230,7 +230,8 @@ export function buildReport(s: AuthStats, c: ReportContext): AuthReport {
     const r = s.ips.get(l.ip);
     const net = subnetOf(l.ip);
     const netFirst = net ? subnets.get(net) : undefined;
-    const failedBefore = r !== undefined && r.failures > 0 && r.firstFail < l.last;
+    // `<=`: a failure logged in the same second as the login, before it in the file, is before it
+    const failedBefore = r !== undefined && r.failures > 0 && r.firstFail <= l.last;
     const afterBruteForce = r !== undefined && r.bruteAt <= l.last;
     return {
       user: l.user,
@@ -242,7 +243,7 @@ export function buildReport(s: AuthStats, c: ReportContext): AuthReport {
       fingerprints: l.fingerprints,
       failedBefore,
       failuresFromIp: r?.failures ?? 0,
-      subnetFailedBefore: netFirst !== undefined && netFirst < l.last,
+      subnetFailedBefore: netFirst !== undefined && netFirst <= l.last,
       afterBruteForce,
       line: l.line,
     };

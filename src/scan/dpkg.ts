@@ -76,6 +76,15 @@ export function canonicalPath(p: string): string {
   return p.replace(/^\/(bin|sbin|lib|lib32|lib64|libx32)(\/|$)/, '/usr/$1$2');
 }
 
+/**
+ * The part of the file list that detectors ask about (configuration, executables, unit and rule
+ * directories, PAM modules, top-level libraries). The rest (/usr/share/doc, man pages, locales, Python
+ * trees) is 95% of the list and is never asked about: leaving it out keeps the index cheap enough for
+ * the default scan. `owner()` answers "unknown" outside it, never "unowned".
+ */
+const INDEXED_SRC = '^/(etc|bin|sbin|home|root|tmp|dev/shm|run|usr/bin|usr/sbin|usr/local|usr/libexec|opt|srv|var|boot|(usr/)?lib(32|64|x32)?/(systemd|udev|modules-load\\.d|modprobe\\.d|NetworkManager|security|[^/]+-linux-gnu/(security/)?[^/]+$)|(usr/)?lib(32|64|x32)/[^/]+$|usr/share/polkit-1)';
+const INDEXED = new RegExp(INDEXED_SRC);
+
 /** Package name of an info file: `libc6:amd64.list` → `libc6`. */
 function infoPackage(file: string): { pkg: string; base: string } | null {
   const m = /^(.+?)\.list$/.exec(file);
@@ -121,7 +130,7 @@ export class DpkgIndex {
   private async loadListsByCommand(t: Target): Promise<boolean> {
     let res;
     try {
-      res = await t.exec(['find', `${DPKG_DIR}/info`, '-maxdepth', '1', '-name', '*.list', '-type', 'f', '-exec', 'grep', '-H', '^/', '{}', '+'], { timeoutMs: 60_000, maxBuffer: 256 * 1024 * 1024 });
+      res = await t.exec(['find', `${DPKG_DIR}/info`, '-maxdepth', '1', '-name', '*.list', '-type', 'f', '-exec', 'grep', '-H', '-E', INDEXED_SRC, '{}', '+'], { timeoutMs: 60_000, maxBuffer: 256 * 1024 * 1024 });
     } catch {
       return false;
     }
@@ -155,7 +164,7 @@ export class DpkgIndex {
               continue;
             }
             this.infoBase.set(p.name, base);
-            for (const line of text.split('\n')) if (line.startsWith('/')) this.addOwner(line, p.name);
+            for (const line of text.split('\n')) if (INDEXED.test(line)) this.addOwner(line, p.name);
             return;
           }
           // an odd name (another arch than the status says): fall back to the listing once
@@ -164,7 +173,7 @@ export class DpkgIndex {
           if (hit) {
             const text = (await t.readFile(`${DPKG_DIR}/info/${hit}`, { maxBytes: MAX_DB_FILE }).catch(() => Buffer.alloc(0))).toString('utf8');
             this.infoBase.set(p.name, hit.slice(0, -5));
-            for (const line of text.split('\n')) if (line.startsWith('/')) this.addOwner(line, p.name);
+            for (const line of text.split('\n')) if (INDEXED.test(line)) this.addOwner(line, p.name);
           }
         }),
       ),
@@ -178,9 +187,50 @@ export class DpkgIndex {
     else if (!cur.includes(pkg)) cur.push(pkg);
   }
 
+  /** Whether the index can answer for `path` (see INDEXED, plus paths looked up with `lookup`). */
+  covers(path: string): boolean {
+    return INDEXED.test(path) || INDEXED.test(canonicalPath(path)) || this.extra.has(canonicalPath(path));
+  }
+
   /** Packages that ship `path` (merged-/usr aware); empty when none. */
   owner(path: string): string[] {
-    return this.owners.get(canonicalPath(path)) ?? [];
+    const k = canonicalPath(path);
+    return this.owners.get(k) ?? this.extra.get(k) ?? [];
+  }
+
+  private readonly extra = new Map<string, string[]>();
+
+  /** Owners of a few paths outside the index (a SUID helper in /usr/lib/openssh): one more pass over the lists. */
+  async lookup(t: Target, paths: string[]): Promise<void> {
+    const want = new Map<string, string>();
+    for (const p of paths) if (!this.covers(p)) for (const form of new Set([p, canonicalPath(p), p.replace(/^\/usr\/(bin|sbin|lib)\//, '/$1/')])) want.set(form, canonicalPath(p));
+    if (want.size === 0) return;
+    for (const k of want.values()) this.extra.set(k, []);
+    const add = (listed: string, pkg: string) => {
+      const k = want.get(listed);
+      if (k && !this.extra.get(k)!.includes(pkg)) this.extra.get(k)!.push(pkg);
+    };
+    try {
+      const res = await t.exec(['find', `${DPKG_DIR}/info`, '-maxdepth', '1', '-name', '*.list', '-type', 'f', '-exec', 'grep', '-H', '-F', '-x', ...[...want.keys()].flatMap((w) => ['-e', w]), '{}', '+'], { timeoutMs: 60_000 });
+      const prefix = `${DPKG_DIR}/info/`;
+      for (const line of res.stdout.toString('utf8').split('\n')) {
+        const at = line.indexOf('.list:', prefix.length);
+        const info = at > 0 ? infoPackage(line.slice(prefix.length, at + 5)) : null;
+        if (info) add(line.slice(at + 6), info.pkg);
+      }
+      return;
+    } catch {
+      /* offline: read the lists */
+    }
+    const limit = pLimit(16);
+    await Promise.all(
+      [...this.infoBase.entries()].map(([pkg, base]) =>
+        limit(async () => {
+          const text = (await t.readFile(`${DPKG_DIR}/info/${base}.list`, { maxBytes: MAX_DB_FILE }).catch(() => Buffer.alloc(0))).toString('utf8');
+          for (const line of text.split('\n')) if (want.has(line)) add(line, pkg);
+        }),
+      ),
+    );
   }
 
   get size(): number {

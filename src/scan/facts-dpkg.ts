@@ -24,8 +24,14 @@ export function dpkgIndex(facts: Facts): Promise<DpkgIndex | null> {
  */
 export async function packageOwner(facts: Facts, path: string): Promise<string | null | undefined> {
   const idx = await dpkgIndex(facts);
-  if (!idx) return undefined;
+  if (!idx || !idx.covers(path)) return undefined;
   return idx.owner(path)[0] ?? null;
+}
+
+/** Makes packageOwner answer for paths outside the index (one batched pass over the file lists). */
+export async function resolveOwners(facts: Facts, paths: string[]): Promise<void> {
+  const idx = await dpkgIndex(facts);
+  if (idx) await idx.lookup(facts.target, paths);
 }
 
 /** md5 of a file, streamed (binaries and logs can be large). */

@@ -2,7 +2,7 @@ import type { FileStat } from '../../host/target.js';
 import { NotAvailable } from '../../host/target.js';
 import { isoFromEpochSeconds } from '../../output/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { packageOwner } from '../facts-dpkg.js';
+import { packageOwner, resolveOwners } from '../facts-dpkg.js';
 import { contentHash, instanceKey, type Severity } from '../finding.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
 import { walk } from '../walk.js';
@@ -120,6 +120,7 @@ export const suid: Detector = {
       if (r.truncated) c.warn(`walk stopped after ${r.entries} entries`);
       c.warn('file capabilities (security.capability) are not readable on this target: checked only on live hosts with getcap');
     }
+    await resolveOwners(ctx.facts, hits.map((h) => h.path));
     await Promise.all(hits.map((h) => judge(ctx, c, h)));
     return c.result();
   },

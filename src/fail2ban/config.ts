@@ -103,21 +103,19 @@ async function readLayered(t: Target, dir: string, name: string, files: string[]
   const out = new Map<string, Section>();
   const dropins = (await listOrEmpty(t, joinPath(dir, `${name}.d`))).filter((e) => e.stat.type === 'file' || e.stat.type === 'symlink').map((e) => e.name).sort();
   const order = [`${name}.conf`, ...dropins.filter((n) => n.endsWith('.conf')).map((n) => `${name}.d/${n}`), `${name}.local`, ...dropins.filter((n) => n.endsWith('.local')).map((n) => `${name}.d/${n}`)];
-  for (const rel of order) {
-    const ini = await readIniFile(t, joinPath(dir, rel), files);
-    if (!ini) continue;
-    const inc = ini.get('INCLUDES');
-    for (const before of (inc?.get('before') ?? '').split(/\s+/).filter(Boolean)) {
-      const b = await readIniFile(t, joinPath(dir, before), files);
-      if (b) mergeInto(out, b);
-    }
-    mergeInto(out, ini);
-    for (const after of (inc?.get('after') ?? '').split(/\s+/).filter(Boolean)) {
-      const a = await readIniFile(t, joinPath(dir, after), files);
-      if (a) mergeInto(out, a);
-    }
-  }
+  for (const rel of order) await readWithIncludes(t, dir, rel, files, out, 0);
   return out;
+}
+
+/** One file with its `[INCLUDES] before/after` files, themselves with theirs (paths-debian.conf includes paths-common.conf). */
+async function readWithIncludes(t: Target, dir: string, rel: string, files: string[], out: Map<string, Section>, depth: number): Promise<void> {
+  if (depth > 5) return;
+  const ini = await readIniFile(t, joinPath(dir, rel), files);
+  if (!ini) return;
+  const inc = ini.get('INCLUDES');
+  for (const before of (inc?.get('before') ?? '').split(/\s+/).filter(Boolean)) await readWithIncludes(t, dir, before, files, out, depth + 1);
+  mergeInto(out, ini);
+  for (const after of (inc?.get('after') ?? '').split(/\s+/).filter(Boolean)) await readWithIncludes(t, dir, after, files, out, depth + 1);
 }
 
 /** `%(name)s` from the jail, then [DEFAULT], up to 10 levels (fail2ban's limit is similar). */

@@ -95,13 +95,20 @@ export abstract class FsTarget implements Target {
     } catch (err) {
       throw fsError(err, dir);
     }
+    // lstat in parallel batches: a big directory (bodyfile walks, /proc) is dominated by these calls
     const out: DirEntry[] = [];
-    for (const name of names.sort()) {
-      try {
-        out.push({ name, path: joinPath(dir, name), stat: toFileStat(await fsp.lstat(posix.join(real, name))) });
-      } catch {
-        // vanished between readdir and lstat (e.g. a /proc entry): skip
-      }
+    names.sort();
+    for (let i = 0; i < names.length; i += 64) {
+      const batch = await Promise.all(
+        names.slice(i, i + 64).map(async (name) => {
+          try {
+            return { name, path: joinPath(dir, name), stat: toFileStat(await fsp.lstat(posix.join(real, name))) };
+          } catch {
+            return null; // vanished between readdir and lstat (e.g. a /proc entry)
+          }
+        }),
+      );
+      for (const e of batch) if (e) out.push(e);
     }
     return out;
   }
@@ -121,7 +128,8 @@ export abstract class FsTarget implements Target {
     });
     let fh: fsp.FileHandle;
     try {
-      fh = await fsp.open(real, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+      // O_NOFOLLOW only when the final link must not be followed: /proc/PID/exe and /proc/mounts are links
+      fh = await fsp.open(real, constants.O_RDONLY | constants.O_NONBLOCK | (follow ? 0 : constants.O_NOFOLLOW));
     } catch (err) {
       throw fsError(err, path);
     }

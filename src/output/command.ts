@@ -20,7 +20,10 @@ export abstract class IrCommand extends Command {
     const parseError = err.oclif !== undefined || /Nonexistent flag|Unexpected argument|Expected .* to be one of|Missing required flag|Parsing --/.test(err.message);
     let msg = known || parseError ? err.message : `unexpected error: ${err.message}`;
     if (err instanceof UserError && (err as UserError).hint) msg += ` (${(err as UserError).hint})`;
-    const line = forTerminal(msg.split('\n')[0] ?? msg);
+    // oclif's flag errors start with "The following errors occurred:" and name the problem on the next line
+    const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
+    const first = /^The following errors occurred:?$/.test(lines[0] ?? '') && lines[1] ? lines.slice(1).join('; ') : (lines[0] ?? msg);
+    const line = forTerminal(first);
     if (process.env.IR_DEBUG) process.stderr.write(`${err.stack}\n`);
     if (this.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { message: msg, code: EXIT_ERROR } }) + '\n');
     process.stderr.write(`ir ${this.id ?? ''}: ${line}\n`.replace('ir : ', 'ir: '));

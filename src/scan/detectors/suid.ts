@@ -67,27 +67,26 @@ async function findLive(ctx: DetectorContext, c: Collector, roots: string[]): Pr
   for (const r of roots) if (await ctx.target.lstat(r).catch(() => null)) existing.push(r);
   if (existing.length === 0) return [];
   const argv = ['find', ...existing, '(', ...alternatives, ')', '-prune', '-o', '-type', 'f', '(', '-perm', '-4000', '-o', '-perm', '-2000', ')', '-print0'];
-  let res;
-  try {
-    res = await ctx.target.exec(argv, { privileged: true, timeoutMs: 300_000 });
-  } catch (err) {
-    if (err instanceof NotAvailable) return null;
-    c.warn(`find: ${(err as Error).message}`);
+  // getcap has no prune: the quick scan checks the small user directories only, --deep the system ones too
+  const capRoots = ctx.deep ? ['/usr', '/opt', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/etc'] : existing.filter((r) => r !== '/root' && r !== '/home');
+  const [found, caps] = await Promise.allSettled([
+    ctx.target.exec(argv, { privileged: true, timeoutMs: 300_000 }),
+    ctx.target.exec(['getcap', '-r', ...capRoots], { privileged: true, timeoutMs: 300_000 }),
+  ]);
+  if (found.status === 'rejected') {
+    if (!(found.reason instanceof NotAvailable)) c.warn(`find: ${(found.reason as Error).message}`);
     return null;
   }
+  const res = found.value;
   if (res.code === null) return null;
   if (res.code !== 0) c.warn(`find exited ${res.code}: ${res.stderr.toString('utf8').trim().split('\n')[0] ?? ''}`);
   const hits: Hit[] = res.stdout.toString('utf8').split('\0').filter(Boolean).map((path) => ({ path }));
-  try {
-    // getcap has no prune: the quick scan checks the small user directories only, --deep the system ones too
-    const capRoots = ctx.deep ? ['/usr', '/opt', '/home', '/root', '/tmp', '/var/tmp', '/srv', '/etc'] : existing.filter((r) => r !== '/root' && r !== '/home');
-    const caps = await ctx.target.exec(['getcap', '-r', ...capRoots], { privileged: true, timeoutMs: 300_000 });
-    for (const line of caps.stdout.toString('utf8').split('\n')) {
+  if (caps.status === 'rejected') c.warn(`getcap not run (file capabilities not checked): ${(caps.reason as Error).message}`);
+  else {
+    for (const line of caps.value.stdout.toString('utf8').split('\n')) {
       const m = /^(\/\S+)\s+(?:=\s+)?(\S.*)$/.exec(line.trim());
       if (m) hits.push({ path: m[1]!, caps: m[2]!.trim() });
     }
-  } catch (err) {
-    c.warn(`getcap not run (file capabilities not checked): ${(err as Error).message}`);
   }
   return hits;
 }

@@ -3,6 +3,7 @@ import { PolicyError } from '../policy.js';
 import { HostSpecError } from '../host/host-spec.js';
 import { SshError } from '../host/ssh.js';
 import { TargetError } from '../host/target.js';
+import { DockerUnavailable } from '../docker/cli.js';
 import { EXIT_ERROR, UserError } from './errors.js';
 import { forTerminal } from './sanitize.js';
 
@@ -16,7 +17,7 @@ export abstract class IrCommand extends Command {
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
     // this.exit() and oclif's own exits pass through
     if (err.oclif?.exit !== undefined && err.name === 'ExitError') throw err;
-    const known = err instanceof UserError || err instanceof TargetError || err instanceof SshError || err instanceof PolicyError || err instanceof HostSpecError;
+    const known = err instanceof UserError || err instanceof TargetError || err instanceof SshError || err instanceof PolicyError || err instanceof HostSpecError || err instanceof DockerUnavailable;
     const parseError = err.oclif !== undefined || /Nonexistent flag|Unexpected argument|Expected .* to be one of|Missing required flag|Parsing --/.test(err.message);
     let msg = known || parseError ? err.message : `unexpected error: ${err.message}`;
     if (err instanceof UserError && (err as UserError).hint) msg += ` (${(err as UserError).hint})`;

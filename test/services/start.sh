@@ -135,6 +135,12 @@ fi
 command -v ip >/dev/null && command -v ss >/dev/null || need+=(iproute2)
 command -v ps >/dev/null || need+=(procps)
 command -v nsenter >/dev/null || need+=(util-linux)
+# tools the tests themselves use: nft for host containment (isolate), python3 for planted processes,
+# chromium for the case report's rendering test
+command -v nft >/dev/null || need+=(nftables)
+command -v python3 >/dev/null || need+=(python3)
+command -v chromium >/dev/null || need+=(chromium)
+command -v gzip >/dev/null || need+=(gzip)
 
 apt_install() { # PKG...
   [ "$INSTALL" = 1 ] || die "missing packages: $* (IR_INSTALL=0)"

@@ -1,6 +1,7 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
+import { globRegExp } from './openssh-syntax.js';
 
 /** `SHA256:…` exactly as `ssh-keygen -lf` prints it: unpadded base64 of the SHA-256 of the key blob. */
 export function sha256Fingerprint(blob: Buffer): string {
@@ -21,8 +22,7 @@ export function knownHostsName(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$';
-  return new RegExp(re, 'i').test(name);
+  return globRegExp(pattern, 'i').test(name);
 }
 
 /** One known_hosts host field against a name: plain patterns (with `!` negation) or a hashed `|1|salt|hash`. */

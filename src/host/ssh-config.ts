@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { globRegExp, keywordLines } from './openssh-syntax.js';
 
 /** The subset of ssh_config(5) that ir honours. First obtained value wins, as in OpenSSH. */
 export interface SshConfigEntry {
@@ -20,13 +21,9 @@ interface Block {
 
 function parse(text: string): Block[] {
   const blocks: Block[] = [{ patterns: ['*'], options: [] }];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) continue;
-    const m = /^(\S+?)(?:\s*=\s*|\s+)(.*)$/.exec(line);
-    if (!m) continue;
-    const key = m[1]!.toLowerCase();
-    const value = m[2]!.replace(/^"(.*)"$/, '$1');
+  for (const kw of keywordLines(text)) {
+    const key = kw.key;
+    const value = kw.value.replace(/^"(.*)"$/, '$1');
     if (key === 'host') blocks.push({ patterns: value.split(/\s+/), options: [] });
     else if (key === 'match') blocks.push({ patterns: ['!*'], options: [] }); // Match blocks: not evaluated, skipped
     else blocks.at(-1)!.options.push([key, value]);
@@ -38,8 +35,7 @@ function hostMatches(patterns: string[], host: string): boolean {
   let ok = false;
   for (const p of patterns) {
     const neg = p.startsWith('!');
-    const re = new RegExp('^' + (neg ? p.slice(1) : p).replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$', 'i');
-    if (re.test(host)) {
+    if (globRegExp(neg ? p.slice(1) : p, 'i').test(host)) {
       if (neg) return false;
       ok = true;
     }

@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import type { Target } from '../host/target.js';
 import { listOrEmpty, readTextOrNull } from '../host/target.js';
 import { listProcesses } from '../host/proc.js';
+import { globRegExp, keywordLines } from '../host/openssh-syntax.js';
 
 /** sshd's effective settings: lowercase keywords, each with every value it was given (global and Match). */
 export interface SshdConfig {
@@ -58,13 +59,7 @@ export async function parseSshdConfigFile(t: Target, file: string): Promise<Sshd
       if (depth === 0) cfg.warnings.push(`${path}: not found`);
       return;
     }
-    for (const raw of text.split('\n')) {
-      const line = raw.trim();
-      if (!line || line.startsWith('#')) continue;
-      const m = /^(\S+?)(?:\s*=\s*|\s+)(.*)$/.exec(line);
-      if (!m) continue;
-      const key = m[1]!.toLowerCase();
-      const value = m[2]!.trim();
+    for (const { key, value } of keywordLines(text)) {
       if (key === 'include') {
         for (const pat of value.split(/\s+/)) {
           const abs = pat.startsWith('/') ? pat : posix.join('/etc/ssh', pat);
@@ -86,7 +81,7 @@ export async function parseSshdConfigFile(t: Target, file: string): Promise<Sshd
 async function expandGlob(t: Target, pattern: string): Promise<string[]> {
   if (!/[*?[]/.test(pattern)) return [pattern];
   const dir = posix.dirname(pattern);
-  const re = new RegExp('^' + posix.basename(pattern).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
+  const re = globRegExp(posix.basename(pattern));
   return (await listOrEmpty(t, dir)).filter((e) => re.test(e.name)).map((e) => e.path);
 }
 

@@ -1,0 +1,61 @@
+import { Args, Flags } from '@oclif/core';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { fleetFlags } from '../../host/fleet.js';
+import { targetFlags } from '../../host/flags.js';
+import { IrCommand } from '../../output/command.js';
+import { UserError } from '../../output/errors.js';
+import { catalogFrom } from '../../playbook/catalog.js';
+import { renderRun } from '../../playbook/render.js';
+import { runPlaybook, type PlaybookRun } from '../../playbook/runner.js';
+import { prepareRun } from '../../playbook/setup.js';
+
+export default class PlaybookRunCommand extends IrCommand {
+  static override summary = 'Run a playbook on this machine, one host or a fleet; every step is one ir command, recorded in the case directory.';
+  static override description = `Each step runs \`ir <command> <flags> --json\` as a child process (argv, never a shell); its JSON is saved as steps/<n>-<name>.json (hosts/<host>/steps/ for fleets) and its exit code (0 ok, 1 findings, 2 error) in journal.jsonl. The case ends with report.md and report.html.
+
+Steps that change a host (confirm: true) are asked for once before anything runs; --yes answers for you. A dead host or one whose key does not verify is reported and skipped; the others go on. Exit code: the worst of all hosts.`;
+
+  static override examples = [
+    { description: 'See what the incident playbook would run, and change nothing', command: '<%= config.bin %> playbook run incident --host deploy@web1.example.com --sudo --set project=shop --dry-run' },
+    { description: 'Run it, isolating the Compose project shop', command: '<%= config.bin %> playbook run incident --host deploy@web1.example.com --sudo --set project=shop --yes' },
+    { description: 'The hygiene playbook on a fleet from an Ansible inventory, 8 hosts at once', command: '<%= config.bin %> playbook run hygiene --hosts inventory.ini --limit web --sudo --concurrency 8' },
+    { description: 'Continue a case after the last completed step', command: '<%= config.bin %> playbook run --resume cases/incident-20261128T180455Z' },
+  ];
+
+  static override args = { name: Args.string({ description: 'Playbook name (ir playbook list) or path to a .yaml file' }) };
+
+  static override flags = {
+    ...targetFlags,
+    ...fleetFlags,
+    case: Flags.string({ summary: 'Case directory (default cases/<playbook>-<UTC time>/ here).', exclusive: ['resume'] }),
+    playbooks: Flags.string({ summary: 'Directory of your own playbooks (searched first).' }),
+    set: Flags.string({ summary: 'Playbook variable NAME=VALUE (repeatable), e.g. project=shop.', multiple: true }),
+    'dry-run': Flags.boolean({ summary: 'Print every step and the command it would run; run and write nothing.' }),
+    yes: Flags.boolean({ char: 'y', summary: 'Do not ask before steps that change a host.' }),
+    resume: Flags.string({ summary: 'Continue this case directory after its last completed step.' }),
+  };
+
+  async run(): Promise<PlaybookRun> {
+    const { args, flags } = await this.parse(PlaybookRunCommand);
+    const cli = [process.execPath, join(this.config.root, 'bin', 'run.js')];
+    const { options, changing, writeMeta } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
+    if (!options.dryRun && changing.length) {
+      const what = `${changing.join(', ')} will change ${options.hosts.length > 1 ? `${options.hosts.length} hosts` : (options.hosts[0]?.label ?? 'this machine')}`;
+      if (!flags.yes) {
+        if (!process.stdin.isTTY) throw new UserError(`${what}: give --yes to run without a terminal`, 'or --dry-run to see the plan');
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        const answer = await rl.question(`${what}. Continue? [y/N] `);
+        rl.close();
+        if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('not confirmed: nothing was run');
+      }
+      options.confirmation = `${what}: ${flags.yes ? '--yes' : 'confirmed at the prompt'}`;
+    }
+    writeMeta();
+    if (!this.jsonEnabled() && !options.dryRun) options.onProgress = (line) => process.stderr.write(`${line}\n`);
+    const result = await runPlaybook(options);
+    if (!this.jsonEnabled()) this.log(renderRun(result));
+    process.exitCode = result.exitCode;
+    return result;
+  }
+}

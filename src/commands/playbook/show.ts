@@ -1,0 +1,20 @@
+import { Args, Flags } from '@oclif/core';
+import { IrCommand } from '../../output/command.js';
+import { catalogFrom } from '../../playbook/catalog.js';
+import { findPlaybook } from '../../playbook/load.js';
+import { renderShow } from '../../playbook/render.js';
+import type { Playbook } from '../../playbook/schema.js';
+
+export default class PlaybookShow extends IrCommand {
+  static override summary = 'Print a playbook step by step: the command, its parameters, the seed section it carries out.';
+  static override examples = ['<%= config.bin %> playbook show incident', '<%= config.bin %> playbook show ./mine.yaml --json'];
+  static override args = { name: Args.string({ description: 'Playbook name or path to a .yaml file', required: true }) };
+  static override flags = { playbooks: Flags.string({ summary: 'Directory of your own playbooks (searched first).' }) };
+
+  async run(): Promise<{ file: string; origin: string; playbook: Playbook }> {
+    const { args, flags } = await this.parse(PlaybookShow);
+    const loaded = findPlaybook(args.name, flags.playbooks, catalogFrom(this.config.commands));
+    if (!this.jsonEnabled()) this.log(renderShow(loaded));
+    return { file: loaded.file, origin: loaded.origin, playbook: loaded.playbook };
+  }
+}

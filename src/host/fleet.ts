@@ -1,0 +1,91 @@
+import { Flags } from '@oclif/core';
+import pLimit from 'p-limit';
+import { UserError } from '../output/errors.js';
+import type { TargetFlagValues } from './flags.js';
+import { HostSpecError, parseHostSpec } from './host-spec.js';
+import { limitHosts, readInventory, type InventoryHost } from './inventory.js';
+import { SshHost } from './ssh.js';
+import type { Target } from './target.js';
+
+/** Flags that make a fleet of the `--host` flag: an inventory, a group filter and how many at once. */
+export const fleetFlags = {
+  hosts: Flags.string({ summary: 'Ansible inventory (INI or YAML, groups, ansible_host/ansible_user/ansible_port) or one host per line.', helpGroup: 'TARGET', exclusive: ['root'] }),
+  limit: Flags.string({ summary: 'Only these groups or hosts of --hosts (comma-separated).', helpGroup: 'TARGET', dependsOn: ['hosts'] }),
+  concurrency: Flags.integer({ summary: 'Hosts worked on at once.', default: 5, min: 1, max: 256, helpGroup: 'TARGET' }),
+};
+
+export interface FleetFlagValues {
+  hosts?: string;
+  limit?: string;
+  concurrency?: number;
+}
+
+/** The hosts that `--host` (repeated) and `--hosts FILE [--limit G]` name, in order, each label once. */
+export function fleetHosts(f: TargetFlagValues & FleetFlagValues): InventoryHost[] {
+  const out: InventoryHost[] = [];
+  for (const raw of f.host ?? []) {
+    try {
+      parseHostSpec(raw);
+    } catch (err) {
+      throw new UserError((err as HostSpecError).message);
+    }
+    out.push({ label: raw, spec: raw, groups: [] });
+  }
+  if (f.hosts) out.push(...limitHosts(readInventory(f.hosts), f.limit));
+  const seen = new Set<string>();
+  for (const h of out) {
+    if (seen.has(h.label)) throw new UserError(`host ${h.label} is named twice`);
+    try {
+      parseHostSpec(h.spec);
+    } catch (err) {
+      throw new UserError(`${f.hosts ?? '--host'}: ${h.label}: ${(err as Error).message}`);
+    }
+    seen.add(h.label);
+  }
+  return out;
+}
+
+export type HostOutcome<T> = { host: InventoryHost; ok: true; value: T; seconds: number } | { host: InventoryHost; ok: false; error: Error; seconds: number };
+
+/**
+ * Runs `fn` for every host, at most `concurrency` at once. A host that throws (dead, changed key) is
+ * recorded with its error; it never stops or delays the others. Results come back in input order.
+ */
+export async function forEachHost<T>(hosts: readonly InventoryHost[], concurrency: number, fn: (host: InventoryHost, index: number) => Promise<T>): Promise<HostOutcome<T>[]> {
+  const limit = pLimit(Math.max(1, concurrency));
+  return Promise.all(
+    hosts.map((host, i) =>
+      limit(async (): Promise<HostOutcome<T>> => {
+        const t0 = performance.now();
+        try {
+          const value = await fn(host, i);
+          return { host, ok: true, value, seconds: (performance.now() - t0) / 1000 };
+        } catch (err) {
+          return { host, ok: false, error: err instanceof Error ? err : new Error(String(err)), seconds: (performance.now() - t0) / 1000 };
+        }
+      }),
+    ),
+  );
+}
+
+/** Connects to one fleet host with the shared target flags (its own key from the inventory first). */
+export function connectFleetHost(host: InventoryHost, f: TargetFlagValues): Promise<Target> {
+  return SshHost.connect(parseHostSpec(host.spec), {
+    identity: host.identity ?? f.identity,
+    knownHosts: f['known-hosts'],
+    acceptNew: f['accept-new'],
+    sudo: f.sudo,
+    sshConfig: f['ssh-config'],
+    connectTimeoutMs: (f['connect-timeout'] ?? 10) * 1000,
+  });
+}
+
+/**
+ * For commands that take a fleet: opens every host concurrently. Hosts that cannot be reached or whose
+ * key does not verify come back with `error` and no target; the caller reports them and goes on.
+ */
+export async function openTargets(f: TargetFlagValues & FleetFlagValues): Promise<{ host: InventoryHost; target?: Target; error?: string }[]> {
+  const hosts = fleetHosts(f);
+  const res = await forEachHost(hosts, f.concurrency ?? 5, (h) => connectFleetHost(h, f));
+  return res.map((r) => (r.ok ? { host: r.host, target: r.value } : { host: r.host, error: r.error.message }));
+}

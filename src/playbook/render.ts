@@ -1,0 +1,75 @@
+import { paint, table } from '../output/format.js';
+import { forTerminal } from '../output/sanitize.js';
+import type { LoadedPlaybook, PlaybookEntry, PlaybookIssue } from './load.js';
+import { formatIssue } from './load.js';
+import type { PlaybookRun } from './runner.js';
+
+/** argv shown as one shell-safe line (for reading and copying; the runner itself never uses a shell). */
+export function shellLine(argv: string[]): string {
+  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+export function renderList(entries: PlaybookEntry[], descriptions: Map<string, string>): string {
+  return table(
+    entries.map((e) => [e.name + (e.shadowed ? ' (hidden)' : ''), e.origin, forTerminal(descriptions.get(e.file) ?? '', { max: 70 }), e.file]),
+    ['NAME', 'FROM', 'DESCRIPTION', 'FILE'],
+  );
+}
+
+export function renderShow(l: LoadedPlaybook): string {
+  const p = l.playbook;
+  const out = [paint('bold', `${p.name} v${p.version}`) + `  ${l.file}`, forTerminal(p.description.trim(), { multiline: true }), ''];
+  if (Object.keys(p.vars).length) out.push('vars (--set NAME=VALUE):', ...Object.entries(p.vars).map(([k, v]) => `  ${k} = ${v === null ? '(unset)' : String(v)}`), '');
+  p.steps.forEach((s, i) => {
+    const flags = [s.confirm ? 'changes the host: asks first' : '', s.continue_on_error ? 'continues on error' : ''].filter(Boolean).join(', ');
+    out.push(`${i + 1}. ${paint('bold', s.name)}: ir ${s.command}${flags ? `  (${flags})` : ''}`);
+    if (s.seed) out.push(`   seed: ${forTerminal(s.seed)}`);
+    if (s.description) out.push(`   ${forTerminal(s.description.trim(), { multiline: true }).replace(/\n/g, '\n   ')}`);
+    for (const [k, v] of Object.entries(s.with)) out.push(`   --${k} ${forTerminal(JSON.stringify(v))}`);
+    if (s.when) out.push(`   when: ${forTerminal(JSON.stringify(s.when))}`);
+  });
+  return out.join('\n');
+}
+
+export function renderIssues(issues: PlaybookIssue[]): string {
+  return issues.map((i) => forTerminal(formatIssue(i))).join('\n');
+}
+
+function statusText(s: string): string {
+  switch (s) {
+    case 'ok':
+      return paint('green', s);
+    case 'findings':
+      return paint('yellow', s);
+    case 'error':
+    case 'unreachable':
+      return paint('red', s);
+    default:
+      return paint('dim', s);
+  }
+}
+
+export function renderRun(r: PlaybookRun): string {
+  const out: string[] = [];
+  if (r.dryRun) {
+    out.push(paint('bold', `dry run of ${r.playbook} v${r.version}: nothing is run, nothing written`) + ` (case would be ${r.case})`);
+    for (const h of r.hosts) {
+      if (r.hosts.length > 1 || h.spec) out.push('', paint('bold', `host ${forTerminal(h.label)}`) + (h.spec ? ` (${forTerminal(h.spec)})` : '') + ` → ${h.dir}`);
+      for (const s of h.steps) {
+        const head = `${s.n}. ${s.name}`;
+        if (s.command === 'report') out.push(`${head}: write report.md, report.html and findings.json into the case`);
+        else if (s.status === 'skipped') out.push(`${head}: ${paint('dim', `skipped: ${forTerminal(s.reason ?? '')}`)}`);
+        else out.push(`${head}${s.reason ? ` (${forTerminal(s.reason)})` : ''}:\n   ir ${forTerminal(shellLine(s.argv))}${s.omitted?.length ? paint('dim', `\n   (left out, template empty: ${s.omitted.join(', ')})`) : ''}`);
+      }
+    }
+    return out.join('\n');
+  }
+  out.push(
+    table(
+      r.hosts.map((h) => [forTerminal(h.label), statusText(h.status), String(h.exitCode), h.steps.map((s) => `${s.name}:${s.status}`).join(' '), `${h.seconds.toFixed(1)}s`, forTerminal(h.error ?? h.steps.find((s) => s.status === 'error')?.reason ?? '', { max: 80 })]),
+      ['HOST', 'STATUS', 'EXIT', 'STEPS', 'TIME', 'ERROR'],
+    ),
+  );
+  out.push('', `case ${r.case}${r.report.length ? `: read ${r.report[0]} first` : ''} (${r.seconds.toFixed(1)}s, exit ${r.exitCode})`);
+  return out.join('\n');
+}

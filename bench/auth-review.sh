@@ -18,16 +18,17 @@ small=$dir/auth-256m.log
 [ -s "$small" ] || python3 "$gen" "$small" 256
 [ -f "$repo/dist/commands/auth-review.js" ] || { echo "build first: npm run build" >&2; exit 2; }
 
-# best of $runs: wall seconds and peak RSS (KiB) of the whole pipeline's largest process
+# best of $runs: wall seconds, CPU seconds (user+sys, children included: the fair figure on a busy
+# machine) and peak RSS (KiB) of the pipeline's largest process
 measure() {
-  local best_t=999999 best_m=0 t m
+  local best_t=999999 best_c=0 best_m=0 t u s m
   for _ in $(seq "$runs"); do
     cat "$log" >/dev/null
-    /usr/bin/time -f '%e %M' -o "$dir/time.out" bash -c "$1" >/dev/null
-    read -r t m <"$dir/time.out"
-    if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_m=$m; fi
+    /usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" bash -c "$1" >/dev/null
+    read -r t u s m <"$dir/time.out"
+    if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_c=$(awk "BEGIN{print $u + $s}"); best_m=$m; fi
   done
-  echo "$best_t $best_m"
+  echo "$best_t $best_c $best_m"
 }
 
 seed_tail="grep -i 'failed\\|invalid' '$log' | tail -50"
@@ -37,17 +38,20 @@ ir1="node '$repo/bin/run.js' auth-review '$log' --json --no-fail2ban --threads 0
 ir_small="node '$repo/bin/run.js' auth-review '$small' --json --no-fail2ban"
 
 echo "file: $log ($(du -h "$log" | cut -f1), $(wc -l <"$log") lines), $(nproc) cores, node $(node --version), best of $runs"
-read -r t_tail m_tail < <(measure "$seed_tail")
-read -r t_ip m_ip < <(measure "$per_ip")
-read -r t_ir m_ir < <(measure "$ir")
-read -r t_ir1 m_ir1 < <(measure "$ir1")
+uptime
+read -r t_tail c_tail m_tail < <(measure "$seed_tail")
+read -r t_ip c_ip m_ip < <(measure "$per_ip")
+read -r t_ir c_ir m_ir < <(measure "$ir")
+read -r t_ir1 c_ir1 m_ir1 < <(measure "$ir1")
 log_saved=$log; log=$small
-read -r t_small m_small < <(measure "$ir_small")
+read -r t_small c_small m_small < <(measure "$ir_small")
 log=$log_saved
-printf '%-58s %8s %10s\n' command seconds 'peak RSS'
-printf '%-58s %8s %7s MiB\n' "grep -i 'failed\\|invalid' | tail -50 (seed)" "$t_tail" $((m_tail / 1024))
-printf '%-58s %8s %7s MiB\n' "grep -E … | grep -oE ' from …' | sort | uniq -c | sort -rn" "$t_ip" $((m_ip / 1024))
-printf '%-58s %8s %7s MiB\n' "ir auth-review --json (worker threads)" "$t_ir" $((m_ir / 1024))
-printf '%-58s %8s %7s MiB\n' "ir auth-review --json --threads 0 (one thread)" "$t_ir1" $((m_ir1 / 1024))
-printf '%-58s %8s %7s MiB\n' "ir auth-review --json on 256 MiB (RSS flat in size)" "$t_small" $((m_small / 1024))
-awk -v a="$t_ir" -v b="$t_tail" -v c="$t_ip" -v d="$t_ir1" 'BEGIN{printf "ratios: ir / grep|tail = %.2f× (goal ≤ 1.5×); one thread = %.2f×; per-IP pipeline / ir = %.1f× (goal ≥ 10×)\n", a/b, d/b, c/a}'
+uptime
+printf '| %s | %s | %s | %s |\n' command 'wall s' 'CPU s' 'peak RSS'
+printf '| --- | --- | --- | --- |\n'
+printf '| %s | %s | %s | %s MiB |\n' "seed: grep -i 'failed\\|invalid' \\| tail -50" "$t_tail" "$c_tail" $((m_tail / 1024))
+printf '| %s | %s | %s | %s MiB |\n' "per-IP: grep -E … \\| grep -oE ' from …' \\| sort \\| uniq -c \\| sort -rn" "$t_ip" "$c_ip" $((m_ip / 1024))
+printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json (worker threads)" "$t_ir" "$c_ir" $((m_ir / 1024))
+printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json --threads 0" "$t_ir1" "$c_ir1" $((m_ir1 / 1024))
+printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json, 256 MiB file" "$t_small" "$c_small" $((m_small / 1024))
+awk -v a="$t_ir" -v b="$t_tail" -v c="$t_ip" -v d="$t_ir1" 'BEGIN{printf "wall: ir / grep|tail = %.2f× (goal ≤ 1.5×), one thread %.2f×; per-IP pipeline / ir = %.1f× (goal ≥ 10×)\n", a/b, d/b, c/a}'

@@ -12,7 +12,9 @@ const USER_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/shm', '/home', '/root',
 /** Pseudo file systems and container layers are not walked even with --deep (layers belong to images; scan them with their own --root). */
 const PRUNE = /^\/(proc|sys|dev|run|snap|var\/lib\/(docker|containerd)|var\/snap)(\/|$)/;
 /** Toolchains and package caches in homes hold hundreds of thousands of files: skipped by the quick scan, walked with --deep. */
-const BULKY = ['.rustup', '.pyenv', '.m2', '.npm', '.gradle', 'node_modules', '.git', 'site-packages', 'overlay2'];
+const BULKY = ['.rustup', '.pyenv', '.m2', '.npm', '.gradle', 'node_modules', '.git', 'site-packages'];
+/** Image layers of a Docker data root anywhere (`--data-root`): their SUID files belong to images, not to the host. */
+const LAYERS = ['overlay2', 'aufs'];
 const DANGEROUS_CAPS = /cap_(setuid|setgid|sys_admin|sys_ptrace|sys_module|dac_override|dac_read_search|chown|fowner)/i;
 
 interface Hit {
@@ -61,7 +63,7 @@ async function judge(ctx: DetectorContext, c: Collector, h: Hit): Promise<void> 
 
 /** Live targets: find(1) and getcap(8) on the host are far faster than a walk over sftp. */
 async function findLive(ctx: DetectorContext, c: Collector, roots: string[]): Promise<Hit[] | null> {
-  const prune = ['/proc', '/sys', '/dev', '/run', '/snap', '/var/lib/docker', '/var/lib/containerd'].flatMap((p) => ['-path', p]).concat(ctx.deep ? [] : BULKY.flatMap((n) => ['-name', n]));
+  const prune = ['/proc', '/sys', '/dev', '/run', '/snap', '/var/lib/docker', '/var/lib/containerd'].flatMap((p) => ['-path', p]).concat([...LAYERS, ...(ctx.deep ? [] : BULKY)].flatMap((n) => ['-name', n]));
   const alternatives = prune.flatMap((x, i) => (i > 0 && i % 2 === 0 ? ['-o', x] : [x]));
   const existing: string[] = [];
   for (const r of roots) if (await ctx.target.lstat(r).catch(() => null)) existing.push(r);
@@ -114,7 +116,7 @@ export const suid: Detector = {
           if (e.stat.type === 'file' && e.stat.mode & 0o6000) found.push({ path: e.path, stat: e.stat });
         },
         (dir, err) => c.warn(err.message, dir),
-        { prune: (p) => PRUNE.test(p) || (!ctx.deep && BULKY.includes(p.slice(p.lastIndexOf('/') + 1))), maxEntries: ctx.deep ? 5_000_000 : 200_000 },
+        { prune: (p) => PRUNE.test(p) || LAYERS.includes(p.slice(p.lastIndexOf('/') + 1)) || (!ctx.deep && BULKY.includes(p.slice(p.lastIndexOf('/') + 1))), maxEntries: ctx.deep ? 5_000_000 : 200_000 },
       );
       if (r.truncated) c.warn(`walk stopped after ${r.entries} entries`);
       c.warn('file capabilities (security.capability) are not readable on this target: checked only on live hosts with getcap');

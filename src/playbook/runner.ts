@@ -213,7 +213,8 @@ function doneBefore(events: JournalEvent[], label: string, pb: Playbook): Map<nu
     const step = pb.steps[e.n - 1];
     if (!step || step.command === REPORT_COMMAND) continue;
     const st = e.status as StepRun['status'];
-    if (st === 'error' && !step.continue_on_error) {
+    // an error that stopped the host, and the steps it made skip, are run again
+    if ((st === 'error' && !step.continue_on_error) || (st === 'skipped' && e.message?.startsWith('after '))) {
       done.delete(e.n);
       continue;
     }
@@ -260,7 +261,10 @@ async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal |
 
   mkdirSync(join(dir, 'steps'), { recursive: true, mode: 0o700 });
   journal?.write({ event: 'host-start', host: host.label, ...(host.spec ? { message: host.spec } : {}) });
+  // resume after the last completed step: everything from the first step not done runs again
   const done = doneBefore(prevEvents, host.label, o.playbook);
+  const firstOpen = o.playbook.steps.findIndex((s, i) => s.command !== REPORT_COMMAND && !done.has(i + 1));
+  if (firstOpen >= 0) for (const n of [...done.keys()]) if (n > firstOpen) done.delete(n);
   if (o.preflight && host.spec && done.size < o.playbook.steps.filter((s) => s.command !== REPORT_COMMAND).length) {
     try {
       await o.preflight(host);

@@ -115,7 +115,7 @@ export function timelineSvg(r: CaseReport): string {
   const ticks = 6;
   for (let i = 0; i <= ticks; i++) {
     const t = t0 + ((t1 - t0) * i) / ticks;
-    out.push(`<line x1="${x(t).toFixed(1)}" y1="${axisY}" x2="${x(t).toFixed(1)}" y2="${axisY + 4}" stroke="#444"/><text x="${x(t).toFixed(1)}" y="${axisY + 16}" text-anchor="middle">${tickLabel(t)}</text>`);
+    out.push(`<line x1="${x(t).toFixed(1)}" y1="${axisY}" x2="${x(t).toFixed(1)}" y2="${axisY + 4}" stroke="#444"/><text x="${x(t).toFixed(1)}" y="${axisY + 16}" text-anchor="${i === 0 ? 'start' : i === ticks ? 'end' : 'middle'}">${tickLabel(t)}</text>`);
   }
   out.push(`<text x="${W - RIGHT}" y="${axisY + 30}" text-anchor="end" fill="#666">UTC</text>`);
   out.push('</svg>');

@@ -21,7 +21,7 @@ let dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
   dirs = [];
-  for (const k of Object.keys(process.env)) if (k.startsWith('FAKE_')) delete process.env[k];
+  for (const k of Object.keys(process.env)) if (k.startsWith('FAKE_')) Reflect.deleteProperty(process.env, k);
 });
 
 function options(pb: Playbook, over: Partial<RunnerOptions> = {}): RunnerOptions {

@@ -8,6 +8,7 @@ import { runScan, type ScanReport } from '../scan/engine.js';
 import { SEVERITIES, severityRank, type Severity } from '../scan/finding.js';
 import { DETECTORS } from '../scan/registry.js';
 import { renderScan } from '../scan/render.js';
+import { compareBaseline, readBaseline, saveBaseline, writeBaseline } from '../scan/baseline-file.js';
 
 export default class PersistenceScan extends IrCommand {
   static override summary = 'Look for persistence: cron jobs, SSH keys, suspicious processes, unexpected listeners.';
@@ -23,6 +24,7 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
     { description: 'Scan a mounted disk image (processes and ports are skipped offline)', command: '<%= config.bin %> <%= command.id %> --root /mnt/evidence' },
     { description: 'Only cron and keys, JSON for a pipeline', command: '<%= config.bin %> <%= command.id %> --only cron,authorized-keys --json' },
     { description: 'Fail (exit 1) already on medium findings', command: '<%= config.bin %> <%= command.id %> --fail-on medium' },
+    { description: 'Accept the current state, then report only what changed since (for a daily timer)', command: '<%= config.bin %> <%= command.id %> --save-baseline /var/lib/ir/persistence.json\n<%= config.bin %> <%= command.id %> --baseline /var/lib/ir/persistence.json' },
   ];
 
   static override flags = {
@@ -33,6 +35,8 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
     'expect-ports': Flags.string({ summary: 'Allowed listening ports, shorthand for the policy (e.g. 22,80,443).' }),
     deep: Flags.boolean({ summary: 'Also run the slow detectors (package integrity, whole-disk SUID walk).' }),
     verbose: Flags.boolean({ char: 'v', summary: 'List info findings (the inventory) and every warning.' }),
+    'save-baseline': Flags.string({ summary: 'Store the findings as the accepted state (keys and content hashes, no timestamps).' }),
+    baseline: Flags.string({ summary: 'Compare with an accepted state: findings are new, changed or unchanged, and gone ones listed; only new and changed count for --fail-on.' }),
   };
 
   async run(): Promise<ScanReport> {
@@ -43,6 +47,8 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
       if (expectPorts.some((p) => !Number.isInteger(p) || p < 1 || p > 65535)) throw new UserError(`--expect-ports ${flags['expect-ports']}: expected port numbers like 22,80,443`);
     }
     const policy = await loadPolicy(flags.policy, { expectPorts });
+    // read the baseline before connecting: a wrong path is a fast, clear error
+    const baseline = flags.baseline ? await readBaseline(flags.baseline) : undefined;
     const failOn = flags['fail-on'] as Severity;
     const spinner = progress('connecting…', { json: this.jsonEnabled() });
     const target = await openTarget(flags).finally(() => spinner.stop());
@@ -54,6 +60,11 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
       spinner.stop();
       await target.close();
     }
+    if (baseline) {
+      const cmp = compareBaseline(report, baseline);
+      report = { ...report, findings: cmp.findings, baseline: { file: flags.baseline!, counts: cmp.counts, gone: cmp.gone } };
+    }
+    if (flags['save-baseline']) await writeBaseline(flags['save-baseline'], saveBaseline(report));
     if (!this.jsonEnabled()) this.log(renderScan(report, { verbose: flags.verbose, failOn }));
     if (report.findings.some((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged')) process.exitCode = EXIT_FINDINGS;
     return report;

@@ -27,6 +27,14 @@ export const ScanReport = z.object({
   findings: z.array(Finding),
   warnings: z.array(ScanWarning),
   suppressed: z.array(z.object({ key: z.string(), rule: z.string(), reason: z.string() })),
+  /** with --baseline: what changed against the accepted state */
+  baseline: z
+    .object({
+      file: z.string(),
+      counts: z.object({ new: z.number(), changed: z.number(), unchanged: z.number(), gone: z.number() }),
+      gone: z.array(z.object({ key: z.string(), rule: z.string(), detector: z.string(), severity: z.string(), title: z.string(), path: z.string().optional() })),
+    })
+    .optional(),
 });
 export type ScanReport = z.infer<typeof ScanReport>;
 

@@ -45,6 +45,11 @@ export function renderScan(r: ScanReport, opts: RenderOptions): string {
     if (!opts.verbose && r.warnings.length > 15) out.push(`  … ${r.warnings.length - 15} more (--verbose or --json)`);
   }
   if (r.suppressed.length) out.push('', paint('dim', `${r.suppressed.length} finding(s) suppressed by the policy`));
+  if (r.baseline) {
+    const c = r.baseline.counts;
+    out.push('', `${paint('bold', 'Against the baseline')} ${forTerminal(r.baseline.file)}: ${c.new} new, ${c.changed} changed, ${c.unchanged} unchanged, ${c.gone} gone (only new and changed count for --fail-on)`);
+    for (const g of r.baseline.gone) out.push(`  GONE ${g.severity.toUpperCase()} ${forTerminal(g.title, { max: 160 })}${g.path ? `  ${forTerminal(g.path)}` : ''}`);
+  }
   const na = r.detectors.filter((d) => d.notAvailable).map((d) => `${d.id} (${d.notAvailable})`);
   out.push('', paint('dim', `Detectors: ${r.detectors.map((d) => `${d.id} ${d.examined}`).join(', ')}${na.length ? `; skipped: ${na.join(', ')}` : ''}`));
   const failing = r.findings.filter((f) => severityRank(f.severity) >= severityRank(opts.failOn) && f.drift !== 'unchanged').length;

@@ -215,3 +215,39 @@ describe('persistence-scan --root (offline) and bad input', () => {
     expect(run.stderr).toMatch(new RegExp(`policy ${f}:3: allowedPorts.1`));
   });
 });
+
+describe('persistence-scan baselines (--save-baseline / --baseline)', () => {
+  it('reports new, changed and gone against the accepted state; only drift counts for --fail-on', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ir-base-'));
+    cpSync('examples/compromised-host', root, { recursive: true, verbatimSymlinks: true });
+    const file = join(root, '..', `${root.split('/').pop()}-baseline.json`);
+    const saved = await runIr(['persistence-scan', '--root', root, '--save-baseline', file, '--json']);
+    expect(saved.code).toBe(1);
+    const text = readFileSync(file, 'utf8');
+    expect(text).not.toMatch(/20\d\d-\d\d-\d\dT/); // no timestamps: the same state saves the same file
+    const again = await runIr(['persistence-scan', '--root', root, '--baseline', file, '--json']);
+    expect(again.code).toBe(0);
+    expect(parseJson<ScanReport>(again).baseline?.counts).toMatchObject({ new: 0, changed: 0, gone: 0 });
+
+    // change the deploy fetch-and-exec job, add a key for www-data's neighbour, remove root's crontab
+    const deployTab = join(root, 'var/spool/cron/crontabs/deploy');
+    writeFileSync(deployTab, readFileSync(deployTab, 'utf8').replace('*/10 * * * *', '*/10 * * * *  '));
+    writeFileSync(join(root, 'var/spool/cron/crontabs/deploy'), readFileSync(deployTab, 'utf8') + '@reboot /var/tmp/.cache/update\n');
+    rmSync(join(root, 'var/spool/cron/crontabs/root'));
+    const drift = await runIr(['persistence-scan', '--root', root, '--baseline', file, '--json']);
+    expect(drift.code).toBe(1);
+    const r = parseJson<ScanReport>(drift);
+    expect(r.findings.find((f) => f.evidence === '@reboot /var/tmp/.cache/update')?.drift).toBe('new');
+    expect(r.findings.find((f) => f.rule === 'cron.fetch-exec')?.drift).toBe('changed');
+    expect(r.baseline!.gone.map((g) => g.path)).toContain('/var/spool/cron/crontabs/root');
+    const human = await runIr(['persistence-scan', '--root', root, '--baseline', file]);
+    expect(human.stdout).toMatch(/\(NEW\)/);
+    expect(human.stdout).toMatch(/Against the baseline .*: 1 new, 1 changed, \d+ unchanged, 2 gone/);
+  });
+
+  it('a missing baseline file is one clear line', async () => {
+    const run = await runIr(['persistence-scan', '--root', 'examples/compromised-host', '--baseline', '/nonexistent/b.json']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--baseline \/nonexistent\/b.json: no such file/);
+  });
+});

@@ -102,8 +102,8 @@ ip -n ${NS.host} link set iriso-h1 up && ip -n ${NS.host} link set iriso-h2 up &
   await sh(`printf '%s\\n' 'table inet hostfw {' ' chain input { type filter hook input priority 0; policy accept; tcp dport 8080 counter accept; }' '}' | ip netns exec ${NS.host} nft -f -`);
   // an attacker's account with a key and a running process
   await sh(`id ${VICTIM} >/dev/null 2>&1 || useradd -m -s /bin/sh ${VICTIM}; usermod -p '*' ${VICTIM}; mkdir -p /home/${VICTIM}/.ssh && cp ${e.IR_SSH_PUBKEY} /home/${VICTIM}/.ssh/authorized_keys`);
-  await waitFor('sshd and the web services', async () => (await canConnect(NS.resp, HOST, 2022)) && (await canConnect(NS.out, '10.201.2.1', 8080)) && (await canConnect(NS.host, '10.201.2.2', 9090)), 15_000);
-}, 60_000);
+  await waitFor('sshd and the web services', async () => (await canConnect(NS.resp, HOST, 2022)) && (await canConnect(NS.out, '10.201.2.1', 8080)) && (await canConnect(NS.host, '10.201.2.2', 9090)), 45_000);
+}, 90_000);
 
 afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');

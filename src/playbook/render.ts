@@ -22,10 +22,11 @@ export function renderShow(l: LoadedPlaybook): string {
   if (Object.keys(p.vars).length) out.push('vars (--set NAME=VALUE):', ...Object.entries(p.vars).map(([k, v]) => `  ${k} = ${v === null ? '(unset)' : String(v)}`), '');
   p.steps.forEach((s, i) => {
     const flags = [s.confirm ? 'changes the host: asks first' : '', s.continue_on_error ? 'continues on error' : ''].filter(Boolean).join(', ');
-    out.push(`${i + 1}. ${paint('bold', s.name)}: ir ${s.command}${flags ? `  (${flags})` : ''}`);
+    const what = s.command === 'report' ? 'built-in report (report.md, report.html, findings.json)' : `ir ${s.command}${s.args.length ? ` ${s.args.map((a) => forTerminal(a)).join(' ')}` : ''}`;
+    out.push(`${i + 1}. ${paint('bold', s.name)}: ${what}${flags ? `  (${flags})` : ''}`);
     if (s.seed) out.push(`   seed: ${forTerminal(s.seed)}`);
     if (s.description) out.push(`   ${forTerminal(s.description.trim(), { multiline: true }).replace(/\n/g, '\n   ')}`);
-    for (const [k, v] of Object.entries(s.with)) out.push(`   --${k} ${forTerminal(JSON.stringify(v))}`);
+    for (const [k, v] of Object.entries(s.with)) out.push(`   ${s.command === 'report' ? `${k}:` : `--${k}`} ${forTerminal(JSON.stringify(v))}`);
     if (s.when) out.push(`   when: ${forTerminal(JSON.stringify(s.when))}`);
   });
   return out.join('\n');

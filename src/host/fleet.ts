@@ -89,3 +89,36 @@ export async function openTargets(f: TargetFlagValues & FleetFlagValues): Promis
   const res = await forEachHost(hosts, f.concurrency ?? 5, (h) => connectFleetHost(h, f));
   return res.map((r) => (r.ok ? { host: r.host, target: r.value } : { host: r.host, error: r.error.message }));
 }
+
+export interface FleetRow<T> {
+  host: string;
+  spec: string;
+  /** ok / findings from the command's own exit rule, error when the host could not be reached or failed */
+  status: 'ok' | 'findings' | 'error';
+  exitCode: number;
+  seconds: number;
+  result?: T;
+  error?: string;
+}
+
+/**
+ * What a single-host command does with a fleet: connect to each host (at most --concurrency at once),
+ * run `fn` on its Target, close it. `exitOf` maps a result to 0 or 1; a host that cannot be reached,
+ * whose key does not verify, or whose `fn` throws is a row with exit 2, and never stops the others.
+ */
+export async function runOnFleet<T>(f: TargetFlagValues & FleetFlagValues, fn: (target: Target, host: InventoryHost) => Promise<T>, exitOf: (result: T) => 0 | 1): Promise<{ rows: FleetRow<T>[]; exitCode: number }> {
+  const outcomes = await forEachHost(fleetHosts(f), f.concurrency ?? 5, async (h) => {
+    const target = await connectFleetHost(h, f);
+    try {
+      return await fn(target, h);
+    } finally {
+      await target.close();
+    }
+  });
+  const rows = outcomes.map((o): FleetRow<T> => {
+    if (!o.ok) return { host: o.host.label, spec: o.host.spec, status: 'error', exitCode: 2, seconds: o.seconds, error: o.error.message.split('\n')[0] };
+    const exitCode = exitOf(o.value);
+    return { host: o.host.label, spec: o.host.spec, status: exitCode ? 'findings' : 'ok', exitCode, seconds: o.seconds, result: o.value };
+  });
+  return { rows, exitCode: Math.max(0, ...rows.map((r) => r.exitCode)) };
+}

@@ -122,8 +122,8 @@ const RE_MAXAUTH = /^error: maximum authentication attempts exceeded for (?:(inv
 const RE_TOOMANY = /^Disconnecting(?: (authenticating|invalid) user (.*) (\S+) port (\d+))?: Too many authentication failures(?: for (?:invalid user )?(.*?))?(?: \[preauth\])?$/;
 const RE_NOTALLOWED = /^User (.*) from (\S+) not allowed because (.*)$/;
 const RE_ADDR_PORT = /(?:from|by|with|for) (?:connection from )?([0-9a-fA-F:.]+[0-9a-fA-F])(?: port (\d+))?/;
-const RE_PAM_FAIL = /^pam_unix\(([^:)]+):auth\): authentication failure;.*? rhost=(\S*)\s+user=(\S*)/;
-const RE_PAM_SESSION = /^pam_unix\(([^:)]+):session\): session (opened|closed) for user (\S+?)(?:\(uid=\d+\))?(?: by (\S*?)(?:\(uid=\d+\))?)?$/;
+export const RE_PAM_FAIL = /^pam_unix\(([^:)]+):auth\): authentication failure;.*? rhost=(\S*)\s+user=(\S*)/;
+export const RE_PAM_SESSION = /^pam_unix\(([^:)]+):session\): session (opened|closed) for user (\S+?)(?:\(uid=\d+\))?(?: by (\S*?)(?:\(uid=\d+\))?)?$/;
 
 function sshd(e: AuthEvent, m: string): void {
   const c = m.charCodeAt(0);

@@ -8,7 +8,7 @@ import type { Policy } from '../policy.js';
 import type { AuthEvent } from './auth-event.js';
 import { AUTH_PROGRAMS } from './auth-parse.js';
 import { buildReport, type AuthReport, type AuthSource } from './auth-report.js';
-import { lineHandler, scanChunks, sniff, type InputFormat } from './auth-scan.js';
+import { scanChunks, sniff, splitterFor, type InputFormat } from './auth-scan.js';
 import { mergeStats, newStats, type AuthStats, type StatsOptions } from './auth-stats.js';
 import type { WorkerInput } from './auth-worker.js';
 
@@ -158,7 +158,7 @@ async function readStream(run: Run, src: AuthSource, stream: NodeJS.ReadableStre
   src.compressed = sn.compressed;
   src.workers = 0;
   const before = run.stats.lines;
-  const handler = lineHandler(sn.format, { stats: run.stats, opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, onEvent: run.onEvent });
+  const handler = splitterFor(sn.format, { stats: run.stats, opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, onEvent: run.onEvent });
   let done = 0;
   let shown = 0;
   src.bytes = await scanChunks(sn.chunks, handler, (n) => {

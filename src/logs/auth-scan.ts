@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { AuthEvent } from './auth-event.js';
+import { FastScanner } from './auth-fast.js';
 import { parseSyslogLine } from './auth-parse.js';
 import { addEvent, addRawLine, type AuthStats, type StatsOptions } from './auth-stats.js';
 import { parseJournalLine } from './journal.js';
@@ -43,6 +44,17 @@ export function lineHandler(format: InputFormat, s: ScanSettings): (line: string
   };
 }
 
+/**
+ * The line splitter for one input, with the fast path (auth-fast.ts) for classic syslog when no
+ * event is wanted one by one (--timeline) and no --ip/--user filter needs every event's fields.
+ */
+export function splitterFor(format: InputFormat, s: ScanSettings): LineSplitter {
+  const onLine = lineHandler(format, s);
+  if (format !== 'syslog' || s.onEvent || !FastScanner.usable(s.opts)) return new LineSplitter(onLine);
+  const fast = new FastScanner(s.stats, s.opts, s.referenceMs, s.offsetMinutes, onLine);
+  return new LineSplitter(onLine, (text) => fast.scan(text));
+}
+
 export interface Sniffed {
   compressed: boolean;
   format: InputFormat;
@@ -79,8 +91,8 @@ export async function sniff(stream: NodeJS.ReadableStream): Promise<Sniffed> {
 }
 
 /** Reads a whole stream through the splitter; returns the bytes read (decompressed). */
-export async function scanChunks(chunks: AsyncIterable<Buffer>, onLine: (line: string) => void, onBytes?: (n: number) => void): Promise<number> {
-  const splitter = new LineSplitter(onLine);
+export async function scanChunks(chunks: AsyncIterable<Buffer>, onLine: ((line: string) => void) | LineSplitter, onBytes?: (n: number) => void): Promise<number> {
+  const splitter = onLine instanceof LineSplitter ? onLine : new LineSplitter(onLine);
   for await (const c of chunks) {
     splitter.push(c);
     onBytes?.(c.length);

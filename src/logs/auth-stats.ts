@@ -182,7 +182,7 @@ function expandV6(ip: string): string[] | null {
   return head.length === 8 ? head : null;
 }
 
-function ipStats(s: AuthStats, ip: string, ts: number): IpStats {
+export function ipStats(s: AuthStats, ip: string, ts: number): IpStats {
   let r = s.ips.get(ip);
   if (!r) {
     ip = detach(ip);
@@ -277,48 +277,9 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
 
   switch (e.kind) {
     case 'ssh.invalid-user':
-    case 'ssh.failed': {
-      if (!e.ip) return true;
-      if (e.kind === 'ssh.failed' && e.invalidUser && e.pid !== undefined && s.pendingInvalid.get(e.pid) === e.ip) {
-        // the `Invalid user` line of this connection already counted this attempt
-        s.pendingInvalid.delete(e.pid);
-        ipStats(s, e.ip, ts);
-        return true;
-      }
-      if (e.kind === 'ssh.invalid-user' && e.pid !== undefined) {
-        if (s.pendingInvalid.size > 10_000) s.pendingInvalid.clear();
-        s.pendingInvalid.set(e.pid, detach(e.ip));
-      }
-      const r = ipStats(s, e.ip, ts);
-      r.failures++;
-      if (e.invalidUser) r.invalidUsers++;
-      if (ts < r.firstFail) r.firstFail = ts;
-      if (ts > r.lastFail) r.lastFail = ts;
-      r.sampleLine ??= detach(e.raw);
-      const user = e.user ?? '';
-      if (!r.users.has(user)) {
-        if (r.users.size < SET_CAP) r.users.add(detach(user));
-        else r.usersOverflow++;
-      }
-      // sliding window: the failure `bruteThreshold` back is within the window
-      r.ring.push(ts);
-      if (r.ring.length > o.bruteThreshold) r.ring.shift();
-      if (r.ring.length >= o.bruteThreshold && ts - r.ring[0]! <= o.bruteWindowMs && ts < r.bruteAt) {
-        r.bruteAt = ts;
-        r.bruteLine = detach(e.raw);
-      }
-      const u = userStats(s, user);
-      u.failures++;
-      if (e.invalidUser) u.invalid = true;
-      if (ts < u.firstFail) u.firstFail = ts;
-      if (ts > u.lastFail) u.lastFail = ts;
-      if (!u.ips.has(e.ip)) {
-        if (u.ips.size < SET_CAP) u.ips.add(detach(e.ip));
-        else u.ipsOverflow++;
-      }
-      hour(s, ts).failures++;
+    case 'ssh.failed':
+      if (e.ip) addFailure(s, o, e.kind, e.ip, e.user ?? '', e.invalidUser === true, e.pid, ts, e.raw, 0, e.raw.length);
       return true;
-    }
     case 'ssh.accepted': {
       if (!e.ip) return true;
       const user = e.user ?? '';
@@ -390,6 +351,51 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
     default:
       return true;
   }
+}
+
+/**
+ * One `Failed …` or `Invalid user …` attempt (the fast path in auth-fast.ts calls it too, with the
+ * line as `text.slice(rs, re)`, cut only when it is kept). Failures are counted once per attempt:
+ * see `pendingInvalid`.
+ */
+export function addFailure(s: AuthStats, o: StatsOptions, kind: 'ssh.failed' | 'ssh.invalid-user', ip: string, user: string, invalid: boolean, pid: number | undefined, ts: number, text: string, rs: number, re: number): void {
+  if (kind === 'ssh.failed' && invalid && pid !== undefined && s.pendingInvalid.get(pid) === ip) {
+    // the `Invalid user` line of this connection already counted this attempt
+    s.pendingInvalid.delete(pid);
+    ipStats(s, ip, ts);
+    return;
+  }
+  if (kind === 'ssh.invalid-user' && pid !== undefined) {
+    if (s.pendingInvalid.size > 10_000) s.pendingInvalid.clear();
+    s.pendingInvalid.set(pid, detach(ip));
+  }
+  const r = ipStats(s, ip, ts);
+  r.failures++;
+  if (invalid) r.invalidUsers++;
+  if (ts < r.firstFail) r.firstFail = ts;
+  if (ts > r.lastFail) r.lastFail = ts;
+  r.sampleLine ??= detach(text.slice(rs, re));
+  if (!r.users.has(user)) {
+    if (r.users.size < SET_CAP) r.users.add(detach(user));
+    else r.usersOverflow++;
+  }
+  // sliding window: the failure `bruteThreshold` back is within the window
+  r.ring.push(ts);
+  if (r.ring.length > o.bruteThreshold) r.ring.shift();
+  if (r.ring.length >= o.bruteThreshold && ts - r.ring[0]! <= o.bruteWindowMs && ts < r.bruteAt) {
+    r.bruteAt = ts;
+    r.bruteLine = detach(text.slice(rs, re));
+  }
+  const u = userStats(s, user);
+  u.failures++;
+  if (invalid) u.invalid = true;
+  if (ts < u.firstFail) u.firstFail = ts;
+  if (ts > u.lastFail) u.lastFail = ts;
+  if (!u.ips.has(ip)) {
+    if (u.ips.size < SET_CAP) u.ips.add(detach(ip));
+    else u.ipsOverflow++;
+  }
+  hour(s, ts).failures++;
 }
 
 function unionCapped<T>(a: Set<T>, b: Set<T>): number {

@@ -1,7 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { lineHandler } from './auth-scan.js';
+import { splitterFor } from './auth-scan.js';
 import { newStats, type StatsOptions } from './auth-stats.js';
-import { LineSplitter } from './line-splitter.js';
 
 /**
  * Worker thread: parses one newline-aligned byte range of a syslog file that the main thread
@@ -16,7 +15,7 @@ export interface WorkerInput {
 
 const input = workerData as WorkerInput;
 const stats = newStats();
-const splitter = new LineSplitter(lineHandler('syslog', { stats, opts: input.opts, referenceMs: input.referenceMs, offsetMinutes: input.offsetMinutes }));
+const splitter = splitterFor('syslog', { stats, opts: input.opts, referenceMs: input.referenceMs, offsetMinutes: input.offsetMinutes });
 
 parentPort?.on('message', (m: { type: 'chunk'; data: Uint8Array } | { type: 'end' }) => {
   if (m.type === 'chunk') {

@@ -16,7 +16,14 @@ export class LineSplitter {
   private skipping = false;
   bytes = 0;
 
-  constructor(private readonly onLine: (line: string) => void) {}
+  /**
+   * @param onText optional fast path (auth-fast.ts): gets whole decoded runs of lines, but only
+   *   ASCII ones without \t \v \f \r, where ' ' is the only whitespace inside a line
+   */
+  constructor(
+    private readonly onLine: (line: string) => void,
+    private readonly onText?: (text: string) => void,
+  ) {}
 
   push(chunk: Buffer): void {
     this.bytes += chunk.length;
@@ -41,17 +48,23 @@ export class LineSplitter {
     if (this.carry) {
       // the line cut by the previous chunk: decoded on its own, so the chunk is never copied
       const nl = chunk.indexOf(10, start);
-      this.emit(decode(Buffer.concat([this.carry, chunk.subarray(start, nl)])));
+      this.text(Buffer.concat([this.carry, chunk.subarray(start, nl)]));
       this.carry = null;
       start = nl + 1;
     }
-    if (last > start) this.emit(decode(chunk.subarray(start, last)));
+    if (last > start) this.text(chunk.subarray(start, last));
     if (last + 1 < chunk.length) this.carry = chunk.subarray(last + 1);
   }
 
   end(): void {
-    if (this.carry && this.carry.length > 0) this.emit(decode(this.carry));
+    if (this.carry && this.carry.length > 0) this.text(this.carry);
     this.carry = null;
+  }
+
+  private text(b: Buffer): void {
+    if (!isAscii(b)) this.emit(b.toString('utf8'));
+    else if (this.onText && b.indexOf(13) < 0 && b.indexOf(9) < 0 && b.indexOf(11) < 0 && b.indexOf(12) < 0) this.onText(b.toString('latin1'));
+    else this.emit(b.toString('latin1'));
   }
 
   private emit(text: string): void {
@@ -67,8 +80,4 @@ export class LineSplitter {
       p = nl + 1;
     }
   }
-}
-
-function decode(b: Buffer): string {
-  return isAscii(b) ? b.toString('ascii') : b.toString('utf8');
 }

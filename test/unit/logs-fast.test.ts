@@ -1,0 +1,138 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { lineHandler, splitterFor } from '../../src/logs/auth-scan.js';
+import { newStats, type AuthStats, type StatsOptions } from '../../src/logs/auth-stats.js';
+import { LineSplitter } from '../../src/logs/line-splitter.js';
+import { ROOT } from '../helpers/cli.js';
+
+/**
+ * The fast path (auth-fast.ts) must give the very stats the full parser gives line by line:
+ * on the fixtures, on hand-made edge cases around the manual matching, and on a generated log.
+ */
+const FIX = join(ROOT, 'test/fixtures/authlog');
+const REF = Date.parse('2026-11-30T00:00:00Z');
+
+function run(data: Buffer, opts: StatsOptions, fast: boolean, chunk = 1 << 20): AuthStats {
+  const stats = newStats();
+  const settings = { stats, opts, referenceMs: REF, offsetMinutes: 0 };
+  const splitter = fast ? splitterFor('syslog', settings) : new LineSplitter(lineHandler('syslog', settings));
+  for (let o = 0; o < data.length; o += chunk) splitter.push(data.subarray(o, o + chunk));
+  splitter.end();
+  return stats;
+}
+
+/** Plain JSON of the stats; byKind sorted (the report reads it by kind, insertion order is irrelevant). */
+function plain(s: AuthStats): unknown {
+  const { byKind, lastBucket, lastHour, ...rest } = s;
+  void lastBucket;
+  void lastHour;
+  return JSON.parse(
+    JSON.stringify({ ...rest, byKind: [...byKind].sort((a, b) => a[0].localeCompare(b[0])) }, (_k, v: unknown) =>
+      v instanceof Map ? [...v] : v instanceof Set ? [...v] : typeof v === 'number' && !Number.isFinite(v) ? String(v) : v,
+    ),
+  );
+}
+
+const OPTS: StatsOptions[] = [
+  { bruteThreshold: 10, bruteWindowMs: 600_000, tail: 0 },
+  { bruteThreshold: 3, bruteWindowMs: 60_000, tail: 50 },
+  { bruteThreshold: 5, bruteWindowMs: 600_000, tail: 5, since: Date.parse('2026-02-01T06:00:00Z'), until: Date.parse('2026-11-24T01:00:30Z') },
+];
+
+function same(data: Buffer, chunk?: number): void {
+  for (const o of OPTS) expect(plain(run(data, o, true, chunk))).toEqual(plain(run(data, o, false, chunk)));
+}
+
+describe('auth-review fast path', () => {
+  it.each(readdirSync(FIX).filter((f) => !f.endsWith('.md') && !f.endsWith('.json')))('gives the full parser’s stats on %s', (f) => {
+    const data = readFileSync(join(FIX, f));
+    same(data);
+    same(data, 97);
+  });
+
+  it('gives the full parser’s stats on lines shaped to trip the manual matching', () => {
+    const h = 'Nov 24 01:00:00 web-01';
+    const lines = [
+      `${h} sshd[10]: Invalid user bob from 203.0.113.5 port 22`,
+      `${h} sshd[10]: Failed password for invalid user bob from 203.0.113.5 port 22 ssh2`,
+      `${h} sshd[11]: Invalid user a from b from 203.0.113.6 port 22`,
+      `${h} sshd[11]: Invalid user x from 203.0.113.6 port 22 trailing`,
+      `${h} sshd[11]: Invalid user x from 203.0.113.6   `,
+      `${h} sshd[11]: Invalid user x from 203.0.113.6 port `,
+      `${h} sshd[11]: Invalid user  from 203.0.113.6 port 1`,
+      `${h} sshd[11]: Illegal user y from 203.0.113.6`,
+      `${h} sshd[11]: invalid user y from 203.0.113.6`,
+      `${h} sshd[12]: Failed password for invalid user from 203.0.113.7 port 5 ssh2`,
+      `${h} sshd[12]: Failed password for invalid user  from 203.0.113.7 port 5 ssh2`,
+      `${h} sshd[12]: Failed password for a from b from 203.0.113.7 port 5 ssh2`,
+      `${h} sshd[12]: Failed password for a from 203.0.113.7 port 5 ssh2 from x port y`,
+      `${h} sshd[12]: Failed publickey for git from 2001:db8::7 port 5 ssh2: RSA SHA256:abc`,
+      `${h} sshd[12]: Failed none for  from 203.0.113.8 port 5`,
+      `${h} sshd[12]: Failed password for illegal user q from 203.0.113.8 port 5`,
+      `${h} sshd[12]: Failed  password for q from 203.0.113.8 port 5`,
+      `${h} sshd[13]: Connection closed by authenticating user root 203.0.113.9 port 7 [preauth]`,
+      `${h} sshd[13]: Connection closed by invalid user 203.0.113.9 port 7 [preauth]`,
+      `${h} sshd[13]: Connection closed by invalid user a b 203.0.113.9 port 7 [preauth]`,
+      `${h} sshd[13]: Connection closed by 203.0.113.9 port 7 [preauth]`,
+      `${h} sshd[13]: Connection closed by 203.0.113.9 port 7`,
+      `${h} sshd[13]: Connection closed by 203.0.113.9 port 7[preauth]`,
+      `${h} sshd[13]: Connection closed by 203.0.113.9 port x [preauth]`,
+      `${h} sshd[13]: Connection closed by 203.0.113.9 [preauth]`,
+      `${h} sshd[13]: Connection reset by 2001:db8::9 port 7`,
+      `${h} sshd[13]: Disconnected from user andre 198.51.100.7 port 7`,
+      `${h} sshd[13]: Disconnected from 198.51.100.7 port 7`,
+      `${h} sshd[13]: Disconnected from invalid user  198.51.100.7 port 7 [preauth]`,
+      `${h} sshd[13]: Disconnected from authenticating user root x y port 7 [preauth]`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root`,
+      `${h} sshd[14]: pam_unix(sshd:auth): check pass; user unknown`,
+      `${h} sshd[14]: pam_unix(sshd:session): session opened for user andre(uid=1000) by (uid=0)`,
+      `${h} sshd[14]: pam_unix(sshd:session): session closed for user andre`,
+      `${h} sshd-session[15]: Failed password for root from 203.0.113.10 port 5 ssh2`,
+      `${h} sshd[]: Failed password for root from 203.0.113.10 port 5 ssh2`,
+      `${h} sshd[0123]: Failed password for root from 203.0.113.10 port 5 ssh2`,
+      `${h} sshd[1234567890]: Failed password for root from 203.0.113.10 port 5 ssh2`,
+      `${h} sshd: Failed password for root from 203.0.113.10 port 5 ssh2`,
+      `${h} CRON[16]: pam_unix(cron:session): session opened for user root(uid=0) by (uid=0)`,
+      `${h} CRON[16]: pam_unix(cron:session): session closed for user root`,
+      `${h} CRON[16]: (root) CMD (true)`,
+      `Nov 24 01:00:00 2026 web-01 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `Nov 24 01:00:00.123 web-01 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `Nov 24 01:00:61 web-01 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `Nov  4 01:00:00 web-01 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `<38>Nov 24 01:00:00 web-01 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `Nov 24 01:00:00  web-01 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `Nov 24 01:00:00 web-02 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `Nov 24 01:00:00 web-01 authpriv.info sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `2026-11-24T01:00:00.000000+00:00 web-01 sshd[17]: Failed password for root from 203.0.113.11 port 5 ssh2`,
+      `${h} sshd[18]: Failed password for ${'x'.repeat(9000)} from 203.0.113.12 port 5 ssh2`,
+      `${h} sshd[19]: Accepted password for andre from 203.0.113.12 port 5 ssh2`,
+      `${h} sudo:    andre : TTY=pts/0 ; PWD=/home/andre ; USER=root ; COMMAND=/usr/bin/id`,
+      '',
+      'garbage',
+    ];
+    const text = lines.join('\n') + '\n';
+    same(Buffer.from(text));
+    same(Buffer.from(text), 13);
+    // with a CR, a tab or a non-ASCII byte the chunk takes the full parser: still the same
+    same(Buffer.from(text.replace('port 22 ssh2', 'port 22 ssh2\r').replace('user bob', 'user b\tob')));
+    same(Buffer.from(text.replace('user bob', 'user bøb')));
+  });
+
+  it('gives the full parser’s stats on a generated 5 MB log', () => {
+    const gen = [join(ROOT, '../shared/bench/gen-authlog.py'), '/work/shared/bench/gen-authlog.py'].find((p) => existsSync(p));
+    if (!gen) return;
+    const dir = mkdtempSync(join(tmpdir(), 'ir-fast-'));
+    try {
+      const f = join(dir, 'auth.log');
+      execFileSync('python3', [gen, f, '5']);
+      same(readFileSync(f));
+      const rfc = join(dir, 'rfc.log');
+      execFileSync('python3', [gen, rfc, '1', '--rfc3339']);
+      same(readFileSync(rfc));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

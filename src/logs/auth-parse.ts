@@ -116,12 +116,12 @@ const RE_INVALID = /^(?:Invalid|Illegal) user (.*?) from (\S+?)(?: port (\d+))?\
 // (matched without the ` [preauth]` suffix; the port is required when present so that the greedy user stops before the address)
 const RE_CLOSED = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+) port (\d+)$/;
 const RE_CLOSED_NOPORT = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+)$/;
-const RE_RECEIVED = /^Received disconnect from (\S+?)(?: port (\d+))?: ?(\d+): (.*?)(?: \[preauth\])?$/;
+export const RE_RECEIVED = /^Received disconnect from (\S+?)(?: port (\d+))?: ?(\d+): (.*?)(?: \[preauth\])?$/;
 const RE_DISC_USER = /^Disconnected from user (.*) (\S+) port (\d+)$/;
-const RE_MAXAUTH = /^error: maximum authentication attempts exceeded for (?:(invalid) user )?(.*) from (\S+) port (\d+)/;
+export const RE_MAXAUTH = /^error: maximum authentication attempts exceeded for (?:(invalid) user )?(.*) from (\S+) port (\d+)/;
 const RE_TOOMANY = /^Disconnecting(?: (authenticating|invalid) user (.*) (\S+) port (\d+))?: Too many authentication failures(?: for (?:invalid user )?(.*?))?(?: \[preauth\])?$/;
 const RE_NOTALLOWED = /^User (.*) from (\S+) not allowed because (.*)$/;
-const RE_ADDR_PORT = /(?:from|by|with|for) (?:connection from )?([0-9a-fA-F:.]+[0-9a-fA-F])(?: port (\d+))?/;
+export const RE_ADDR_PORT = /(?:from|by|with|for) (?:connection from )?([0-9a-fA-F:.]+[0-9a-fA-F])(?: port (\d+))?/;
 export const RE_PAM_FAIL = /^pam_unix\(([^:)]+):auth\): authentication failure;.*? rhost=(\S*)\s+user=(\S*)/;
 export const RE_PAM_SESSION = /^pam_unix\(([^:)]+):session\): session (opened|closed) for user (\S+?)(?:\(uid=\d+\))?(?: by (\S*?)(?:\(uid=\d+\))?)?$/;
 
@@ -289,7 +289,7 @@ function su(e: AuthEvent, m: string): void {
   }
 }
 
-const RE_LOGIND = /^New session (\S+) of user (.+?)\.?$/;
+export const RE_LOGIND = /^New session (\S+) of user (.+?)\.?$/;
 
 function logind(e: AuthEvent, m: string): void {
   const r = RE_LOGIND.exec(m);

@@ -186,7 +186,7 @@ export function ipStats(s: AuthStats, ip: string, ts: number): IpStats {
   let r = s.ips.get(ip);
   if (!r) {
     ip = detach(ip);
-    r = { ip, failures: 0, invalidUsers: 0, users: new Set(), usersOverflow: 0, firstFail: Infinity, lastFail: -Infinity, firstSeen: ts, lastSeen: ts, accepted: 0, disconnects: 0, maxAttempts: 0, ring: [], bruteAt: Infinity };
+    r = { ip, failures: 0, invalidUsers: 0, users: new Set(), usersOverflow: 0, firstFail: Infinity, lastFail: -Infinity, firstSeen: ts, lastSeen: ts, accepted: 0, disconnects: 0, maxAttempts: 0, ring: [], bruteAt: Infinity, bruteLine: undefined, sampleLine: undefined };
     s.ips.set(ip, r);
   }
   if (ts < r.firstSeen) r.firstSeen = ts;

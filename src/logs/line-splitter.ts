@@ -1,15 +1,16 @@
 import { isAscii } from 'node:buffer';
 
 /**
- * Cuts a byte stream into lines. Each chunk is decoded to one string up to its last newline
- * (decoding line by line is about 1.3× slower), as ASCII when it is (simdutf checks it at 20 GB/s
- * and the ASCII decoder is 30× faster than the UTF-8 one), else as UTF-8 with invalid sequences
- * as U+FFFD. A line longer than
+ * Cuts a byte stream into lines. Each chunk is decoded to strings of whole lines, 64 KiB at most
+ * (decoding line by line is about 1.3× slower), as Latin-1 when it is ASCII (the same characters;
+ * simdutf checks it at 20 GB/s and the one-byte decoder is 30× faster than the UTF-8 one), else
+ * as UTF-8 with invalid sequences as U+FFFD. A line longer than
  * MAX_CARRY is emitted cut and the rest skipped up to the next newline, so a hostile 1 GB line
  * costs neither memory nor time.
  */
 export const MAX_CARRY = 1 << 20;
 const CUT = 8192;
+const PIECE = 1 << 16;
 
 export class LineSplitter {
   private carry: Buffer | null = null;
@@ -61,7 +62,26 @@ export class LineSplitter {
     this.carry = null;
   }
 
+  /**
+   * Decodes whole lines in pieces of at most PIECE bytes (cut at a newline): a string of a whole
+   * 1 MiB chunk is an external string in freshly mapped memory, 2–3× slower to make than pieces
+   * small enough for V8's young generation.
+   */
   private text(b: Buffer): void {
+    let o = 0;
+    while (b.length - o > PIECE) {
+      let cut = b.lastIndexOf(10, o + PIECE - 1);
+      if (cut < o) {
+        cut = b.indexOf(10, o + PIECE);
+        if (cut < 0) break;
+      }
+      this.piece(b.subarray(o, cut));
+      o = cut + 1;
+    }
+    this.piece(o === 0 ? b : b.subarray(o));
+  }
+
+  private piece(b: Buffer): void {
     if (!isAscii(b)) this.emit(b.toString('utf8'));
     else if (this.onText && b.indexOf(13) < 0 && b.indexOf(9) < 0 && b.indexOf(11) < 0 && b.indexOf(12) < 0) this.onText(b.toString('latin1'));
     else this.emit(b.toString('latin1'));

@@ -223,48 +223,61 @@ async function parseParallel(target: Target, path: string, size: number, n: numb
   cuts.push(size);
   let done = 0;
   let shown = 0;
-  const data: WorkerInput = { opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes };
-  const parts = await Promise.all(
-    cuts.slice(0, -1).map(async (start, i) => {
-      const end = Math.max(cuts[i + 1]!, start);
-      const worker = new Worker(url, { workerData: data });
-      try {
-        return await new Promise<AuthStats>((resolve, reject) => {
-          let inflight = 0;
-          let wake: (() => void) | null = null;
-          worker.on('error', reject);
-          worker.on('exit', (code) => reject(new Error(`auth-review worker exited with ${code}`)));
-          worker.on('message', (m: { type: 'ack' } | { type: 'done'; stats: AuthStats }) => {
-            if (m.type === 'ack') {
-              inflight--;
-              const w = wake;
-              wake = null;
-              w?.();
-            } else resolve(m.stats);
-          });
-          void (async () => {
-            if (end > start) {
-              const stream = await target.openRead(path, { start, end: end - 1 });
-              for await (const c of stream as AsyncIterable<Buffer>) {
-                worker.postMessage({ type: 'chunk', data: c });
-                done += c.length;
-                if (run.o.onProgress && done - shown > 32 << 20) {
-                  shown = done;
-                  run.o.onProgress(`${src.name}: ${mib(done)} of ${mib(size)} (${n} threads)`);
+  const progress = (bytes: number): void => {
+    done += bytes;
+    if (run.o.onProgress && done - shown > 32 << 20) {
+      shown = done;
+      run.o.onProgress(`${src.name}: ${mib(done)} of ${mib(size)} (${n} threads)`);
+    }
+  };
+  // a file of this machine (live or a mounted image): opened once through the Target (its checks), then each worker reads its range
+  // through the descriptor itself (positioned reads) instead of the main thread copying chunks over
+  const opened = target.kind !== 'ssh' ? ((await target.openRead(path, { start: 0, end: Math.max(size - 1, 0) })) as Readable & { fd?: unknown }) : undefined;
+  const fd = typeof opened?.fd === 'number' ? opened.fd : undefined;
+  try {
+    const parts = await Promise.all(
+      cuts.slice(0, -1).map(async (start, i) => {
+        const end = Math.max(cuts[i + 1]!, start);
+        const data: WorkerInput = { opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, ...(fd !== undefined ? { fd, start, end } : {}) };
+        const worker = new Worker(url, { workerData: data });
+        try {
+          return await new Promise<AuthStats>((resolve, reject) => {
+            let inflight = 0;
+            let wake: (() => void) | null = null;
+            worker.on('error', reject);
+            worker.on('exit', (code) => reject(new Error(`auth-review worker exited with ${code}`)));
+            worker.on('message', (m: { type: 'ack' } | { type: 'progress'; bytes: number } | { type: 'done'; stats: AuthStats }) => {
+              if (m.type === 'ack') {
+                inflight--;
+                const w = wake;
+                wake = null;
+                w?.();
+              } else if (m.type === 'progress') progress(m.bytes);
+              else resolve(m.stats);
+            });
+            if (fd !== undefined) return;
+            void (async () => {
+              if (end > start) {
+                const stream = await target.openRead(path, { start, end: end - 1 });
+                for await (const c of stream as AsyncIterable<Buffer>) {
+                  worker.postMessage({ type: 'chunk', data: c });
+                  progress(c.length);
+                  if (++inflight >= 4) await new Promise<void>((r) => (wake = r));
                 }
-                if (++inflight >= 4) await new Promise<void>((r) => (wake = r));
               }
-            }
-            worker.postMessage({ type: 'end' });
-          })().catch(reject);
-        });
-      } finally {
-        void worker.terminate();
-      }
-    }),
-  );
-  // byte ranges are in file order, so lines of part i come before those of part i+1
-  for (const p of parts) mergeStats(run.stats, p, run.opts.tail);
+              worker.postMessage({ type: 'end' });
+            })().catch(reject);
+          });
+        } finally {
+          void worker.terminate();
+        }
+      }),
+    );
+    // byte ranges are in file order, so lines of part i come before those of part i+1
+    for (const p of parts) mergeStats(run.stats, p, run.opts.tail);
+  } finally {
+    opened?.destroy();
+  }
 }
 
 async function readJournal(target: Target, run: Run, src: AuthSource): Promise<void> {

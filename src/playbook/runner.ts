@@ -112,7 +112,7 @@ export function whenHolds(step: Step, vars: Record<string, string | null>, kind:
   if (!w) return { run: true };
   if (w.set !== undefined && !vars[w.set]) return { run: false, reason: `${w.set} is not set (--set ${w.set}=VALUE)` };
   if (w.unset !== undefined && vars[w.unset]) return { run: false, reason: `${w.unset} is set` };
-  if (w.target && !w.target.includes(kind)) return { run: false, reason: `not for a ${kind} target` };
+  if (w.target && !w.target.includes(kind)) return { run: false, reason: `only on ${w.target.join(' or ')} targets, this is ${kind}` };
   if (w.step && w.status) {
     if (!prior) return { run: 'depends', reason: `runs if ${w.step} ends ${w.status.join(' or ')}` };
     const st = prior.get(w.step) ?? 'skipped';

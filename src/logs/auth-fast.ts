@@ -24,9 +24,11 @@ export class FastScanner {
   private readonly sshdMsgs: string[] = Array<string>(MEMO).fill('');
   private readonly sshdKinds: number[] = Array<number>(MEMO).fill(0);
   private sshdNext = 0;
+  private sshdHit = 0;
   private readonly cronMsgs: string[] = Array<string>(MEMO).fill('');
   private readonly cronKinds: number[] = Array<number>(MEMO).fill(0);
   private cronNext = 0;
+  private cronHit = 0;
   private readonly counts = new Float64Array(EVENT_KINDS.length);
   private readonly clock: SyslogClock;
   private readonly since: number;
@@ -252,9 +254,16 @@ export class FastScanner {
     const keys = sshd ? this.sshdMsgs : this.cronMsgs;
     const kinds = sshd ? this.sshdKinds : this.cronKinds;
     const n = e - ms;
-    for (let i = 0; i < MEMO; i++) {
+    // from the last hit on: the same message tends to come again soon
+    const h = sshd ? this.sshdHit : this.cronHit;
+    for (let j = 0; j < MEMO; j++) {
+      const i = (h + j) % MEMO;
       const k = keys[i]!;
-      if (k.length === n && at(t, ms, k)) return kinds[i]!;
+      if (k.length === n && at(t, ms, k)) {
+        if (sshd) this.sshdHit = i;
+        else this.cronHit = i;
+        return kinds[i]!;
+      }
     }
     const m = t.slice(ms, e);
     let kind: number;

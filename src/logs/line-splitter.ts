@@ -68,6 +68,8 @@ export class LineSplitter {
    * small enough for V8's young generation.
    */
   private text(b: Buffer): void {
+    // one check over the whole run: when it is plain ASCII without \t \v \f \r, so is every piece
+    const plain = b.length > PIECE && this.onText !== undefined && isAscii(b) && !hasCtl(b);
     let o = 0;
     while (b.length - o > PIECE) {
       let cut = b.lastIndexOf(10, o + PIECE - 1);
@@ -75,15 +77,16 @@ export class LineSplitter {
         cut = b.indexOf(10, o + PIECE);
         if (cut < 0) break;
       }
-      this.piece(b.subarray(o, cut));
+      this.piece(b.subarray(o, cut), plain);
       o = cut + 1;
     }
-    this.piece(o === 0 ? b : b.subarray(o));
+    this.piece(o === 0 ? b : b.subarray(o), plain);
   }
 
-  private piece(b: Buffer): void {
-    if (!isAscii(b)) this.emit(b.toString('utf8'));
-    else if (this.onText && b.indexOf(13) < 0 && b.indexOf(9) < 0 && b.indexOf(11) < 0 && b.indexOf(12) < 0) this.onText(b.toString('latin1'));
+  private piece(b: Buffer, plain: boolean): void {
+    if (plain) this.onText!(b.toString('latin1'));
+    else if (!isAscii(b)) this.emit(b.toString('utf8'));
+    else if (this.onText && !hasCtl(b)) this.onText(b.toString('latin1'));
     else this.emit(b.toString('latin1'));
   }
 
@@ -100,4 +103,9 @@ export class LineSplitter {
       p = nl + 1;
     }
   }
+}
+
+/** \t \v \f or \r: whitespace other than ' ' inside a line (the fast path assumes there is none). */
+function hasCtl(b: Buffer): boolean {
+  return b.indexOf(13) >= 0 || b.indexOf(9) >= 0 || b.indexOf(11) >= 0 || b.indexOf(12) >= 0;
 }

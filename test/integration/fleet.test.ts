@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
@@ -7,8 +7,9 @@ import { startFleet, type TestFleet } from '../fixtures/playbook/fleet-sshd.js';
 import type { PlaybookRun } from '../../src/playbook/runner.js';
 
 /**
- * The hygiene playbook on a fleet of real sshd processes (copies of the test sshd on their own ports):
- * two that work, one whose host key changed, one port with nothing listening. The two bad hosts are
+ * The hygiene playbook on a fleet of real sshd processes: two copies of the test sshd on their own ports,
+ * the sshd of the test network namespace (its own address), one whose host key changed, and one port
+ * with nothing listening. The two bad hosts are
  * reported and never stop the good ones; the exit code is the worst of all.
  */
 let fleet: TestFleet;
@@ -17,8 +18,9 @@ let inventory: string;
 let authLog: string;
 
 beforeAll(async () => {
-  serviceEnv();
+  const e = serviceEnv();
   fleet = await startFleet({ live: 2, changedKey: 1, dead: 1 });
+  appendFileSync(fleet.knownHosts, readFileSync(e.IR_KNOWN_HOSTS!, 'utf8'));
   work = mkdtempSync(join(tmpdir(), 'ir-fleet-run-'));
   authLog = join(work, 'auth.log');
   copyFileSync(join(ROOT, 'test/fixtures/authlog/compromise.log'), authLog);
@@ -30,6 +32,7 @@ beforeAll(async () => {
     `[web]
 web1 ansible_host=127.0.0.1 ansible_port=${fleet.live[0]}
 web2 ansible_host=127.0.0.1 ansible_port=${fleet.live[1]}
+remote ansible_host=${e.IR_REMOTE_HOST} ansible_port=${e.IR_REMOTE_PORT}
 
 [suspect]
 rekeyed ansible_host=127.0.0.1 ansible_port=${fleet.changedKey[0]}
@@ -51,15 +54,15 @@ function fleetArgs(): string[] {
   return ['--hosts', inventory, '-i', e.IR_SSH_KEY!, '--known-hosts', fleet.knownHosts, '--sudo', '--connect-timeout', '5', '--set', `auth_log=${authLog}`, '--set', `f2b_socket=${e.IR_F2B_SOCKET}`];
 }
 
-test('hygiene on four hosts: two run, a changed key and a dead host are reported, exit 2', async () => {
+test('hygiene on five hosts: three run, a changed key and a dead host are reported, exit 2', async () => {
   const caseDir = join(work, 'cases', 'first');
   const r = await runIr(['playbook', 'run', 'hygiene', ...fleetArgs(), '--concurrency', '4', '--case', caseDir, '--json'], { cwd: work, timeoutMs: 560_000 });
   const run = parseJson<PlaybookRun>(r);
   expect(r.code).toBe(2);
   expect(run.exitCode).toBe(2);
   const by = Object.fromEntries(run.hosts.map((h) => [h.label, h]));
-  expect(Object.keys(by)).toEqual(['web1', 'web2', 'rekeyed', 'dead']);
-  for (const ok of ['web1', 'web2']) {
+  expect(Object.keys(by)).toEqual(['web1', 'web2', 'remote', 'rekeyed', 'dead']);
+  for (const ok of ['web1', 'web2', 'remote']) {
     expect(by[ok]!.status).toBe('findings');
     expect(by[ok]!.steps.map((s) => s.status)).toEqual(['findings', 'findings', 'findings', 'findings', 'ok']);
     expect(existsSync(join(caseDir, 'hosts', ok, 'steps', '02-persistence-scan.json'))).toBe(true);
@@ -70,7 +73,7 @@ test('hygiene on four hosts: two run, a changed key and a dead host are reported
   expect(by.dead).toMatchObject({ status: 'unreachable', exitCode: 2 });
   expect(by.dead!.error).toMatch(/refused|ECONNREFUSED|connect/i);
   const md = readFileSync(join(caseDir, 'report.md'), 'utf8');
-  expect(md).toMatch(/Hosts: web1 \(findings\), web2 \(findings\), rekeyed \(unreachable\), dead \(unreachable\)/);
+  expect(md).toMatch(/Hosts: web1 \(findings\), web2 \(findings\), remote \(findings\), rekeyed \(unreachable\), dead \(unreachable\)/);
   const journal = readFileSync(join(caseDir, 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { event: string; host?: string });
   expect(journal.filter((e) => e.event === 'host-unreachable').map((e) => e.host).sort()).toEqual(['dead', 'rekeyed']);
 

@@ -1,5 +1,7 @@
 import { Flags } from '@oclif/core';
 import { openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import { renderFleetTable } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -23,12 +25,14 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
     { description: 'Scan a server over SSH as a sudo user, as the seed logs in', command: '<%= config.bin %> <%= command.id %> --host deploy@web1.example.com --sudo' },
     { description: 'Scan a mounted disk image (processes and ports are skipped offline)', command: '<%= config.bin %> <%= command.id %> --root /mnt/evidence' },
     { description: 'Only cron and keys, JSON for a pipeline', command: '<%= config.bin %> <%= command.id %> --only cron,authorized-keys --json' },
+    { description: 'A fleet from an Ansible inventory, 8 hosts at a time (one dead host never stops the others)', command: '<%= config.bin %> <%= command.id %> --hosts inventory.ini --limit web --sudo --concurrency 8' },
     { description: 'Fail (exit 1) already on medium findings', command: '<%= config.bin %> <%= command.id %> --fail-on medium' },
     { description: 'Accept the current state, then report only what changed since (for a daily timer)', command: '<%= config.bin %> <%= command.id %> --save-baseline /var/lib/ir/persistence.json\n<%= config.bin %> <%= command.id %> --baseline /var/lib/ir/persistence.json' },
   ];
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     only: Flags.string({ summary: `Detectors to run, comma-separated (${DETECTORS.map((d) => d.id).join(', ')}).`, multiple: true, delimiter: ',' }),
     'fail-on': Flags.string({ summary: 'Exit 1 when a finding is at or above this severity.', options: [...SEVERITIES], default: 'high' }),
     policy: Flags.string({ summary: 'Policy file (YAML): allowed ports, trusted keys, suppressions. See docs/policy.md.' }),
@@ -39,7 +43,7 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
     baseline: Flags.string({ summary: 'Compare with an accepted state: findings are new, changed or unchanged, and gone ones listed; only new and changed count for --fail-on.' }),
   };
 
-  async run(): Promise<ScanReport> {
+  async run(): Promise<ScanReport | { hosts: FleetRow<ScanReport>[] }> {
     const { flags } = await this.parse(PersistenceScan);
     let expectPorts: number[] | undefined;
     if (flags['expect-ports'] !== undefined) {
@@ -50,6 +54,17 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
     // read the baseline before connecting: a wrong path is a fast, clear error
     const baseline = flags.baseline ? await readBaseline(flags.baseline) : undefined;
     const failOn = flags['fail-on'] as Severity;
+    const failing = (r: ScanReport) => r.findings.some((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged');
+    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+      const { rows, exitCode } = await runOnFleet(flags, (t) => runScan(t, policy, { only: flags.only, deep: flags.deep }), (r) => (failing(r) ? 1 : 0));
+      if (!this.jsonEnabled()) {
+        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderScan(row.result, { verbose: flags.verbose, failOn })}`);
+        const count = (r: ScanReport) => ['critical', 'high', 'medium'].map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
+        this.log(`\n${renderFleetTable(rows, count)}`);
+      }
+      process.exitCode = exitCode;
+      return { hosts: rows };
+    }
     const spinner = progress('connecting…', { json: this.jsonEnabled() });
     const target = await openTarget(flags).finally(() => spinner.stop());
     let report: ScanReport;
@@ -66,7 +81,7 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
     }
     if (flags['save-baseline']) await writeBaseline(flags['save-baseline'], saveBaseline(report));
     if (!this.jsonEnabled()) this.log(renderScan(report, { verbose: flags.verbose, failOn }));
-    if (report.findings.some((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged')) process.exitCode = EXIT_FINDINGS;
+    if (failing(report)) process.exitCode = EXIT_FINDINGS;
     return report;
   }
 }

@@ -27,7 +27,7 @@ export abstract class IrCommand extends Command {
     const line = forTerminal(first);
     if (process.env.IR_DEBUG) process.stderr.write(`${err.stack}\n`);
     if (this.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { message: msg, code: EXIT_ERROR } }) + '\n');
-    process.stderr.write(`ir ${this.id ?? ''}: ${line}\n`.replace('ir : ', 'ir: '));
+    process.stderr.write(`ir ${(this.id ?? '').replace(/:/g, ' ')}: ${line}\n`.replace('ir : ', 'ir: '));
     process.exitCode = EXIT_ERROR;
     return undefined;
   }

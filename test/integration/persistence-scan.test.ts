@@ -251,3 +251,16 @@ describe('persistence-scan baselines (--save-baseline / --baseline)', () => {
     expect(run.stderr).toMatch(/--baseline \/nonexistent\/b.json: no such file/);
   });
 });
+
+describe('persistence-scan on a fleet (--host repeated)', () => {
+  it('scans every live host and reports a dead one as a row with exit 2, never stopping the others', async () => {
+    const e = serviceEnv();
+    const hosts = [`deploy@127.0.0.1:${e.IR_SSH_PORT}`, 'deploy@127.0.0.1:1', ...(e.IR_REMOTE_HOST ? [`deploy@${e.IR_REMOTE_HOST}`] : [])];
+    const run = await runIr(['persistence-scan', ...hosts.flatMap((h) => ['--host', h]), '-i', e.IR_SSH_KEY!, '--known-hosts', e.IR_KNOWN_HOSTS!, '--sudo', '--only', 'cron', '--json']);
+    expect(run.code).toBe(2);
+    const r = parseJson<{ hosts: { spec: string; status: string; exitCode: number; error?: string; result?: ScanReport }[] }>(run);
+    expect(r.hosts.map((h) => h.status)).toEqual(hosts.map((h) => (h.endsWith(':1') ? 'error' : expect.stringMatching(/^(ok|findings)$/))));
+    expect(r.hosts[1]!.error).toMatch(/connection refused/);
+    expect(r.hosts[0]!.result?.findings.some((f) => f.path === cronFile)).toBe(true);
+  });
+});

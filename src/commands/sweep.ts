@@ -2,6 +2,9 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
+import { renderFleetTable } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -28,6 +31,7 @@ export default class Sweep extends IrCommand {
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     policy: Flags.string({ summary: 'Policy file (allowed ports, ssh and fail2ban expectations).' }),
     only: Flags.string({ summary: 'Comma-separated areas (ssh, fail2ban, firewall, updates, docker, app, accounts) or check ids.' }),
     app: Flags.string({ summary: 'Application directory to check (besides those found from systemd units and Compose).', multiple: true }),
@@ -45,16 +49,13 @@ export default class Sweep extends IrCommand {
     'on-calendar': Flags.string({ summary: 'With --install-timer: systemd OnCalendar= value (default daily).', dependsOn: ['install-timer'] }),
   };
 
-  async run(): Promise<SweepReport | InstallResult> {
+  async run(): Promise<SweepReport | InstallResult | { hosts: FleetRow<SweepReport>[] }> {
     const { flags } = await this.parse(Sweep);
     if (flags['install-timer']) return this.installTimer(flags);
     const policy = await loadPolicy(flags.policy);
     const baseline = flags.baseline ? await loadBaseline(flags.baseline) : undefined;
-    const target = await openTarget(flags);
-    const spin = progress(`sweeping ${target.name}`, { json: flags.json });
-    let report: SweepReport;
-    try {
-      report = await runSweep(target, policy, {
+    const sweep = (target: Target) =>
+      runSweep(target, policy, {
         only: flags.only?.split(','),
         apps: flags.app?.map((a) => a.replace(/\/+$/, '') || '/'),
         sshdConfigs: flags['sshd-config'],
@@ -64,18 +65,38 @@ export default class Sweep extends IrCommand {
         baseline,
         withState: Boolean(flags['save-baseline']),
       });
+    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+      if (flags['save-baseline']) throw new UserError('--save-baseline takes one host', 'save each host\'s baseline with its own sweep');
+      const { rows, exitCode } = await runOnFleet(flags, sweep, (r) => (r.exitCode ? 1 : 0));
+      for (const row of rows) if (row.result) await this.keep(flags['out-dir'], row.result);
+      if (!flags.json) {
+        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderSweep(row.result, { verbose: flags.verbose })}`);
+        this.log(`\n${renderFleetTable(rows, (r) => `${r.results.filter((c) => c.status === 'fail').length} failed checks`)}`);
+      }
+      process.exitCode = exitCode;
+      return { hosts: rows };
+    }
+    const target = await openTarget(flags);
+    const spin = progress(`sweeping ${target.name}`, { json: flags.json });
+    let report: SweepReport;
+    try {
+      report = await sweep(target);
     } finally {
       spin.stop();
       await target.close();
     }
     if (flags['save-baseline']) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? []));
-    if (flags['out-dir']) {
-      await fsp.mkdir(flags['out-dir'], { recursive: true, mode: 0o700 });
-      await fsp.writeFile(join(flags['out-dir'], `${report.host.replace(/[^A-Za-z0-9_.-]/g, '_')}-${compactUtc()}.json`), JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
-    }
+    await this.keep(flags['out-dir'], report);
     if (!flags.json) this.log(renderSweep(report, { verbose: flags.verbose }));
     process.exitCode = report.exitCode;
     return report;
+  }
+
+  /** --out-dir: the JSON report as HOST-TIME.json (what the timer keeps under /var/lib/ir/sweeps). */
+  private async keep(dir: string | undefined, report: SweepReport): Promise<void> {
+    if (!dir) return;
+    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+    await fsp.writeFile(join(dir, `${report.host.replace(/[^A-Za-z0-9_.-]/g, '_')}-${compactUtc()}.json`), JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
   }
 
   private async installTimer(flags: Record<string, unknown>): Promise<InstallResult> {

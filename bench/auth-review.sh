@@ -55,3 +55,7 @@ printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json (worker threads)" "$
 printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json --threads 0" "$t_ir1" "$c_ir1" $((m_ir1 / 1024))
 printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json, 256 MiB file" "$t_small" "$c_small" $((m_small / 1024))
 awk -v a="$t_ir" -v b="$t_tail" -v c="$t_ip" -v d="$t_ir1" 'BEGIN{printf "wall: ir / grep|tail = %.2f× (goal ≤ 1.5×), one thread %.2f×; per-IP pipeline / ir = %.1f× (goal ≥ 10×)\n", a/b, d/b, c/a}'
+awk -v a="$c_ir" -v b="$c_tail" -v c="$c_ip" -v d="$c_ir1" 'BEGIN{printf "CPU:  ir / grep|tail = %.2f×, one thread %.2f×; per-IP pipeline / ir = %.1f×\n", a/b, d/b, c/a}'
+read -r t_ver c_ver m_ver < <(measure "node '$repo/bin/run.js' --version")
+echo "start-up alone (ir --version): $t_ver s wall, $c_ver s CPU, $((m_ver / 1024)) MiB"
+

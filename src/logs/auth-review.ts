@@ -235,7 +235,8 @@ async function parseParallel(target: Target, path: string, size: number, n: numb
   const opened = target.kind !== 'ssh' ? ((await target.openRead(path, { start: 0, end: Math.max(size - 1, 0) })) as Readable & { fd?: unknown }) : undefined;
   const fd = typeof opened?.fd === 'number' ? opened.fd : undefined;
   try {
-    const parts = await Promise.all(
+    // allSettled: the descriptor is closed only once no worker reads it any more
+    const settled = await Promise.allSettled(
       cuts.slice(0, -1).map(async (start, i) => {
         const end = Math.max(cuts[i + 1]!, start);
         const data: WorkerInput = { opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, ...(fd !== undefined ? { fd, start, end } : {}) };
@@ -273,8 +274,10 @@ async function parseParallel(target: Target, path: string, size: number, n: numb
         }
       }),
     );
+    const failed = settled.find((p) => p.status === 'rejected');
+    if (failed) throw failed.reason;
     // byte ranges are in file order, so lines of part i come before those of part i+1
-    for (const p of parts) mergeStats(run.stats, p, run.opts.tail);
+    for (const p of settled) if (p.status === 'fulfilled') mergeStats(run.stats, p.value, run.opts.tail);
   } finally {
     opened?.destroy();
   }

@@ -1,6 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { DEFAULT_SOCKET, Fail2banClient } from '../fail2ban/client.js';
 import { openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
+import { renderFleetTable } from '../output/fleet-table.js';
 import { renderAuthReport } from '../logs/auth-render.js';
 import type { AuthReport } from '../logs/auth-report.js';
 import { reviewAuth } from '../logs/auth-review.js';
@@ -32,6 +35,7 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     journal: Flags.boolean({ summary: 'Also read the journal (journalctl -o json for sshd, sshd-session, sudo, su…).' }),
     since: Flags.string({ summary: 'Only events at or after this time: ISO 8601 (UTC unless a zone is given), @EPOCH, or 90m / 24h / 7d back.' }),
     until: Flags.string({ summary: 'Only events at or before this time (same forms as --since).' }),
@@ -52,7 +56,7 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
     threads: Flags.integer({ summary: 'Worker threads for large files (0: none; default: one per core, up to 4).', min: 0 }),
   };
 
-  async run(): Promise<AuthReport> {
+  async run(): Promise<AuthReport | { hosts: FleetRow<AuthReport>[] }> {
     const { flags, argv } = await this.parse(AuthReview);
     const files = argv as string[];
     const time = (name: 'since' | 'until'): number | undefined => {
@@ -73,12 +77,9 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
     const policy = await loadPolicy(flags.policy);
     const failOn = flags['fail-on'] as Severity;
 
-    const spinner = progress('connecting…', { json: this.jsonEnabled() });
-    const target = await openTarget(flags).finally(() => spinner.stop());
-    let report: AuthReport;
-    try {
+    const review = (target: Target, onProgress?: (t: string) => void) => {
       const f2b = new Fail2banClient(target, flags.socket);
-      report = await reviewAuth(target, {
+      return reviewAuth(target, {
         files,
         journal: flags.journal,
         since,
@@ -105,14 +106,31 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
                   return { banned: null, error: (err as Error).message };
                 }
               },
-        onProgress: (t) => spinner.update(t),
+        onProgress,
       });
+    };
+    const failing = (r: AuthReport) => r.alerts.some((a) => severityRank(a.severity) >= severityRank(failOn));
+    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+      if (files.includes('-') || flags.timeline) throw new UserError('stdin (-) and --timeline take one host');
+      const { rows, exitCode } = await runOnFleet(flags, (t) => review(t), (r) => (failing(r) ? 1 : 0));
+      if (!this.jsonEnabled()) {
+        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderAuthReport(row.result)}`);
+        this.log(`\n${renderFleetTable(rows, (r) => `${r.alerts.length} alerts`)}`);
+      }
+      process.exitCode = exitCode;
+      return { hosts: rows };
+    }
+    const spinner = progress('connecting…', { json: this.jsonEnabled() });
+    const target = await openTarget(flags).finally(() => spinner.stop());
+    let report: AuthReport;
+    try {
+      report = await review(target, (t) => spinner.update(t));
     } finally {
       spinner.stop();
       await target.close();
     }
     if (!this.jsonEnabled()) this.log(renderAuthReport(report));
-    if (report.alerts.some((a) => severityRank(a.severity) >= severityRank(failOn))) process.exitCode = EXIT_FINDINGS;
+    if (failing(report)) process.exitCode = EXIT_FINDINGS;
     return report;
   }
 }

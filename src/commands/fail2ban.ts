@@ -4,6 +4,9 @@ import { DEFAULT_CONF_DIR } from '../fail2ban/config.js';
 import { renderFail2banStatus } from '../fail2ban/render.js';
 import { fail2banStatus, type Fail2banStatus } from '../fail2ban/status.js';
 import { openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
+import { renderFleetTable } from '../output/fleet-table.js';
 import { parseUtcOffset } from '../logs/syslog-time.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
@@ -26,6 +29,7 @@ Exit codes: 0 every check passes, 1 a check fails (sshd jail missing, maxretry t
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     jail: Flags.string({ char: 'j', summary: 'Only this jail.' }),
     socket: Flags.string({ summary: `fail2ban socket (default: the configuration's, else ${DEFAULT_SOCKET}).` }),
     'conf-dir': Flags.string({ summary: 'fail2ban configuration directory on the target.', default: DEFAULT_CONF_DIR }),
@@ -35,23 +39,34 @@ Exit codes: 0 every check passes, 1 a check fails (sshd jail missing, maxretry t
     policy: Flags.string({ summary: 'Policy file (YAML): fail2ban.maxretry, minBantime, minFindtime.' }),
   };
 
-  async run(): Promise<Fail2banStatus> {
+  async run(): Promise<Fail2banStatus | { hosts: FleetRow<Fail2banStatus>[] }> {
     const { flags } = await this.parse(Fail2ban);
     const offset = parseUtcOffset(flags.tz);
     if (offset === null) throw new UserError(`--tz ${flags.tz}: expected an offset like +01:00 or UTC`);
     const policy = await loadPolicy(flags.policy);
+    const status = (target: Target) => fail2banStatus(target, { socket: flags.socket, confDir: flags['conf-dir'], jail: flags.jail, policy, offsetMinutes: offset, db: flags.db, log: flags.log });
+    const failing = (r: Fail2banStatus) => r.checks.some((c) => !c.ok) || r.jails.some((j) => j.checks.some((c) => !c.ok));
+    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+      const { rows, exitCode } = await runOnFleet(flags, status, (r) => (failing(r) ? 1 : 0));
+      if (!this.jsonEnabled()) {
+        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderFail2banStatus(row.result)}`);
+        this.log(`\n${renderFleetTable(rows, (r) => `${r.jails.length} jails, ${r.jails.reduce((n, j) => n + j.currentlyBanned, 0)} banned`)}`);
+      }
+      process.exitCode = exitCode;
+      return { hosts: rows };
+    }
     const spinner = progress('connecting…', { json: this.jsonEnabled() });
     const target = await openTarget(flags).finally(() => spinner.stop());
     let report: Fail2banStatus;
     try {
       spinner.update('asking fail2ban…');
-      report = await fail2banStatus(target, { socket: flags.socket, confDir: flags['conf-dir'], jail: flags.jail, policy, offsetMinutes: offset, db: flags.db, log: flags.log });
+      report = await status(target);
     } finally {
       spinner.stop();
       await target.close();
     }
     if (!this.jsonEnabled()) this.log(renderFail2banStatus(report));
-    if (report.checks.some((c) => !c.ok) || report.jails.some((j) => j.checks.some((c) => !c.ok))) process.exitCode = EXIT_FINDINGS;
+    if (failing(report)) process.exitCode = EXIT_FINDINGS;
     return report;
   }
 }

@@ -14,3 +14,28 @@ describe('sweep on a fleet', () => {
     expect(r.hosts[1]).toMatchObject({ status: 'error', error: expect.stringMatching(/connection refused/) });
   });
 });
+
+describe('fail2ban and auth-review on a fleet', () => {
+  const e = () => serviceEnv();
+  const fleet = () => [`deploy@127.0.0.1:${e().IR_SSH_PORT}`, 'deploy@127.0.0.1:1'].flatMap((h) => ['--host', h]);
+  const ssh = () => ['-i', e().IR_SSH_KEY!, '--known-hosts', e().IR_KNOWN_HOSTS!, '--sudo'];
+
+  it('fail2ban: every jail of the live host, the dead one as a row', async () => {
+    const run = await runIr(['fail2ban', ...fleet(), ...ssh(), '--socket', e().IR_F2B_SOCKET!, '--json']);
+    expect(run.code).toBe(2);
+    const r = parseJson<{ hosts: { status: string; result?: { jails: { name: string }[] } }[] }>(run);
+    expect(r.hosts[0]!.result!.jails.map((j) => j.name).sort()).toEqual(['recidive-test', 'sshd']);
+    expect(r.hosts[1]!.status).toBe('error');
+  });
+
+  it('auth-review: the named log on every host; stdin is refused for a fleet', async () => {
+    const run = await runIr(['auth-review', ...fleet(), ...ssh(), e().IR_SSHD_LOG!, '--json']);
+    expect(run.code).toBe(2);
+    const r = parseJson<{ hosts: { status: string; result?: { alerts: unknown[] } }[] }>(run);
+    expect(r.hosts[0]!.status).toMatch(/^(ok|findings)$/);
+    expect(Array.isArray(r.hosts[0]!.result!.alerts)).toBe(true);
+    const stdin = await runIr(['auth-review', ...fleet(), ...ssh(), '-']);
+    expect(stdin.code).toBe(2);
+    expect(stdin.stderr).toMatch(/take one host/);
+  });
+});

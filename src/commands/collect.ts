@@ -6,6 +6,9 @@ import type { Profile } from '../collect/item.js';
 import { parseSince, parseSize } from '../collect/options.js';
 import type { EvidenceWriter } from '../evidence/writer.js';
 import { openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
+import { renderFleetTable } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_ERROR, EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -36,6 +39,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     profile: Flags.string({ summary: 'What to collect.', options: ['triage', 'full'], default: 'triage' }),
     include: Flags.string({ summary: 'Extra host path to collect (repeatable).', multiple: true }),
     exclude: Flags.string({ summary: 'Glob of host paths not to collect (repeatable; `*` within a name, `**` across directories).', multiple: true }),
@@ -49,7 +53,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
     'max-total': Flags.string({ summary: 'Stop storing file contents past this total (skips recorded).' }),
   };
 
-  async run(): Promise<CollectResult> {
+  async run(): Promise<CollectResult | { hosts: FleetRow<CollectResult>[] }> {
     const { flags } = await this.parse(Collect);
     const maxFileSize = parseSize(flags['max-file-size'], '--max-file-size');
     const maxTotal = flags['max-total'] ? parseSize(flags['max-total'], '--max-total') : Number.POSITIVE_INFINITY;
@@ -65,23 +69,19 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
     if (local && !flags.out && !flags.case && /^\/(tmp|var\/tmp|dev\/shm)(\/|$)/.test(outDir)) {
       throw new UserError(`refusing to write evidence into ${outDir} on the host being collected`, 'give --out DIR or --case DIR explicitly');
     }
+    // every archive being written, so that a signal removes each .partial (one per host on a fleet)
+    const writers = new Set<EvidenceWriter>();
     const spinner = progress('connecting…', { json: this.jsonEnabled() });
-    const target = await openTarget(flags).catch((err) => {
-      spinner.stop();
-      throw err;
-    });
-    let writer: EvidenceWriter | undefined;
     const onSignal = (sig: NodeJS.Signals) => {
       spinner.stop();
       process.stderr.write(`ir collect: ${sig}: stopping, removing the partial archive\n`);
-      void (writer?.abort() ?? Promise.resolve()).finally(() => process.exit(EXIT_ERROR));
+      void Promise.all([...writers].map((w) => w.abort())).finally(() => process.exit(EXIT_ERROR));
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const t0 = Date.now();
-    let res: CollectResult;
-    try {
-      res = await collect(target, {
+    const run = (target: Target, onProgress?: (p: { files: number; bytes: number; current: string }) => void) =>
+      collect(target, {
         profile: flags.profile as Profile,
         include: flags.include ?? [],
         exclude: flags.exclude ?? [],
@@ -94,17 +94,35 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
         outDir,
         argv: process.argv.slice(2),
         toolVersion: this.config.version,
-        onStart: (w) => (writer = w),
-        onProgress: (p) => {
+        onStart: (w) => writers.add(w),
+        onProgress,
+      });
+    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+      try {
+        const { rows, exitCode } = await runOnFleet(flags, (t) => run(t), (r) => (r.skipped > 0 ? 1 : 0));
+        if (!this.jsonEnabled()) this.log(renderFleetTable(rows, (r) => `${r.path} (${r.files} entries, ${human(r.archiveBytes)})`));
+        process.exitCode = exitCode;
+        return { hosts: rows };
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        process.removeListener('SIGTERM', onSignal);
+      }
+    }
+    let res: CollectResult;
+    try {
+      const target = await openTarget(flags);
+      try {
+        res = await run(target, (p) => {
           const secs = Math.max(0.001, (Date.now() - t0) / 1000);
           spinner.update(`${p.files} files, ${human(p.bytes)} (${human(p.bytes / secs)}/s) ${forTerminal(p.current, { max: 60 })}`);
-        },
-      });
+        });
+      } finally {
+        await target.close();
+      }
     } finally {
       spinner.stop();
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
-      await target.close();
     }
     if (!this.jsonEnabled()) {
       this.log(`${res.path}`);

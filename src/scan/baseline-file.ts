@@ -1,6 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../output/errors.js';
+import { writeJsonAtomic } from '../output/json-file.js';
 import { compareBaseline, parseBaseline, saveBaseline, type Baseline } from './baseline.js';
 
 export { compareBaseline, saveBaseline };
@@ -22,7 +23,5 @@ export async function readBaseline(file: string): Promise<Baseline> {
 /** Written as .partial then renamed, mode 600: it lists keys and paths of the host. */
 export async function writeBaseline(file: string, b: Baseline): Promise<void> {
   await fsp.mkdir(dirname(file), { recursive: true });
-  const tmp = `${file}.partial`;
-  await fsp.writeFile(tmp, JSON.stringify(b, null, 2) + '\n', { mode: 0o600 });
-  await fsp.rename(tmp, file);
+  await writeJsonAtomic(file, b);
 }

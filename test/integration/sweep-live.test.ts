@@ -90,7 +90,9 @@ describe('Docker: one hardened container and one that is not, in the test engine
   beforeAll(async () => {
     saved = { DOCKER_HOST: process.env.DOCKER_HOST, DOCKER_CONFIG: process.env.DOCKER_CONFIG };
     Object.assign(process.env, dockerEnv());
-    const image = dk('image', 'inspect', '--format', '{{.Id}}', env.IR_DOCKER_IMAGE!);
+    // pushed by start.sh to the local registry in dockerd's netns: a real RepoDigest, not just an image id
+    const image = env.IR_PINNED_IMAGE!;
+    expect(image).toMatch(/^127\.0\.0\.1:5000\/ir-busybox@sha256:[0-9a-f]{64}$/);
     dk('network', 'create', '--internal', net);
     const labels = (svc: string) => ['--label', `com.docker.compose.project=${id}`, '--label', `com.docker.compose.service=${svc}`, '--label', `com.docker.compose.project.working_dir=${tmp}`];
     // the seed's hardening: non-root, read-only, cap_drop ALL, no-new-privileges, limits, healthcheck, pinned image, internal network
@@ -146,6 +148,9 @@ describe('Docker: one hardened container and one that is not, in the test engine
     expect(get('IR-DCK-001', `${id}-cache`).actual).toBe('user "1000:1000", PID 1 uid 1000');
     expect(get('IR-DCK-003', `${id}-cache`).actual).toBe('CapDrop [ALL], CapAdd [], CapEff 0000000000000000');
     expect(get('IR-DCK-002', `${id}-cache`).actual).toBe('ReadonlyRootfs true, / mounted ro');
+    expect(get('IR-DCK-008', `${id}-cache`).actual).toBe(`pinned: ${env.IR_PINNED_IMAGE}`);
+    expect(dk('image', 'inspect', '--format', '{{range .RepoDigests}}{{println .}}{{end}}', env.IR_PINNED_IMAGE!).split('\n')).toContain(env.IR_PINNED_IMAGE);
+    expect(get('IR-DCK-008', `${id}-redis`).actual).toBe(`tag only: ${env.IR_DOCKER_IMAGE}`);
     expect(get('IR-DCK-004', `${id}-redis`).actual).toBe('SecurityOpt [], NoNewPrivs 0');
     expect(get('IR-DCK-012', `${id}-redis`).actual).toMatch(new RegExp(`^not internal: bridge; published: 0\\.0\\.0\\.0:${port}`));
     expect(get('IR-FW-004', `${id}-redis`).actual).toBe(`published past the firewall: 0.0.0.0:${port}, [::]:${port}`);

@@ -95,6 +95,10 @@ if has docker; then
   healthy() { [ "$(docker inspect --format '{{.State.Health.Status}}' "$(svc_id app)" 2>/dev/null)" = healthy ]; }
   wait_healthy() { local i; for i in $(seq 1 150); do healthy && return 0; sleep 0.2; done; return 1; }
   [ "$(running)" = 2 ] && ok "2 compose containers running" || bad "$(running) compose containers running"
+  out=$(nsenter --net="/run/netns/$IR_DOCKER_NETNS" -- curl -fsS "http://$IR_REGISTRY/v2/_catalog" 2>&1) \
+    && ok "registry $IR_REGISTRY in netns $IR_DOCKER_NETNS: $out" || bad "registry $IR_REGISTRY: $out"
+  docker image inspect --format '{{range .RepoDigests}}{{println .}}{{end}}' "$IR_PINNED_IMAGE" 2>/dev/null | grep -qxF "$IR_PINNED_IMAGE" \
+    && ok "RepoDigest $IR_PINNED_IMAGE" || bad "no RepoDigest $IR_PINNED_IMAGE"
   out=$("${DC[@]}" ps --format json 2>&1)
   [ "$IR_COMPOSE_IMPL" = v2 ] && { echo "$out" | grep -q '"Health":"healthy"' && ok "compose ps --format json: app healthy" || bad "compose ps json: $out"; }
   h=$(docker inspect --format '{{.State.Health.Status}}' "$(svc_id app)" 2>&1)

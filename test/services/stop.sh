@@ -89,7 +89,10 @@ else
   STATE=$STATE_ARG
   log "$STATE_ARG does not exist"
 fi
-SSH_DIR=$STATE/ssh; F2B_DIR=$STATE/fail2ban; DK_DIR=$STATE/docker; RM_DIR=$STATE/remote
+SSH_DIR=$STATE/ssh; F2B_DIR=$STATE/fail2ban; DK_DIR=$STATE/docker; RM_DIR=$STATE/remote; RG_DIR=$STATE/registry
+
+# ---------------------------------------------------------------- registry (in dockerd's netns)
+[ -d "$RG_DIR" ] && stop_pidfile registry "$RG_DIR/registry.pid" "$RG_DIR/config.yml" 10
 
 # ---------------------------------------------------------------- docker
 DOCKER_NS_OWNED=0; owned_netns "$DOCKER_NETNS" && DOCKER_NS_OWNED=1

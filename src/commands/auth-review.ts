@@ -1,9 +1,9 @@
 import { Args, Flags } from '@oclif/core';
 import { DEFAULT_SOCKET, Fail2banClient } from '../fail2ban/client.js';
 import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import { fleetFlags, type FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { renderFleetTable } from '../output/fleet-table.js';
+import { isFleet, runFleetCommand } from '../output/fleet-table.js';
 import { renderAuthReport } from '../logs/auth-render.js';
 import type { AuthReport } from '../logs/auth-report.js';
 import { reviewAuth } from '../logs/auth-review.js';
@@ -110,15 +110,12 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
       });
     };
     const failing = (r: AuthReport) => r.alerts.some((a) => severityRank(a.severity) >= severityRank(failOn));
-    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+    if (isFleet(flags)) {
       if (files.includes('-') || flags.timeline) throw new UserError('stdin (-) and --timeline take one host');
-      const { rows, exitCode } = await runOnFleet(flags, (t) => review(t), (r) => (failing(r) ? 1 : 0));
-      if (!this.jsonEnabled()) {
-        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderAuthReport(row.result)}`);
-        this.log(`\n${renderFleetTable(rows, (r) => `${r.alerts.length} alerts`)}`);
-      }
-      process.exitCode = exitCode;
-      return { hosts: rows };
+      return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, (t) => review(t), failing, {
+        report: (r) => renderAuthReport(r),
+        summary: (r) => `${r.alerts.length} alerts`,
+      });
     }
     const spinner = progress('connecting…', { json: this.jsonEnabled() });
     const target = await openTarget(flags).finally(() => spinner.stop());

@@ -6,9 +6,9 @@ import type { Profile } from '../collect/item.js';
 import { parseSince, parseSize } from '../collect/options.js';
 import type { EvidenceWriter } from '../evidence/writer.js';
 import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import { fleetFlags, type FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { renderFleetTable } from '../output/fleet-table.js';
+import { isFleet, runFleetCommand } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_ERROR, EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -97,12 +97,11 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
         onStart: (w) => writers.add(w),
         onProgress,
       });
-    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+    if (isFleet(flags)) {
       try {
-        const { rows, exitCode } = await runOnFleet(flags, (t) => run(t), (r) => (r.skipped > 0 ? 1 : 0));
-        if (!this.jsonEnabled()) this.log(renderFleetTable(rows, (r) => `${r.path} (${r.files} entries, ${human(r.archiveBytes)})`));
-        process.exitCode = exitCode;
-        return { hosts: rows };
+        return await runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, (t) => run(t), (r) => r.skipped > 0, {
+          summary: (r) => `${r.path} (${r.files} entries, ${human(r.archiveBytes)})`,
+        });
       } finally {
         process.removeListener('SIGINT', onSignal);
         process.removeListener('SIGTERM', onSignal);

@@ -4,9 +4,9 @@ import { DEFAULT_CONF_DIR } from '../fail2ban/config.js';
 import { renderFail2banStatus } from '../fail2ban/render.js';
 import { fail2banStatus, type Fail2banStatus } from '../fail2ban/status.js';
 import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import { fleetFlags, type FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { renderFleetTable } from '../output/fleet-table.js';
+import { isFleet, runFleetCommand } from '../output/fleet-table.js';
 import { parseUtcOffset } from '../logs/syslog-time.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
@@ -46,14 +46,11 @@ Exit codes: 0 every check passes, 1 a check fails (sshd jail missing, maxretry t
     const policy = await loadPolicy(flags.policy);
     const status = (target: Target) => fail2banStatus(target, { socket: flags.socket, confDir: flags['conf-dir'], jail: flags.jail, policy, offsetMinutes: offset, db: flags.db, log: flags.log });
     const failing = (r: Fail2banStatus) => r.checks.some((c) => !c.ok) || r.jails.some((j) => j.checks.some((c) => !c.ok));
-    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
-      const { rows, exitCode } = await runOnFleet(flags, status, (r) => (failing(r) ? 1 : 0));
-      if (!this.jsonEnabled()) {
-        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderFail2banStatus(row.result)}`);
-        this.log(`\n${renderFleetTable(rows, (r) => `${r.jails.length} jails, ${r.jails.reduce((n, j) => n + j.currentlyBanned, 0)} banned`)}`);
-      }
-      process.exitCode = exitCode;
-      return { hosts: rows };
+    if (isFleet(flags)) {
+      return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, status, failing, {
+        report: renderFail2banStatus,
+        summary: (r) => `${r.jails.length} jails, ${r.jails.reduce((n, j) => n + j.currentlyBanned, 0)} banned`,
+      });
     }
     const spinner = progress('connecting…', { json: this.jsonEnabled() });
     const target = await openTarget(flags).finally(() => spinner.stop());

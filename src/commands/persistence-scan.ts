@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
-import { renderFleetTable } from '../output/fleet-table.js';
+import { fleetFlags, type FleetRow } from '../host/fleet.js';
+import { isFleet, runFleetCommand } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -55,15 +55,11 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
     const baseline = flags.baseline ? await readBaseline(flags.baseline) : undefined;
     const failOn = flags['fail-on'] as Severity;
     const failing = (r: ScanReport) => r.findings.some((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged');
-    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
-      const { rows, exitCode } = await runOnFleet(flags, (t) => runScan(t, policy, { only: flags.only, deep: flags.deep }), (r) => (failing(r) ? 1 : 0));
-      if (!this.jsonEnabled()) {
-        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderScan(row.result, { verbose: flags.verbose, failOn })}`);
-        const count = (r: ScanReport) => ['critical', 'high', 'medium'].map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
-        this.log(`\n${renderFleetTable(rows, count)}`);
-      }
-      process.exitCode = exitCode;
-      return { hosts: rows };
+    if (isFleet(flags)) {
+      return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, (t) => runScan(t, policy, { only: flags.only, deep: flags.deep }), failing, {
+        report: (r) => renderScan(r, { verbose: flags.verbose, failOn }),
+        summary: (r) => ['critical', 'high', 'medium'].map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`).join(', '),
+      });
     }
     const spinner = progress('connecting…', { json: this.jsonEnabled() });
     const target = await openTarget(flags).finally(() => spinner.stop());

@@ -2,9 +2,9 @@ import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, runOnFleet, type FleetRow } from '../host/fleet.js';
+import { fleetFlags, type FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { renderFleetTable } from '../output/fleet-table.js';
+import { isFleet, runFleetCommand } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -65,16 +65,17 @@ export default class Sweep extends IrCommand {
         baseline,
         withState: Boolean(flags['save-baseline']),
       });
-    if (flags.hosts || (flags.host?.length ?? 0) > 1) {
+    if (isFleet(flags)) {
       if (flags['save-baseline']) throw new UserError('--save-baseline takes one host', 'save each host\'s baseline with its own sweep');
-      const { rows, exitCode } = await runOnFleet(flags, sweep, (r) => (r.exitCode ? 1 : 0));
-      for (const row of rows) if (row.result) await this.keep(flags['out-dir'], row.result);
-      if (!flags.json) {
-        for (const row of rows) if (row.result) this.log(`\n=== ${row.host} ===\n${renderSweep(row.result, { verbose: flags.verbose })}`);
-        this.log(`\n${renderFleetTable(rows, (r) => `${r.results.filter((c) => c.status === 'fail').length} failed checks`)}`);
-      }
-      process.exitCode = exitCode;
-      return { hosts: rows };
+      const sweepAndKeep = async (t: Target) => {
+        const r = await sweep(t);
+        await this.keep(flags['out-dir'], r);
+        return r;
+      };
+      return runFleetCommand({ log: (s) => this.log(s), json: Boolean(flags.json) }, flags, sweepAndKeep, (r) => r.exitCode !== 0, {
+        report: (r) => renderSweep(r, { verbose: flags.verbose }),
+        summary: (r) => `${r.results.filter((c) => c.status === 'fail').length} failed checks`,
+      });
     }
     const target = await openTarget(flags);
     const spin = progress(`sweeping ${target.name}`, { json: flags.json });

@@ -1,4 +1,6 @@
-import type { FleetRow } from '../host/fleet.js';
+import type { TargetFlagValues } from '../host/flags.js';
+import { runOnFleet, type FleetFlagValues, type FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
 import { forTerminal } from './sanitize.js';
 import { table } from './format.js';
 
@@ -8,4 +10,29 @@ export function renderFleetTable<T>(rows: FleetRow<T>[], summary: (r: T) => stri
     rows.map((r) => [forTerminal(r.host), r.status, String(r.exitCode), `${r.seconds.toFixed(1)} s`, r.result !== undefined ? summary(r.result) : forTerminal(r.error ?? '', { max: 140 })]),
     ['host', 'status', 'exit', 'time', 'result'],
   );
+}
+
+/** True when the flags name more than one host (`--host` repeated or `--hosts FILE`). */
+export function isFleet(f: TargetFlagValues & FleetFlagValues): boolean {
+  return Boolean(f.hosts) || (f.host?.length ?? 0) > 1;
+}
+
+/**
+ * What every single-host command does with a fleet: run `fn` on each host, print each host's report
+ * (when `report` is given) and the table, set the exit code to the worst host's, return the rows for --json.
+ */
+export async function runFleetCommand<T>(
+  out: { log(s: string): void; json: boolean },
+  flags: TargetFlagValues & FleetFlagValues,
+  fn: (target: Target) => Promise<T>,
+  failing: (r: T) => boolean,
+  view: { report?: (r: T) => string; summary: (r: T) => string },
+): Promise<{ hosts: FleetRow<T>[] }> {
+  const { rows, exitCode } = await runOnFleet(flags, fn, (r) => (failing(r) ? 1 : 0));
+  if (!out.json) {
+    if (view.report) for (const row of rows) if (row.result) out.log(`\n=== ${row.host} ===\n${view.report(row.result)}`);
+    out.log(`\n${renderFleetTable(rows, view.summary)}`);
+  }
+  process.exitCode = exitCode;
+  return { hosts: rows };
 }

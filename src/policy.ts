@@ -1,3 +1,4 @@
+import { IrError } from './output/errors.js';
 import { promises as fsp } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
@@ -47,7 +48,7 @@ export const Policy = z
   .strict();
 export type Policy = z.infer<typeof Policy>;
 
-export class PolicyError extends Error {}
+export class PolicyError extends IrError {}
 
 export function defaultPolicy(): Policy {
   return Policy.parse({});

@@ -1,5 +1,7 @@
 import { UTCDate } from '@date-fns/utc';
-import { isValid, parseISO, sub } from 'date-fns';
+import { isValid } from 'date-fns/isValid';
+import { parseISO } from 'date-fns/parseISO';
+import { sub } from 'date-fns/sub';
 import { UserError } from '../output/errors.js';
 
 /** `100M`, `2G`, `512k`, `1048576` → bytes. */

@@ -1,18 +1,13 @@
 import { Args, Flags } from '@oclif/core';
-import { DEFAULT_SOCKET, Fail2banClient } from '../fail2ban/client.js';
-import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, type FleetRow } from '../host/fleet.js';
+import { DEFAULT_SOCKET } from '../fail2ban/defaults.js';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { isFleet, runFleetCommand } from '../output/fleet-table.js';
-import { renderAuthReport } from '../logs/auth-render.js';
 import type { AuthReport } from '../logs/auth-report.js';
-import { reviewAuth } from '../logs/auth-review.js';
-import { parseTimeArg, parseUtcOffset } from '../logs/syslog-time.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
-import { loadPolicy } from '../policy.js';
-import { SEVERITIES, severityRank, type Severity } from '../scan/finding.js';
+import { SEVERITIES, severityRank, type Severity } from '../scan/severity.js';
 
 export default class AuthReview extends IrCommand {
   static override summary = 'Read the auth logs: who tried, who got in, brute force, spray, success after failures, sudo.';
@@ -58,6 +53,14 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
 
   async run(): Promise<AuthReport | { hosts: FleetRow<AuthReport>[] }> {
     const { flags, argv } = await this.parse(AuthReview);
+    const [{ Fail2banClient }, { runFleetCommand }, { renderAuthReport }, { reviewAuth }, { parseTimeArg, parseUtcOffset }, { loadPolicy }] = await Promise.all([
+      import('../fail2ban/client.js'),
+      import('../output/fleet-table.js'),
+      import('../logs/auth-render.js'),
+      import('../logs/auth-review.js'),
+      import('../logs/syslog-time.js'),
+      import('../policy.js'),
+    ]);
     const files = argv as string[];
     const time = (name: 'since' | 'until'): number | undefined => {
       const v = flags[name];

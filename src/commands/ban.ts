@@ -1,8 +1,6 @@
 import { Flags } from '@oclif/core';
-import { BanReport, DEFAULT_JOURNAL, execute, journalEntry, planBan, validateIps, writeJournal } from '../fail2ban/actions.js';
-import { DEFAULT_SOCKET } from '../fail2ban/client.js';
-import { confirmOrRefuse } from '../fail2ban/confirm.js';
-import { renderBanReport } from '../fail2ban/render-actions.js';
+import type { BanReport } from '../fail2ban/actions.js';
+import { DEFAULT_JOURNAL, DEFAULT_SOCKET } from '../fail2ban/defaults.js';
 import { openTarget, targetFlags } from '../host/flags.js';
 import { isIP } from 'node:net';
 import { IrCommand } from '../output/command.js';
@@ -34,6 +32,11 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
 
   async run(): Promise<BanReport> {
     const { flags, argv } = await this.parse(Ban);
+    const [{ BanReport, execute, journalEntry, planBan, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }] = await Promise.all([
+      import('../fail2ban/actions.js'),
+      import('../fail2ban/confirm.js'),
+      import('../fail2ban/render-actions.js'),
+    ]);
     const ips = validateIps(argv as string[]);
     const target = await openTarget(flags);
     let report: BanReport;

@@ -1,14 +1,12 @@
 import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { collect, type CollectResult } from '../collect/collect.js';
+import type { CollectResult } from '../collect/collect.js';
 import type { Profile } from '../collect/item.js';
-import { parseSince, parseSize } from '../collect/options.js';
 import type { EvidenceWriter } from '../evidence/writer.js';
-import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, type FleetRow } from '../host/fleet.js';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { isFleet, runFleetCommand } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_ERROR, EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -55,6 +53,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
 
   async run(): Promise<CollectResult | { hosts: FleetRow<CollectResult>[] }> {
     const { flags } = await this.parse(Collect);
+    const [{ collect }, { parseSince, parseSize }, { runFleetCommand }] = await Promise.all([import('../collect/collect.js'), import('../collect/options.js'), import('../output/fleet-table.js')]);
     const maxFileSize = parseSize(flags['max-file-size'], '--max-file-size');
     const maxTotal = flags['max-total'] ? parseSize(flags['max-total'], '--max-total') : Number.POSITIVE_INFINITY;
     const since = flags.since ? parseSince(flags.since) : undefined;

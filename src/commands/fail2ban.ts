@@ -1,17 +1,12 @@
 import { Args, Flags } from '@oclif/core';
-import { DEFAULT_SOCKET } from '../fail2ban/client.js';
-import { DEFAULT_CONF_DIR } from '../fail2ban/config.js';
-import { renderFail2banStatus } from '../fail2ban/render.js';
-import { fail2banStatus, type Fail2banStatus } from '../fail2ban/status.js';
-import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, type FleetRow } from '../host/fleet.js';
+import { DEFAULT_CONF_DIR, DEFAULT_SOCKET } from '../fail2ban/defaults.js';
+import type { Fail2banStatus } from '../fail2ban/status.js';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { isFleet, runFleetCommand } from '../output/fleet-table.js';
-import { parseUtcOffset } from '../logs/syslog-time.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
-import { loadPolicy } from '../policy.js';
 
 export default class Fail2ban extends IrCommand {
   static override summary = 'Every fail2ban jail: failures, bans with their expiry, settings checked against the policy.';
@@ -41,6 +36,13 @@ Exit codes: 0 every check passes, 1 a check fails (sshd jail missing, maxretry t
 
   async run(): Promise<Fail2banStatus | { hosts: FleetRow<Fail2banStatus>[] }> {
     const { flags } = await this.parse(Fail2ban);
+    const [{ renderFail2banStatus }, { fail2banStatus }, { runFleetCommand }, { parseUtcOffset }, { loadPolicy }] = await Promise.all([
+      import('../fail2ban/render.js'),
+      import('../fail2ban/status.js'),
+      import('../output/fleet-table.js'),
+      import('../logs/syslog-time.js'),
+      import('../policy.js'),
+    ]);
     const offset = parseUtcOffset(flags.tz);
     if (offset === null) throw new UserError(`--tz ${flags.tz}: expected an offset like +01:00 or UTC`);
     const policy = await loadPolicy(flags.policy);

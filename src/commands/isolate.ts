@@ -1,14 +1,12 @@
 import { Flags } from '@oclif/core';
-import { DockerUnavailable } from '../docker/cli.js';
 import { openTarget, targetFlags } from '../host/flags.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
-import { confirmOrRefuse } from '../isolate/confirm.js';
-import { isolateProject } from '../isolate/isolate.js';
-import { renderIsolateResult, renderPlan } from '../isolate/render.js';
-import { MODE_KEEPS, MODES, type IsolateResult, type Mode } from '../isolate/schema.js';
-import { hostNetworkFlags, runHostNetwork, type HostNetworkCommandResult } from '../isolate/host/run.js';
+import { hostNetworkFlags } from '../isolate/host/flags.js';
+import type { HostNetworkCommandResult } from '../isolate/host/run.js';
+import { MODE_KEEPS, MODES, type Mode } from '../isolate/modes.js';
+import type { IsolateResult } from '../isolate/schema.js';
 
 export default class Isolate extends IrCommand {
   static override summary = 'Take a compromised Compose project (or the whole host) off the network, evidence first.';
@@ -45,6 +43,12 @@ Modes, and what each keeps:
 
   async run(): Promise<IsolateResult | HostNetworkCommandResult> {
     const { flags } = await this.parse(Isolate);
+    const [{ confirmOrRefuse }, { isolateProject }, { renderIsolateResult, renderPlan }, { runHostNetwork }] = await Promise.all([
+      import('../isolate/confirm.js'),
+      import('../isolate/isolate.js'),
+      import('../isolate/render.js'),
+      import('../isolate/host/run.js'),
+    ]);
     const target = await openTarget(flags);
     try {
       if (flags['host-network'] || flags.confirm) {
@@ -75,10 +79,6 @@ Modes, and what each keeps:
       this.log(renderIsolateResult(result));
       if (result.selfTest && !result.selfTest.ok) process.exitCode = 1;
       return result;
-    } catch (err) {
-      // a stopped daemon is the user's to fix: one clear line, exit 2
-      if (err instanceof DockerUnavailable) throw new UserError(err.message);
-      throw err;
     } finally {
       await target.close();
     }

@@ -1,16 +1,12 @@
 import { Flags } from '@oclif/core';
-import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, type FleetRow } from '../host/fleet.js';
-import { isFleet, runFleetCommand } from '../output/fleet-table.js';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
-import { loadPolicy } from '../policy.js';
-import { runScan, type ScanReport } from '../scan/engine.js';
-import { SEVERITIES, severityRank, type Severity } from '../scan/finding.js';
-import { DETECTORS } from '../scan/registry.js';
-import { renderScan } from '../scan/render.js';
-import { compareBaseline, readBaseline, saveBaseline, writeBaseline } from '../scan/baseline-file.js';
+import { DETECTOR_IDS } from '../scan/detector-ids.js';
+import type { ScanReport } from '../scan/engine.js';
+import { SEVERITIES, severityRank, type Severity } from '../scan/severity.js';
 
 export default class PersistenceScan extends IrCommand {
   static override summary = 'Look for persistence: cron jobs, SSH keys, suspicious processes, unexpected listeners.';
@@ -18,7 +14,7 @@ export default class PersistenceScan extends IrCommand {
 
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it, 2 error.
 
-Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
+Detectors: ${DETECTOR_IDS.join(', ')}.`;
 
   static override examples = [
     { description: 'Scan this machine', command: '<%= config.bin %> <%= command.id %>' },
@@ -33,7 +29,7 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
   static override flags = {
     ...targetFlags,
     ...fleetFlags,
-    only: Flags.string({ summary: `Detectors to run, comma-separated (${DETECTORS.map((d) => d.id).join(', ')}).`, multiple: true, delimiter: ',' }),
+    only: Flags.string({ summary: `Detectors to run, comma-separated (${DETECTOR_IDS.join(', ')}).`, multiple: true, delimiter: ',' }),
     'fail-on': Flags.string({ summary: 'Exit 1 when a finding is at or above this severity.', options: [...SEVERITIES], default: 'high' }),
     policy: Flags.string({ summary: 'Policy file (YAML): allowed ports, trusted keys, suppressions. See docs/policy.md.' }),
     'expect-ports': Flags.string({ summary: 'Allowed listening ports, shorthand for the policy (e.g. 22,80,443).' }),
@@ -45,6 +41,13 @@ Detectors: ${DETECTORS.map((d) => d.id).join(', ')}.`;
 
   async run(): Promise<ScanReport | { hosts: FleetRow<ScanReport>[] }> {
     const { flags } = await this.parse(PersistenceScan);
+    const [{ runFleetCommand }, { loadPolicy }, { runScan }, { renderScan }, { compareBaseline, readBaseline, saveBaseline, writeBaseline }] = await Promise.all([
+      import('../output/fleet-table.js'),
+      import('../policy.js'),
+      import('../scan/engine.js'),
+      import('../scan/render.js'),
+      import('../scan/baseline-file.js'),
+    ]);
     let expectPorts: number[] | undefined;
     if (flags['expect-ports'] !== undefined) {
       expectPorts = flags['expect-ports'].split(',').map((p) => Number(p.trim()));

@@ -1,18 +1,11 @@
 import { Flags } from '@oclif/core';
 import { existsSync } from 'node:fs';
-import { DockerUnavailable } from '../docker/cli.js';
 import { openTarget, targetFlags } from '../host/flags.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
-import { confirmOrRefuse } from '../isolate/confirm.js';
-import { readJournal } from '../isolate/journal.js';
-import { renderRestorePlan, renderRestoreResult } from '../isolate/render.js';
-import { restoreProject } from '../isolate/restore.js';
 import type { RestoreResult } from '../isolate/schema.js';
-import { readHostJournal } from '../isolate/host/journal.js';
-import { restoreHostNetwork, type HostRestoreResult } from '../isolate/host/restore.js';
-import { renderHostRestore } from '../isolate/host/render.js';
+import type { HostRestoreResult } from '../isolate/host/restore.js';
 
 export default class Restore extends IrCommand {
   static override summary = 'Undo exactly what `ir isolate` did, from its journal, and check that everything runs again.';
@@ -31,6 +24,15 @@ export default class Restore extends IrCommand {
 
   async run(): Promise<{ containers?: RestoreResult; hostNetwork?: HostRestoreResult }> {
     const { flags } = await this.parse(Restore);
+    const [{ confirmOrRefuse }, { readJournal }, { renderRestorePlan, renderRestoreResult }, { restoreProject }, { readHostJournal }, { restoreHostNetwork }, { renderHostRestore }] = await Promise.all([
+      import('../isolate/confirm.js'),
+      import('../isolate/journal.js'),
+      import('../isolate/render.js'),
+      import('../isolate/restore.js'),
+      import('../isolate/host/journal.js'),
+      import('../isolate/host/restore.js'),
+      import('../isolate/host/render.js'),
+    ]);
     if (!existsSync(flags.case)) throw new UserError(`case directory ${flags.case} does not exist`);
     const journal = await readJournal(flags.case);
     const hostJournal = await readHostJournal(flags.case);
@@ -66,10 +68,6 @@ export default class Restore extends IrCommand {
         if (r.record && !r.record.check.ok) process.exitCode = 1;
       }
       return out;
-    } catch (err) {
-      // a stopped daemon is the user's to fix: one clear line, exit 2
-      if (err instanceof DockerUnavailable) throw new UserError(err.message);
-      throw err;
     } finally {
       await target.close();
     }

@@ -1,20 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { openTarget, targetFlags } from '../host/flags.js';
-import { fleetFlags, type FleetRow } from '../host/fleet.js';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
-import { isFleet, runFleetCommand } from '../output/fleet-table.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
-import { compactUtc } from '../output/time.js';
-import { loadPolicy } from '../policy.js';
-import { SEVERITIES } from '../scan/finding.js';
-import { loadBaseline, makeBaseline, saveBaseline } from '../sweep/drift.js';
-import { renderSweep } from '../sweep/render.js';
-import { runSweep, type SweepReport } from '../sweep/sweep.js';
-import { installTimer, type InstallResult } from '../sweep/timer.js';
+import { SEVERITIES } from '../scan/severity.js';
+import type { SweepReport } from '../sweep/sweep.js';
+import type { InstallResult } from '../sweep/timer.js';
 
 export default class Sweep extends IrCommand {
   static override summary = 'Run the hygiene checks of both seeds (SSH, fail2ban, firewall, updates, Docker, application host) and report drift from an accepted baseline.';
@@ -52,6 +47,13 @@ export default class Sweep extends IrCommand {
   async run(): Promise<SweepReport | InstallResult | { hosts: FleetRow<SweepReport>[] }> {
     const { flags } = await this.parse(Sweep);
     if (flags['install-timer']) return this.installTimer(flags);
+    const [{ runFleetCommand }, { loadPolicy }, { loadBaseline, makeBaseline, saveBaseline }, { renderSweep }, { runSweep }] = await Promise.all([
+      import('../output/fleet-table.js'),
+      import('../policy.js'),
+      import('../sweep/drift.js'),
+      import('../sweep/render.js'),
+      import('../sweep/sweep.js'),
+    ]);
     const policy = await loadPolicy(flags.policy);
     const baseline = flags.baseline ? await loadBaseline(flags.baseline) : undefined;
     const sweep = (target: Target) =>
@@ -96,6 +98,7 @@ export default class Sweep extends IrCommand {
   /** --out-dir: the JSON report as HOST-TIME.json (what the timer keeps under /var/lib/ir/sweeps). */
   private async keep(dir: string | undefined, report: SweepReport): Promise<void> {
     if (!dir) return;
+    const { compactUtc } = await import('../output/time.js');
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await fsp.writeFile(join(dir, `${report.host.replace(/[^A-Za-z0-9_.-]/g, '_')}-${compactUtc()}.json`), JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
   }
@@ -124,6 +127,7 @@ export default class Sweep extends IrCommand {
     add('baseline', flags.baseline, true);
     if (flags.root) throw new UserError('--install-timer sweeps a running host, not an offline --root');
     const host = (flags.host as string[] | undefined)?.[0];
+    const { installTimer } = await import('../sweep/timer.js');
     const res = await installTimer(
       {
         irArgv: [process.execPath, resolve(process.argv[1] ?? 'bin/run.js')],

@@ -1,13 +1,9 @@
 import { Flags } from '@oclif/core';
-import { BanReport, DEFAULT_JOURNAL, execute, journalEntry, planUnban, unbanDanger, validateIps, writeJournal } from '../fail2ban/actions.js';
-import { DEFAULT_SOCKET } from '../fail2ban/client.js';
-import { confirmOrRefuse } from '../fail2ban/confirm.js';
-import { renderBanReport } from '../fail2ban/render-actions.js';
+import type { BanReport } from '../fail2ban/actions.js';
+import { DEFAULT_JOURNAL, DEFAULT_SOCKET } from '../fail2ban/defaults.js';
 import { openTarget, targetFlags } from '../host/flags.js';
-import { reviewAuth } from '../logs/auth-review.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS } from '../output/errors.js';
-import { loadPolicy } from '../policy.js';
 
 export default class Unban extends IrCommand {
   static override summary = 'Unban addresses from fail2ban, after checking the auth log that they are not an attacker who got in.';
@@ -39,6 +35,13 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
 
   async run(): Promise<BanReport> {
     const { flags, argv } = await this.parse(Unban);
+    const [{ BanReport, execute, journalEntry, planUnban, unbanDanger, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }, { reviewAuth }, { loadPolicy }] = await Promise.all([
+      import('../fail2ban/actions.js'),
+      import('../fail2ban/confirm.js'),
+      import('../fail2ban/render-actions.js'),
+      import('../logs/auth-review.js'),
+      import('../policy.js'),
+    ]);
     const ips = validateIps(argv as string[]);
     const target = await openTarget(flags);
     let report: BanReport;

@@ -1,8 +1,9 @@
+import { IrError } from '../output/errors.js';
 import type { ExecOptions, ExecResult, Target } from '../host/target.js';
 import { TargetError } from '../host/target.js';
 
 /** Docker is missing or its daemon does not answer: sections that need it are skipped with this reason. */
-export class DockerUnavailable extends Error {
+export class DockerUnavailable extends IrError {
   constructor(message: string) {
     super(message);
     this.name = 'DockerUnavailable';

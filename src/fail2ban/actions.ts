@@ -15,7 +15,8 @@ import { Fail2banClient } from './client.js';
  * fail2ban-client, and record every change in a JSONL journal.
  */
 
-export const DEFAULT_JOURNAL = '/var/lib/ir/journal.jsonl';
+import { DEFAULT_JOURNAL } from './defaults.js';
+export { DEFAULT_JOURNAL };
 
 export const ActionResult = z.object({
   ip: z.string(),

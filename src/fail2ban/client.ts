@@ -5,8 +5,8 @@ import { TargetError, type Target } from '../host/target.js';
  * fail2ban 1.0.2: human text on stdout, errors on stderr with a timestamp, exit 0 or 255.
  */
 
-/** fail2ban's own default (`socket` in fail2ban.conf). */
-export const DEFAULT_SOCKET = '/var/run/fail2ban/fail2ban.sock';
+import { DEFAULT_SOCKET } from './defaults.js';
+export { DEFAULT_SOCKET };
 
 /** fail2ban cannot be asked: not installed, not running, no permission. One clear line, never a stack trace. */
 export class Fail2banUnavailable extends TargetError {

@@ -7,7 +7,8 @@ import { joinPath, listOrEmpty, readTextOrNull, type Target } from '../host/targ
  * `%(name)s` values; `[DEFAULT]` applies to every jail; a jail runs only with `enabled = true`.
  */
 
-export const DEFAULT_CONF_DIR = '/etc/fail2ban';
+import { DEFAULT_CONF_DIR } from './defaults.js';
+export { DEFAULT_CONF_DIR };
 
 export type Section = Map<string, string>;
 

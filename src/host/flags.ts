@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
-import { ImageHost } from './image.js';
-import { LocalHost } from './local.js';
-import { parseHostSpec } from './host-spec.js';
-import { SshHost } from './ssh.js';
 import type { Target } from './target.js';
 import { UserError } from '../output/errors.js';
+
+// Light on purpose: every command module imports these flag definitions at start-up (see
+// output/command.ts); the hosts themselves (ssh2, the image reader) load only when a target opens.
 
 /** Flags that choose the host: local (default), `--host` over SSH, or `--root DIR` offline. */
 export const targetFlags = {
@@ -35,11 +34,33 @@ export interface TargetFlagValues {
   'connect-timeout'?: number;
 }
 
+/** Flags that make a fleet of the `--host` flag: an inventory, a group filter and how many at once. */
+export const fleetFlags = {
+  hosts: Flags.string({ summary: 'Ansible inventory (INI or YAML, groups, ansible_host/ansible_user/ansible_port) or one host per line.', helpGroup: 'TARGET', exclusive: ['root'] }),
+  limit: Flags.string({ summary: 'Only these groups or hosts of --hosts (comma-separated).', helpGroup: 'TARGET', dependsOn: ['hosts'] }),
+  concurrency: Flags.integer({ summary: 'Hosts worked on at once.', default: 5, min: 1, max: 256, helpGroup: 'TARGET' }),
+};
+
+export interface FleetFlagValues {
+  hosts?: string;
+  limit?: string;
+  concurrency?: number;
+}
+
+/** True when the flags name more than one host (`--host` repeated or `--hosts FILE`). */
+export function isFleet(f: TargetFlagValues & FleetFlagValues): boolean {
+  return Boolean(f.hosts) || (f.host?.length ?? 0) > 1;
+}
+
 /** Opens the one target the flags name. */
 export async function openTarget(f: TargetFlagValues): Promise<Target> {
-  if (f.root) return ImageHost.open(f.root);
+  if (f.root) {
+    const { ImageHost } = await import('./image.js');
+    return ImageHost.open(f.root);
+  }
   if (f.host && f.host.length > 0) {
     if (f.host.length > 1) throw new UserError('this command takes one --host', 'use `ir playbook run` for fleets');
+    const [{ SshHost }, { parseHostSpec }] = await Promise.all([import('./ssh.js'), import('./host-spec.js')]);
     return SshHost.connect(parseHostSpec(f.host[0]!), {
       identity: f.identity,
       knownHosts: f['known-hosts'],
@@ -49,5 +70,6 @@ export async function openTarget(f: TargetFlagValues): Promise<Target> {
       connectTimeoutMs: (f['connect-timeout'] ?? 10) * 1000,
     });
   }
+  const { LocalHost } = await import('./local.js');
   return new LocalHost({ sudo: f.sudo });
 }

@@ -1,24 +1,12 @@
-import { Flags } from '@oclif/core';
 import pLimit from 'p-limit';
 import { UserError } from '../output/errors.js';
-import type { TargetFlagValues } from './flags.js';
+import type { FleetFlagValues, TargetFlagValues } from './flags.js';
 import { HostSpecError, parseHostSpec } from './host-spec.js';
 import { limitHosts, readInventory, type InventoryHost } from './inventory.js';
 import { SshHost } from './ssh.js';
 import type { Target } from './target.js';
 
-/** Flags that make a fleet of the `--host` flag: an inventory, a group filter and how many at once. */
-export const fleetFlags = {
-  hosts: Flags.string({ summary: 'Ansible inventory (INI or YAML, groups, ansible_host/ansible_user/ansible_port) or one host per line.', helpGroup: 'TARGET', exclusive: ['root'] }),
-  limit: Flags.string({ summary: 'Only these groups or hosts of --hosts (comma-separated).', helpGroup: 'TARGET', dependsOn: ['hosts'] }),
-  concurrency: Flags.integer({ summary: 'Hosts worked on at once.', default: 5, min: 1, max: 256, helpGroup: 'TARGET' }),
-};
-
-export interface FleetFlagValues {
-  hosts?: string;
-  limit?: string;
-  concurrency?: number;
-}
+export type { FleetFlagValues };
 
 /** The hosts that `--host` (repeated) and `--hosts FILE [--limit G]` name, in order, each label once. */
 export function fleetHosts(f: TargetFlagValues & FleetFlagValues): InventoryHost[] {

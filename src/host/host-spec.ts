@@ -1,3 +1,4 @@
+import { IrError } from '../output/errors.js';
 /** `--host [user@]name[:port]`; IPv6 as `[2001:db8::1]:2222` or bare. Repeatable later for fleets. */
 export interface HostSpec {
   /** what the user typed, used as the ssh_config alias and in messages */
@@ -7,7 +8,7 @@ export interface HostSpec {
   port?: number;
 }
 
-export class HostSpecError extends Error {}
+export class HostSpecError extends IrError {}
 
 export function parseHostSpec(raw: string): HostSpec {
   const s = raw.trim();

@@ -1,3 +1,4 @@
+import { IrError } from '../output/errors.js';
 import { promises as fsp } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -37,7 +38,7 @@ export function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-export class SshError extends Error {}
+export class SshError extends IrError {}
 
 function sftpType(mode: number): FileType {
   switch (mode & 0o170000) {

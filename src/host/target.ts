@@ -1,3 +1,4 @@
+import { IrError } from '../output/errors.js';
 /**
  * One way to read a host (Velociraptor's accessors): every module reads through a Target and never
  * asks which kind it has. A capability a target lacks (processes offline) is a typed NotAvailable error.
@@ -83,7 +84,7 @@ export interface Target {
 
 export type TargetErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'ELOOP' | 'NOT_REGULAR' | 'NOT_AVAILABLE' | 'TIMEOUT' | 'IO';
 
-export class TargetError extends Error {
+export class TargetError extends IrError {
   constructor(
     public readonly code: TargetErrorCode,
     message: string,

@@ -6,17 +6,11 @@ import { ContainerState } from '../docker/containers.js';
  * action with its time and result. `ir restore` reads nothing else, so it undoes exactly what was done.
  */
 
-export const MODES = ['down', 'stop', 'pause', 'network'] as const;
+import { MODES } from './modes.js';
+
+export { MODES, MODE_KEEPS } from './modes.js';
 export const Mode = z.enum(MODES);
 export type Mode = z.infer<typeof Mode>;
-
-/** What each mode keeps: printed by the help, the plan and docs/isolate.md. */
-export const MODE_KEEPS: Record<Mode, string> = {
-  down: 'removes containers and networks (never volumes): writable layers, process memory and container logs are gone; the snapshot is all that remains',
-  stop: 'keeps containers, their writable layers and logs (docker diff/export still work); process memory is lost',
-  pause: 'freezes every process (cgroup freezer): memory, writable layer and logs kept; network sockets stay open but nothing answers',
-  network: 'disconnects every container from every network: processes keep running for live forensics, no traffic in or out',
-};
 
 export { ContainerState, NetworkAttachment, RestartPolicy } from '../docker/containers.js';
 

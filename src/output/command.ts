@@ -1,15 +1,14 @@
 import { Command } from '@oclif/core';
-import { PolicyError } from '../policy.js';
-import { HostSpecError } from '../host/host-spec.js';
-import { SshError } from '../host/ssh.js';
-import { TargetError } from '../host/target.js';
-import { DockerUnavailable } from '../docker/cli.js';
-import { EXIT_ERROR, UserError } from './errors.js';
+import { EXIT_ERROR, IrError, UserError } from './errors.js';
 import { forTerminal } from './sanitize.js';
 
 /**
  * Base of every ir command: `--json` prints exactly what run() returns; a fatal error is one line on
  * stderr and exit 2, never a stack trace (IR_DEBUG=1 shows it).
+ *
+ * Start-up: without a manifest, oclif imports every command module to learn its flags, so a command
+ * module imports only this file, flag definitions and light constants; the modules that do the work
+ * are loaded with `await import()` inside run() (test/unit/startup.test.ts keeps it that way).
  */
 export abstract class IrCommand extends Command {
   static override enableJsonFlag = true;
@@ -17,7 +16,7 @@ export abstract class IrCommand extends Command {
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
     // this.exit() and oclif's own exits pass through
     if (err.oclif?.exit !== undefined && err.name === 'ExitError') throw err;
-    const known = err instanceof UserError || err instanceof TargetError || err instanceof SshError || err instanceof PolicyError || err instanceof HostSpecError || err instanceof DockerUnavailable;
+    const known = err instanceof IrError;
     const parseError = err.oclif !== undefined || /Nonexistent flag|Unexpected argument|Expected .* to be one of|Missing required flag|Parsing --/.test(err.message);
     let msg = known || parseError ? err.message : `unexpected error: ${err.message}`;
     if (err instanceof UserError && (err as UserError).hint) msg += ` (${(err as UserError).hint})`;

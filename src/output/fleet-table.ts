@@ -1,5 +1,5 @@
-import type { TargetFlagValues } from '../host/flags.js';
-import { runOnFleet, type FleetFlagValues, type FleetRow } from '../host/fleet.js';
+import type { FleetFlagValues, TargetFlagValues } from '../host/flags.js';
+import { runOnFleet, type FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { forTerminal } from './sanitize.js';
 import { table } from './format.js';
@@ -10,11 +10,6 @@ export function renderFleetTable<T>(rows: FleetRow<T>[], summary: (r: T) => stri
     rows.map((r) => [forTerminal(r.host), r.status, String(r.exitCode), `${r.seconds.toFixed(1)} s`, r.result !== undefined ? summary(r.result) : forTerminal(r.error ?? '', { max: 140 })]),
     ['host', 'status', 'exit', 'time', 'result'],
   );
-}
-
-/** True when the flags name more than one host (`--host` repeated or `--hosts FILE`). */
-export function isFleet(f: TargetFlagValues & FleetFlagValues): boolean {
-  return Boolean(f.hosts) || (f.host?.length ?? 0) > 1;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { UTCDate } from '@date-fns/utc';
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 
 /** Evidence timestamps are UTC ISO 8601, never local time. */
 export function utcNow(): string {

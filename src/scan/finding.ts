@@ -1,17 +1,11 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
-export const SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+import { SEVERITIES } from './severity.js';
+
+export { SEVERITIES, severityRank, maxSeverity } from './severity.js';
 export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
-
-export function severityRank(s: Severity): number {
-  return SEVERITIES.indexOf(s);
-}
-
-export function maxSeverity(a: Severity, b: Severity): Severity {
-  return severityRank(a) >= severityRank(b) ? a : b;
-}
 
 /** One fact with its evidence. Human output, --json, baselines and reports are renderings of it. */
 export const Finding = z.object({

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { IrCommand } from '../../output/command.js';
 import { forTerminal } from '../../output/sanitize.js';
-import { listEvidence, type LsEntry } from '../../evidence/verify.js';
+import type { LsEntry } from '../../evidence/verify.js';
 
 function modeString(type: LsEntry['type'], mode: number): string {
   const t = type === 'symlink' ? 'l' : type === 'dir' ? 'd' : type === 'other' ? '?' : '-';
@@ -16,6 +16,7 @@ export default class EvidenceLs extends IrCommand {
 
   async run(): Promise<{ file: string; entries: LsEntry[] }> {
     const { args } = await this.parse(EvidenceLs);
+    const { listEvidence } = await import('../../evidence/verify.js');
     const entries = await listEvidence(args.file);
     if (!this.jsonEnabled()) {
       for (const e of entries) {

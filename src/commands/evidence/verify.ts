@@ -2,7 +2,7 @@ import { Args } from '@oclif/core';
 import { IrCommand } from '../../output/command.js';
 import { EXIT_FINDINGS } from '../../output/errors.js';
 import { forTerminal } from '../../output/sanitize.js';
-import { verifyEvidence, type VerifyResult } from '../../evidence/verify.js';
+import type { VerifyResult } from '../../evidence/verify.js';
 
 export default class EvidenceVerify extends IrCommand {
   static override summary = 'Recompute every member hash and the archive hash of an ir evidence archive.';
@@ -12,6 +12,7 @@ export default class EvidenceVerify extends IrCommand {
 
   async run(): Promise<VerifyResult> {
     const { args } = await this.parse(EvidenceVerify);
+    const { verifyEvidence } = await import('../../evidence/verify.js');
     const res = await verifyEvidence(args.file);
     if (!this.jsonEnabled()) {
       const name = forTerminal(args.file);

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { IrCommand } from '../../output/command.js';
-import { checkPlaybook, listPlaybooks, type PlaybookEntry } from '../../playbook/load.js';
-import { renderList } from '../../playbook/render.js';
+import type { PlaybookEntry } from '../../playbook/load.js';
 import { readFileSync } from 'node:fs';
 
 export default class PlaybookList extends IrCommand {
@@ -13,6 +12,7 @@ export default class PlaybookList extends IrCommand {
 
   async run(): Promise<{ playbooks: (PlaybookEntry & { description?: string; version?: number; valid: boolean })[] }> {
     const { flags } = await this.parse(PlaybookList);
+    const [{ checkPlaybook, listPlaybooks }, { renderList }] = await Promise.all([import('../../playbook/load.js'), import('../../playbook/render.js')]);
     const entries = listPlaybooks(flags.playbooks).map((e) => {
       const { playbook, issues } = checkPlaybook(readFileSync(e.file, 'utf8'), e.file);
       return { ...e, ...(playbook ? { description: playbook.description.trim().split('\n')[0], version: playbook.version } : {}), valid: issues.length === 0 };

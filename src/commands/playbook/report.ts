@@ -2,7 +2,6 @@ import { Args, Flags } from '@oclif/core';
 import { resolve } from 'node:path';
 import { IrCommand } from '../../output/command.js';
 import type { CaseReport } from '../../report/model.js';
-import { writeCaseReport } from '../../report/write.js';
 
 export default class PlaybookReport extends IrCommand {
   static override summary = 'Write report.md, report.html and findings.json of a case directory again (after a resume or an edit).';
@@ -12,6 +11,7 @@ export default class PlaybookReport extends IrCommand {
 
   async run(): Promise<{ files: string[]; report: CaseReport }> {
     const { args, flags } = await this.parse(PlaybookReport);
+    const { writeCaseReport } = await import('../../report/write.js');
     const { files, report } = writeCaseReport(resolve(args.case), { compareLastRun: flags['compare-last-run'] });
     if (!this.jsonEnabled()) this.log(files.join('\n'));
     return { files, report };

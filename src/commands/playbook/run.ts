@@ -1,14 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
-import { fleetFlags } from '../../host/fleet.js';
-import { targetFlags } from '../../host/flags.js';
+import { fleetFlags, targetFlags } from '../../host/flags.js';
 import { IrCommand } from '../../output/command.js';
 import { UserError } from '../../output/errors.js';
-import { catalogFrom } from '../../playbook/catalog.js';
-import { renderRun } from '../../playbook/render.js';
-import { runPlaybook, type PlaybookRun } from '../../playbook/runner.js';
-import { prepareRun } from '../../playbook/setup.js';
+import type { PlaybookRun } from '../../playbook/runner.js';
 
 export default class PlaybookRunCommand extends IrCommand {
   static override summary = 'Run a playbook on this machine, one host or a fleet; every step is one ir command, recorded in the case directory.';
@@ -38,6 +34,12 @@ Steps that change a host (confirm: true) are asked for once before anything runs
 
   async run(): Promise<PlaybookRun> {
     const { args, flags } = await this.parse(PlaybookRunCommand);
+    const [{ catalogFrom }, { renderRun }, { runPlaybook }, { prepareRun }] = await Promise.all([
+      import('../../playbook/catalog.js'),
+      import('../../playbook/render.js'),
+      import('../../playbook/runner.js'),
+      import('../../playbook/setup.js'),
+    ]);
     const cli = [process.execPath, join(this.config.root, 'bin', 'run.js')];
     const { options, changing, writeMeta } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
     if (!options.dryRun && changing.length) {

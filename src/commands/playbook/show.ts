@@ -1,8 +1,5 @@
 import { Args, Flags } from '@oclif/core';
 import { IrCommand } from '../../output/command.js';
-import { catalogFrom } from '../../playbook/catalog.js';
-import { findPlaybook } from '../../playbook/load.js';
-import { renderShow } from '../../playbook/render.js';
 import type { Playbook } from '../../playbook/schema.js';
 
 export default class PlaybookShow extends IrCommand {
@@ -13,6 +10,7 @@ export default class PlaybookShow extends IrCommand {
 
   async run(): Promise<{ file: string; origin: string; playbook: Playbook }> {
     const { args, flags } = await this.parse(PlaybookShow);
+    const [{ catalogFrom }, { findPlaybook }, { renderShow }] = await Promise.all([import('../../playbook/catalog.js'), import('../../playbook/load.js'), import('../../playbook/render.js')]);
     const loaded = findPlaybook(args.name, flags.playbooks, catalogFrom(this.config.commands));
     if (!this.jsonEnabled()) this.log(renderShow(loaded));
     return { file: loaded.file, origin: loaded.origin, playbook: loaded.playbook };

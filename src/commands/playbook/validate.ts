@@ -2,9 +2,7 @@ import { Args } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { IrCommand } from '../../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../../output/errors.js';
-import { catalogFrom } from '../../playbook/catalog.js';
-import { checkPlaybook, type PlaybookIssue } from '../../playbook/load.js';
-import { renderIssues } from '../../playbook/render.js';
+import type { PlaybookIssue } from '../../playbook/load.js';
 
 export default class PlaybookValidate extends IrCommand {
   static override summary = 'Check a playbook file: YAML, schema, and every step against its command\'s flags.';
@@ -14,6 +12,7 @@ export default class PlaybookValidate extends IrCommand {
 
   async run(): Promise<{ file: string; valid: boolean; issues: PlaybookIssue[] }> {
     const { args } = await this.parse(PlaybookValidate);
+    const [{ catalogFrom }, { checkPlaybook }, { renderIssues }] = await Promise.all([import('../../playbook/catalog.js'), import('../../playbook/load.js'), import('../../playbook/render.js')]);
     let text: string;
     try {
       text = readFileSync(args.file, 'utf8');

@@ -227,8 +227,7 @@ async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal |
   const t0 = performance.now();
   const dir = hostDir(o.caseDir, o.fleet, host.label);
   const prevRun = lastRun(o.caseDir, o.playbook.name, host.label, o.startedAt);
-  const vars: Record<string, string | null> = {
-    ...o.vars,
+  const builtins: Record<string, string | null> = {
     case: dir,
     case_id: o.caseId,
     host: host.label,
@@ -236,6 +235,8 @@ async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal |
     last_run: prevRun?.dir ?? null,
     since_last_run: prevRun?.startedAt ?? null,
   };
+  // a playbook variable may name the host: --set 'accepted=/var/lib/ir/accepted/{{host}}'
+  const vars: Record<string, string | null> = { ...Object.fromEntries(Object.entries(o.vars).map(([k, v]) => [k, typeof v === 'string' ? fill(v, builtins) : v])), ...builtins };
   const targetArgs: TargetArg[] = [...(host.spec ? [{ name: 'host', value: host.spec }] : []), ...(host.identity ? [{ name: 'identity', value: host.identity }] : []), ...o.targetArgs.filter((t) => !(host.identity && t.name === 'identity'))];
   const steps: StepRun[] = [];
   const prior = new Map<string, StepStatus>();

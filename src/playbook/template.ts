@@ -1,5 +1,8 @@
-/** `{{name}}` in a step parameter; names are the built-ins below and the playbook's `vars`. */
-export const TEMPLATE = /\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}/g;
+/**
+ * `{{name}}` in a step parameter; names are the built-ins below and the playbook's `vars`.
+ * `{{a|b}}` is the first of them that is set and not empty (`{{accepted|last_run}}`).
+ */
+export const TEMPLATE = /\{\{\s*([a-z_][a-z0-9_]*(?:\s*\|\s*[a-z_][a-z0-9_]*)*)\s*\}\}/g;
 
 export const BUILTIN_VARS = {
   case: "this host's directory in the case (the case directory itself for one host)",
@@ -11,7 +14,7 @@ export const BUILTIN_VARS = {
 } as const;
 
 export function templateNames(value: string): string[] {
-  return [...value.matchAll(TEMPLATE)].map((m) => m[1]!);
+  return [...value.matchAll(TEMPLATE)].flatMap((m) => m[1]!.split('|').map((n) => n.trim()));
 }
 
 /**
@@ -20,9 +23,12 @@ export function templateNames(value: string): string[] {
  */
 export function fill(value: string, vars: Record<string, string | null | undefined>): string | null {
   let empty = false;
-  const out = value.replace(TEMPLATE, (_, name: string) => {
-    const v = vars[name];
-    if (v === undefined || v === null || v === '') empty = true;
+  const out = value.replace(TEMPLATE, (_, names: string) => {
+    const v = names
+      .split('|')
+      .map((n) => vars[n.trim()])
+      .find((x) => x !== undefined && x !== null && x !== '');
+    if (v === undefined || v === null) empty = true;
     return v ?? '';
   });
   return empty ? null : out;

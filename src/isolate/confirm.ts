@@ -19,12 +19,13 @@ export async function ask(question: string): Promise<boolean> {
 
 /**
  * The confirmation rule of every changing command: `--yes` goes on, a TTY is asked, no TTY refuses.
- * Each question in `questions` is asked in turn (--no-snapshot asks twice).
+ * Each question in `questions` is asked in turn (--no-snapshot asks twice). Says how it was confirmed, for the journal.
  */
-export async function confirmOrRefuse(opts: { yes?: boolean; questions: string[]; what: string }): Promise<void> {
-  if (opts.yes) return;
+export async function confirmOrRefuse(opts: { yes?: boolean; questions: string[]; what: string }): Promise<string> {
+  if (opts.yes) return 'with --yes, not asked';
   if (!interactive()) throw new UserError(`refusing to ${opts.what} without a terminal to confirm on`, 'add --yes, or --dry-run to see the plan');
   for (const q of opts.questions) {
     if (!(await ask(q))) throw new UserError(`${opts.what}: not confirmed, nothing changed`);
   }
+  return opts.questions.length === 1 ? 'confirmed on the terminal' : `confirmed ${opts.questions.length} times on the terminal`;
 }

@@ -18,8 +18,8 @@ export interface IsolateOptions extends ProjectChoice {
   snapshot: boolean;
   argv: string[];
   toolVersion: string;
-  /** shows the plan and asks; throws to stop before anything is written or changed */
-  confirm: (p: { project: ProjectRef; plan: Plan; caseDir: string }) => Promise<void>;
+  /** shows the plan and asks; throws to stop before anything is written or changed; may say how it was confirmed */
+  confirm: (p: { project: ProjectRef; plan: Plan; caseDir: string }) => Promise<unknown>;
   onProgress?: (what: string) => void;
 }
 
@@ -41,7 +41,7 @@ export async function isolateProject(target: Target, o: IsolateOptions): Promise
   const base = { case: caseDir, journal: join(caseDir, JOURNAL_NAME), project, mode: o.mode, before, plan: plan.actions };
   if (o.dryRun) return { ...base, dryRun: true, snapshot: null, actions: [], seconds: { total: secs(t0) } };
 
-  await o.confirm({ project, plan, caseDir });
+  const confirmed = await o.confirm({ project, plan, caseDir });
   await fsp.mkdir(caseDir, { recursive: true, mode: 0o700 });
   const journal: ContainerJournal = {
     version: 1,
@@ -55,7 +55,7 @@ export async function isolateProject(target: Target, o: IsolateOptions): Promise
     createdAt: utcNow(),
     before,
     snapshot: null,
-    snapshotSkipped: o.snapshot ? undefined : '--no-snapshot (confirmed twice)',
+    snapshotSkipped: o.snapshot ? undefined : `--no-snapshot (${typeof confirmed === 'string' ? confirmed : 'confirmed'})`,
     plan: plan.actions,
     actions: [],
     restores: [],

@@ -4,6 +4,7 @@ import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import type { AuthReport } from '../logs/auth-report.js';
+import { AUTH_REVIEW_DEFAULTS } from '../logs/defaults.js';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -39,11 +40,11 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
     tz: Flags.string({ summary: 'Zone of classic syslog times (+01:00, -0500, UTC).', default: 'UTC' }),
     tail: Flags.integer({ summary: 'Also print the last N raw lines matching failed|invalid (the seed’s grep | tail).', default: 0, min: 0 }),
     timeline: Flags.string({ summary: 'Write every event as JSONL with Timesketch fields (message, datetime, timestamp_desc) to this local file.' }),
-    'brute-threshold': Flags.integer({ summary: 'Failures from one address within --brute-window that make a brute force.', default: 10, min: 2 }),
-    'brute-window': Flags.string({ summary: 'Window of the brute-force threshold (30s, 10m, 1h).', default: '10m' }),
-    'spray-users': Flags.integer({ summary: 'Distinct user names from one address that make a password spray.', default: 5, min: 2 }),
-    'distributed-ips': Flags.integer({ summary: 'Distinct addresses failing as one user that make a distributed attack.', default: 10, min: 2 }),
-    top: Flags.integer({ summary: 'Rows in the top addresses and users tables.', default: 10, min: 1 }),
+    'brute-threshold': Flags.integer({ summary: 'Failures from one address within --brute-window that make a brute force.', default: AUTH_REVIEW_DEFAULTS.bruteThreshold, min: 2 }),
+    'brute-window': Flags.string({ summary: 'Window of the brute-force threshold (30s, 10m, 1h).', default: `${AUTH_REVIEW_DEFAULTS.bruteWindowMs / 60_000}m` }),
+    'spray-users': Flags.integer({ summary: 'Distinct user names from one address that make a password spray.', default: AUTH_REVIEW_DEFAULTS.sprayUsers, min: 2 }),
+    'distributed-ips': Flags.integer({ summary: 'Distinct addresses failing as one user that make a distributed attack.', default: AUTH_REVIEW_DEFAULTS.distributedIps, min: 2 }),
+    top: Flags.integer({ summary: 'Rows in the top addresses and users tables.', default: AUTH_REVIEW_DEFAULTS.top, min: 1 }),
     'fail-on': Flags.string({ summary: 'Exit 1 when an alert is at or above this severity.', options: [...SEVERITIES], default: 'high' }),
     policy: Flags.string({ summary: 'Policy file (YAML): keys-only and root-login expectations. See docs/policy.md.' }),
     socket: Flags.string({ summary: 'fail2ban socket, to show which addresses are banned now.', default: DEFAULT_SOCKET }),

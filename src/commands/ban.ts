@@ -1,7 +1,9 @@
 import { Flags } from '@oclif/core';
 import type { BanReport } from '../fail2ban/actions.js';
 import { DEFAULT_JOURNAL, DEFAULT_SOCKET } from '../fail2ban/defaults.js';
-import { openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
 import { isIP } from 'node:net';
 import { IrCommand } from '../output/command.js';
 import { EXIT_FINDINGS } from '../output/errors.js';
@@ -21,6 +23,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     jail: Flags.string({ char: 'j', summary: 'The jail to ban in.', required: true }),
     socket: Flags.string({ summary: 'fail2ban socket on the target.', default: DEFAULT_SOCKET }),
     'dry-run': Flags.boolean({ summary: 'Print the plan, change nothing.' }),
@@ -30,7 +33,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     'journal-file': Flags.string({ summary: 'Where every ban is recorded (on the machine ir runs on).', default: DEFAULT_JOURNAL }),
   };
 
-  async run(): Promise<BanReport> {
+  async run(): Promise<BanReport | { hosts: FleetRow<BanReport>[] }> {
     const { flags, argv } = await this.parse(Ban);
     const [{ BanReport, execute, journalEntry, planBan, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }] = await Promise.all([
       import('../fail2ban/actions.js'),
@@ -38,9 +41,10 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
       import('../fail2ban/render-actions.js'),
     ]);
     const ips = validateIps(argv as string[]);
-    const target = await openTarget(flags);
-    let report: BanReport;
-    try {
+    const fleet = isFleet(flags);
+
+    /** One host: plan (never our own address), ask (one host only: a fleet was asked once up front), ban, journal. */
+    const banOn = async (target: Target): Promise<BanReport> => {
       const operatorIps = [process.env.SSH_CLIENT?.split(' ')[0]].filter((x): x is string => Boolean(x));
       if (target.kind === 'ssh') {
         // the address the server sees us coming from
@@ -53,17 +57,33 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
       let results = plan;
       let journal: string | null = null;
       if (!flags['dry-run'] && todo.length > 0) {
-        await confirmOrRefuse({ yes: flags.yes, what: 'ban', question: `Ban ${todo.map((p) => p.ip).join(', ')} in ${flags.jail} on ${target.name}?` });
+        if (!fleet) await confirmOrRefuse({ yes: flags.yes, what: 'ban', question: `Ban ${todo.map((p) => p.ip).join(', ')} in ${flags.jail} on ${target.name}?` });
         results = await execute(target, flags.socket, 'ban', plan);
         writeJournal(flags['journal-file'], journalEntry('ban', target.name, results, flags.reason, Boolean(flags.force)));
         journal = flags['journal-file'];
       }
-      report = BanReport.parse({ action: 'ban', host: target.name, socket: flags.socket, dryRun: Boolean(flags['dry-run']), results, journal, warnings: [] });
+      return BanReport.parse({ action: 'ban', host: target.name, socket: flags.socket, dryRun: Boolean(flags['dry-run']), results, journal, warnings: [] });
+    };
+    const refused = (r: BanReport) => r.results.some((x) => x.outcome === 'refused');
+
+    if (fleet) {
+      const [{ fleetHosts }, { runFleetCommand }] = await Promise.all([import('../host/fleet.js'), import('../output/fleet-table.js')]);
+      const hosts = fleetHosts(flags);
+      if (!flags['dry-run']) await confirmOrRefuse({ yes: flags.yes, what: 'ban', question: `Ban ${ips.join(', ')} in ${flags.jail} on ${hosts.length} hosts (${hosts.map((h) => h.label).join(', ')})?` });
+      return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, banOn, refused, {
+        report: renderBanReport,
+        summary: (r) => r.results.map((x) => `${x.ip}: ${x.outcome}`).join(', ') || 'nothing to do',
+      });
+    }
+    const target = await openTarget(flags);
+    let report: BanReport;
+    try {
+      report = await banOn(target);
     } finally {
       await target.close();
     }
     if (!this.jsonEnabled()) this.log(renderBanReport(report));
-    if (report.results.some((r) => r.outcome === 'refused')) process.exitCode = EXIT_FINDINGS;
+    if (refused(report)) process.exitCode = EXIT_FINDINGS;
     return report;
   }
 }

@@ -1,8 +1,11 @@
 import { Flags } from '@oclif/core';
 import type { BanReport } from '../fail2ban/actions.js';
 import { DEFAULT_JOURNAL, DEFAULT_SOCKET } from '../fail2ban/defaults.js';
-import { openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
+import { AUTH_REVIEW_DEFAULTS } from '../logs/defaults.js';
 import { EXIT_FINDINGS } from '../output/errors.js';
 
 export default class Unban extends IrCommand {
@@ -23,6 +26,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     jail: Flags.string({ char: 'j', summary: 'Only this jail (default: every jail that bans the address).' }),
     socket: Flags.string({ summary: 'fail2ban socket on the target.', default: DEFAULT_SOCKET }),
     'dry-run': Flags.boolean({ summary: 'Print the plan, change nothing.' }),
@@ -33,7 +37,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     'journal-file': Flags.string({ summary: 'Where every unban is recorded (on the machine ir runs on).', default: DEFAULT_JOURNAL }),
   };
 
-  async run(): Promise<BanReport> {
+  async run(): Promise<BanReport | { hosts: FleetRow<BanReport>[] }> {
     const { flags, argv } = await this.parse(Unban);
     const [{ BanReport, execute, journalEntry, planUnban, unbanDanger, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }, { reviewAuth }, { loadPolicy }] = await Promise.all([
       import('../fail2ban/actions.js'),
@@ -43,26 +47,16 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
       import('../policy.js'),
     ]);
     const ips = validateIps(argv as string[]);
-    const target = await openTarget(flags);
-    let report: BanReport;
-    try {
+    const fleet = isFleet(flags);
+
+    /** One host: plan, check the auth log, ask (one host only: a fleet was asked once up front), unban, journal. */
+    const unbanOn = async (target: Target): Promise<BanReport> => {
       let plan = await planUnban(target, { ips, jail: flags.jail, socket: flags.socket });
       const warnings: string[] = [];
       let authLog: BanReport['authLog'];
       if (plan.some((p) => p.outcome === 'planned')) {
         try {
-          const r = await reviewAuth(target, {
-            files: flags['auth-log'] ?? [],
-            journal: false,
-            offsetMinutes: 0,
-            bruteThreshold: 10,
-            bruteWindowMs: 600_000,
-            sprayUsers: 5,
-            distributedIps: 10,
-            top: 10,
-            tail: 0,
-            policy: await loadPolicy(),
-          });
+          const r = await reviewAuth(target, { ...AUTH_REVIEW_DEFAULTS, files: flags['auth-log'] ?? [], journal: false, offsetMinutes: 0, tail: 0, policy: await loadPolicy() });
           authLog = { read: true, sources: r.sources.filter((s) => !s.error).map((s) => s.name) };
           plan = plan.map((p) => {
             if (p.outcome !== 'planned') return p;
@@ -82,17 +76,33 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
       let results = plan;
       let journal: string | null = null;
       if (!flags['dry-run'] && todo.length > 0) {
-        await confirmOrRefuse({ yes: flags.yes, what: 'unban', question: `Unban ${todo.map((p) => `${p.ip} from ${p.jail}`).join(', ')} on ${target.name}?` });
+        if (!fleet) await confirmOrRefuse({ yes: flags.yes, what: 'unban', question: `Unban ${todo.map((p) => `${p.ip} from ${p.jail}`).join(', ')} on ${target.name}?` });
         results = await execute(target, flags.socket, 'unban', plan);
         writeJournal(flags['journal-file'], journalEntry('unban', target.name, results, flags.reason, Boolean(flags.force)));
         journal = flags['journal-file'];
       }
-      report = BanReport.parse({ action: 'unban', host: target.name, socket: flags.socket, dryRun: Boolean(flags['dry-run']), results, authLog, journal, warnings });
+      return BanReport.parse({ action: 'unban', host: target.name, socket: flags.socket, dryRun: Boolean(flags['dry-run']), results, authLog, journal, warnings });
+    };
+    const refused = (r: BanReport) => r.results.some((x) => x.outcome === 'refused');
+
+    if (fleet) {
+      const [{ fleetHosts }, { runFleetCommand }] = await Promise.all([import('../host/fleet.js'), import('../output/fleet-table.js')]);
+      const hosts = fleetHosts(flags);
+      if (!flags['dry-run']) await confirmOrRefuse({ yes: flags.yes, what: 'unban', question: `Unban ${ips.join(', ')}${flags.jail ? ` from ${flags.jail}` : ''} on ${hosts.length} hosts (${hosts.map((h) => h.label).join(', ')}), each after its own auth-log check?` });
+      return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, unbanOn, refused, {
+        report: renderBanReport,
+        summary: (r) => r.results.map((x) => `${x.ip}${x.jail ? `@${x.jail}` : ''}: ${x.outcome}`).join(', ') || 'nothing to do',
+      });
+    }
+    const target = await openTarget(flags);
+    let report: BanReport;
+    try {
+      report = await unbanOn(target);
     } finally {
       await target.close();
     }
     if (!this.jsonEnabled()) this.log(renderBanReport(report));
-    if (report.results.some((r) => r.outcome === 'refused')) process.exitCode = EXIT_FINDINGS;
+    if (refused(report)) process.exitCode = EXIT_FINDINGS;
     return report;
   }
 }

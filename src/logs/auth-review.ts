@@ -40,6 +40,8 @@ export interface AuthReviewOptions {
   journalMaxBytes?: number;
 }
 
+export { AUTH_REVIEW_DEFAULTS } from './defaults.js';
+
 export const LOG_DIR = '/var/log';
 /** Below this a file is parsed on the main thread: starting workers costs more than it saves. */
 export const PARALLEL_MIN_BYTES = 48 << 20;

@@ -211,3 +211,34 @@ test('offline: a copy of the configuration, database and log under --root', asyn
   expect(sshd.settings).toMatchObject({ maxretry: 3, bantime: 3600 });
   expect(s.history!.recent.some((e) => e.ip === ip && e.action === 'Ban')).toBe(true);
 }, T);
+
+test('ban and unban on a fleet: asked once, every live host acted on, a dead host is a row, exit 2', async () => {
+  const v4 = `198.51.100.${oct()}`;
+  mine.add(v4);
+  const fleet = [`deploy@127.0.0.1:${env.IR_SSH_PORT}`, 'deploy@127.0.0.1:1'].flatMap((h) => ['--host', h]);
+  const ssh = ['-i', env.IR_SSH_KEY!, '--known-hosts', env.IR_KNOWN_HOSTS!, '--sudo'];
+  // no terminal and no --yes: refused before any host is touched
+  const noTty = await runIr(['ban', v4, '--jail', 'sshd', ...fleet, ...ssh, '--socket', SOCK, '--journal-file', journal]);
+  expect(noTty.code).toBe(2);
+  expect(noTty.stderr).toMatch(/refusing to ban without a terminal/);
+  expect(bannedIn(v4)).toEqual([]);
+
+  const ban = await runIr(['ban', v4, '--jail', 'sshd', ...fleet, ...ssh, '--socket', SOCK, '--journal-file', journal, '--yes', '--reason', 'fleet test', '--json'], { timeoutMs: T });
+  expect(ban.code).toBe(2);
+  const rows = parseJson<{ hosts: { host: string; status: string; error?: string; result?: BanReport }[] }>(ban).hosts;
+  expect(rows[0]!.result!.results).toEqual([expect.objectContaining({ ip: v4, jail: 'sshd', outcome: 'banned' })]);
+  expect(rows[1]).toMatchObject({ status: 'error', error: expect.stringMatching(/connection refused/) });
+  expect(bannedIn(v4)).toEqual(['sshd']);
+
+  const un = await runIr(['unban', v4, ...fleet, ...ssh, '--socket', SOCK, '--journal-file', journal, '--auth-log', LOG, '--yes', '--json'], { timeoutMs: T });
+  expect(un.code).toBe(2);
+  expect(parseJson<{ hosts: { result?: BanReport }[] }>(un).hosts[0]!.result!.results).toEqual([expect.objectContaining({ ip: v4, jail: 'sshd', outcome: 'unbanned' })]);
+  expect(bannedIn(v4)).toEqual([]);
+  const entries = readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { action: string; host: string; reason: string | null; ips: { ip: string }[] });
+  const mineEntries = entries.filter((e) => e.ips.some((x) => x.ip === v4));
+  // one entry per live host and action, named as the host names itself
+  expect(mineEntries.map((e) => [e.action, e.host])).toEqual([
+    ['ban', rows[0]!.result!.host],
+    ['unban', rows[0]!.result!.host],
+  ]);
+}, T);

@@ -1,15 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
-import { promisify } from 'node:util';
+import { availableParallelism } from 'node:os';
 import { gzip as gzipCb } from 'node:zlib';
-
-const gzip = promisify(gzipCb);
 
 /** Uncompressed bytes per gzip member: large enough that the ratio stays within 1 % of one stream. */
 export const MEMBER_SIZE = 1 << 20;
-/** Members compressing at once on libuv's thread pool; bounds memory to a few MiB. */
-const IN_FLIGHT = 6;
-
 /**
  * Gzip members carry an extra field (RFC 1952 FEXTRA) with subfield `IR`: the member's compressed
  * length and its uncompressed length, as BGZF does. Any gzip reader ignores it; `ir evidence verify`
@@ -48,14 +43,35 @@ export function parseMemberHeader(b: Buffer): { compressed: number; uncompressed
 }
 
 /**
+ * Output buffer for one member: deflate's worst case for MEMBER_SIZE input plus the gzip header and
+ * trailer, so zlib finishes a member in two thread-pool jobs (the data, then Z_FINISH) instead of
+ * one job and one main-thread callback per 16 KiB of output (its default chunkSize).
+ */
+const OUT_CHUNK = MEMBER_SIZE + (MEMBER_SIZE >> 8) + 1024;
+
+/**
+ * Members compressing at once on libuv's thread pool. Kept below the pool's 4 threads so file opens,
+ * reads, lstats and archive writes (also pool jobs) never queue behind a deflate: on a 2-core machine
+ * a queued read stalled the main thread for a whole member's deflate, 2,000 files times a few fs calls.
+ */
+export const COMPRESSING = Math.max(1, Math.min(3, availableParallelism()));
+/** Members held (compressing, waiting for their turn, or compressed and not yet written): bounds memory. */
+export const WINDOW = COMPRESSING + 3;
+
+/**
  * Cuts a byte stream into MEMBER_SIZE pieces, compresses them as independent gzip members in
  * parallel on the thread pool, and writes them in order to a file while hashing what it writes.
  * Concatenated members are a valid .tar.gz (RFC 1952 §2.2) for tar, gzip -t and zlib.
+ * Input buffers are reused once their member is compressed: no per-member allocation to collect.
  */
 export class MemberGzipSink {
-  private buf = Buffer.allocUnsafe(MEMBER_SIZE);
+  private buf: Buffer;
   private len = 0;
-  private queue: Promise<void>[] = [];
+  private readonly spare: Buffer[] = [];
+  /** per member held: resolves once it is written (or the sink failed) */
+  private readonly held: Promise<void>[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private running = 0;
   private chain: Promise<void> = Promise.resolve();
   private failed: Error | undefined;
   private readonly hash: Hash = createHash('sha256');
@@ -67,11 +83,26 @@ export class MemberGzipSink {
   constructor(
     private readonly fh: FileHandle,
     private readonly level = 6,
-  ) {}
+  ) {
+    this.buf = Buffer.allocUnsafe(MEMBER_SIZE);
+  }
 
-  /** Copies `data` in; resolves once the in-flight window has room again (backpressure). */
-  async write(data: Buffer): Promise<void> {
-    if (this.failed) throw this.failed;
+  /**
+   * Copies `data` in. Returns a promise only when a member was cut and the window is full
+   * (backpressure); otherwise undefined, so the caller's hot path needs no await.
+   */
+  write(data: Buffer): Promise<void> | undefined {
+    if (this.failed) return Promise.reject(this.failed);
+    this.accepted += data.length;
+    if (this.len + data.length < MEMBER_SIZE) {
+      data.copy(this.buf, this.len);
+      this.len += data.length;
+      return undefined;
+    }
+    return this.writeSlow(data);
+  }
+
+  private async writeSlow(data: Buffer): Promise<void> {
     let off = 0;
     while (off < data.length) {
       const n = Math.min(MEMBER_SIZE - this.len, data.length - off);
@@ -80,7 +111,6 @@ export class MemberGzipSink {
       off += n;
       if (this.len === MEMBER_SIZE) await this.cut();
     }
-    this.accepted += data.length;
   }
 
   /** Ends the current member early (so the next bytes start a member of their own). */
@@ -88,11 +118,30 @@ export class MemberGzipSink {
     if (this.len > 0) await this.cut();
   }
 
+  /** Runs one deflate on the pool once fewer than COMPRESSING are running. */
+  private compress(piece: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const start = () => {
+        this.running++;
+        gzipCb(piece, { level: this.level, chunkSize: OUT_CHUNK }, (err, out) => {
+          this.running--;
+          this.waiting.shift()?.();
+          if (err) reject(err);
+          else resolve(out);
+        });
+      };
+      if (this.running < COMPRESSING) start();
+      else this.waiting.push(start);
+    });
+  }
+
   private async cut(): Promise<void> {
     const piece = this.buf.subarray(0, this.len);
-    this.buf = Buffer.allocUnsafe(MEMBER_SIZE);
+    const full = this.buf;
+    this.buf = this.spare.pop() ?? Buffer.allocUnsafe(MEMBER_SIZE);
     this.len = 0;
-    const compressed = gzip(piece, { level: this.level });
+    const compressed = this.compress(piece).finally(() => this.spare.push(full));
+    compressed.catch(() => {}); // handled in the chain, in order
     this.chain = this.chain.then(async () => {
       if (this.failed) return;
       try {
@@ -109,8 +158,8 @@ export class MemberGzipSink {
         this.failed ??= err as Error;
       }
     });
-    this.queue.push(this.chain);
-    if (this.queue.length >= IN_FLIGHT) await this.queue.shift();
+    this.held.push(this.chain);
+    if (this.held.length >= WINDOW) await this.held.shift();
     if (this.failed) throw this.failed;
   }
 
@@ -118,7 +167,7 @@ export class MemberGzipSink {
   async end(): Promise<string> {
     await this.flush();
     await this.chain;
-    this.queue = [];
+    this.held.length = 0;
     if (this.failed) throw this.failed;
     return this.hash.digest('hex');
   }

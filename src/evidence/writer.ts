@@ -219,7 +219,8 @@ export class EvidenceWriter {
         if (take > 0) {
           const part = take === chunk.length ? chunk : chunk.subarray(0, take);
           hash.update(part);
-          await this.sink.write(part);
+          const w = this.sink.write(part);
+          if (w) await w;
           got += take;
         }
         if (take < chunk.length) {

@@ -1,31 +1,45 @@
 import { EVENT_KINDS, type EventKind } from './auth-event.js';
 import { MAX_LINE, RE_ADDR_PORT, RE_LOGIND, RE_MAXAUTH, RE_PAM_FAIL, RE_PAM_SESSION, RE_RECEIVED } from './auth-parse.js';
-import { addFailure, addRawLine, detach, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
+import { addFailure, addRawLine, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
 import { SyslogClock } from './syslog-time.js';
 
 /**
  * The fast path for classic-syslog text: the lines that make most of a big auth log (sshd
  * `Failed …`, `Invalid user …`, `Connection closed|reset by …`, `Disconnected from …`, `pam_unix(…)`
- * and CRON's pam session lines) are counted straight from the decoded chunk by index, without
- * cutting the line, building an AuthEvent or running the message regex with captures. Every other
- * line, and every line whose shape is the least bit unusual, goes to the full parser (`slow`), so
- * the report is the same as `parseSyslogLine` + `addEvent` line by line (test/unit/logs-fast.test.ts).
+ * and CRON's pam session lines) are counted straight from the bytes of the chunk, without decoding
+ * them, cutting the line, building an AuthEvent or running the message regex with captures. Every
+ * other line, and every line whose shape is the least bit unusual, is decoded and goes to the full
+ * parser (`slow`), so the report is the same as `parseSyslogLine` + `addEvent` line by line
+ * (test/unit/logs-fast.test.ts).
  *
- * The caller only passes text that is ASCII without \t \v \f \r (LineSplitter checks the bytes):
- * then ' ' is the only whitespace inside a line, which the manual matching below relies on to
- * reproduce `\S`, `\s` and `.` of the regexes in auth-parse.ts.
+ * The caller only passes bytes that are ASCII without \t \v \f \r (LineSplitter checks them):
+ * then a byte is a character, ' ' is the only whitespace inside a line, which the manual matching
+ * below relies on to reproduce `\S`, `\s` and `.` of the regexes in auth-parse.ts. Bytes are read
+ * from a Uint8Array and compared four at a time through a DataView: a string's charCodeAt costs
+ * several times more per character (the profile was dominated by character comparisons).
  */
+const EMPTY = Buffer.alloc(0);
+const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
+
 export class FastScanner {
-  private stamp = '';
+  /** the last classic timestamp (15 bytes, as words) and its time */
+  private stampOk = false;
+  private st0 = 0;
+  private st1 = 0;
+  private st2 = 0;
+  private st3 = 0;
   private stampTs = 0;
-  /** last address and user cut from the text: consecutive lines of one connection repeat them */
-  private ipKey = '';
-  private userKey = '';
-  private readonly sshdMsgs: string[] = Array<string>(MEMO).fill('');
+  /** the bytes of `stats.lastHost` as the fast path last saw it */
+  private hostStr: string | null = null;
+  private hostLit: Lit = lit('');
+  /** addresses and users cut from the bytes, interned: lines and connections repeat them */
+  private readonly ips = new Interner();
+  private readonly users = new Interner();
+  private readonly sshdMsgs: Lit[] = Array<Lit>(MEMO).fill(lit(''));
   private readonly sshdKinds: number[] = Array<number>(MEMO).fill(0);
   private sshdNext = 0;
   private sshdHit = 0;
-  private readonly cronMsgs: string[] = Array<string>(MEMO).fill('');
+  private readonly cronMsgs: Lit[] = Array<Lit>(MEMO).fill(lit(''));
   private readonly cronKinds: number[] = Array<number>(MEMO).fill(0);
   private cronNext = 0;
   private cronHit = 0;
@@ -33,6 +47,10 @@ export class FastScanner {
   private readonly clock: SyslogClock;
   private readonly since: number;
   private readonly until: number;
+  /** the run being scanned: its Buffer (to decode), bytes and a DataView over the same memory */
+  private b: Buffer = EMPTY;
+  private u: Uint8Array = EMPTY;
+  private d: DataView = EMPTY_VIEW;
 
   constructor(
     private readonly stats: AuthStats,
@@ -51,20 +69,28 @@ export class FastScanner {
     return o.ip === undefined && o.user === undefined;
   }
 
-  /** Lines of `text` (no trailing partial line), cut exactly as LineSplitter.emit cuts them. */
-  scan(text: string): void {
+  /** Lines of `b` (no trailing partial line), cut exactly as LineSplitter.emit cuts them. */
+  scan(b: Buffer): void {
     const slow = this.slow;
-    const n = text.length;
+    const u = new Uint8Array(b.buffer, b.byteOffset, b.length);
+    this.b = b;
+    this.u = u;
+    this.d = new DataView(b.buffer, b.byteOffset, b.length);
+    const n = b.length;
     let p = 0;
     while (p <= n) {
-      let nl = text.indexOf('\n', p);
+      let nl = b.indexOf(10, p);
       if (nl < 0) nl = n;
       let e = nl;
-      if (e > p && text.charCodeAt(e - 1) === 13) e--;
-      if (e > p && !this.line(text, p, e)) slow(text.slice(p, e));
+      if (e > p && u[e - 1] === 13) e--;
+      if (e > p && !this.line(p, e)) slow(b.toString('latin1', p, e));
       p = nl + 1;
     }
     this.flush();
+    // the run's memory is the caller's (a reused read buffer): do not hold on to it
+    this.b = EMPTY;
+    this.u = EMPTY;
+    this.d = EMPTY_VIEW;
   }
 
   /** Adds the per-kind counts into the stats map (the report reads it by kind, order does not matter). */
@@ -79,166 +105,179 @@ export class FastScanner {
     }
   }
 
+  /** The time of the classic stamp at `p`, NaN when the full parser has to read the line. */
+  private stamp(p: number, e: number): number {
+    const d = this.d;
+    const w0 = d.getUint32(p, true);
+    const w1 = d.getUint32(p + 4, true);
+    const w2 = d.getUint32(p + 8, true);
+    const w3 = d.getUint16(p + 12, true) | (this.u[p + 14]! << 16);
+    if (this.stampOk && w3 === this.st3 && w2 === this.st2 && w1 === this.st1 && w0 === this.st0) return this.stampTs;
+    const pt = this.clock.parse(this.b.toString('latin1', p, Math.min(e, p + 32)), 0);
+    if (!pt || pt.end !== 15 || Number.isNaN(pt.ts)) return NaN;
+    this.stampOk = true;
+    this.st0 = w0;
+    this.st1 = w1;
+    this.st2 = w2;
+    this.st3 = w3;
+    return (this.stampTs = pt.ts);
+  }
+
   /** Counts one line; false (nothing counted) when the full parser has to read it. */
-  private line(t: string, p: number, e: number): boolean {
+  private line(p: number, e: number): boolean {
     if (e - p > MAX_LINE || e - p < 24) return false;
-    const c0 = t.charCodeAt(p);
+    const u = this.u;
+    const d = this.d;
+    const c0 = u[p]!;
     // classic `Feb  4 12:00:01 ` only: `<PRI>`, RFC 3339, fractions and a year go the full way
-    if (c0 < 65 || c0 > 90 || t.charCodeAt(p + 15) !== 32) return false;
-    if (t.charCodeAt(p + 20) === 32 && isDigit(t, p + 16) && isDigit(t, p + 17) && isDigit(t, p + 18) && isDigit(t, p + 19)) return false;
-    let ts: number;
-    if (this.stamp.length === 15 && at(t, p, this.stamp)) ts = this.stampTs;
-    else {
-      const pt = this.clock.parse(t, p);
-      if (!pt || pt.end !== p + 15 || Number.isNaN(pt.ts)) return false;
-      ts = pt.ts;
-      this.stamp = t.slice(p, p + 15);
-      this.stampTs = ts;
-    }
+    if (c0 < 65 || c0 > 90 || u[p + 15] !== 32) return false;
+    if (u[p + 20] === 32 && isDigit(u, p + 16) && isDigit(u, p + 17) && isDigit(u, p + 18) && isDigit(u, p + 19)) return false;
+    const ts = this.stamp(p, e);
+    if (Number.isNaN(ts)) return false;
     if (ts < this.since || ts > this.until) return false;
     const hs = p + 16;
-    const he = space(t, hs, e);
+    const he = space(u, hs, e);
     if (he <= hs) return false;
     const ps = he + 1;
     let q: number;
     let sshd = true;
-    if (at(t, ps, 'sshd[')) q = ps + 5;
-    else if (at(t, ps, 'sshd-session[')) q = ps + 13;
-    else if (at(t, ps, 'CRON[')) {
+    if (at(d, ps, e, L_SSHD)) q = ps + 5;
+    else if (at(d, ps, e, L_SSHD_SESSION)) q = ps + 13;
+    else if (at(d, ps, e, L_CRON)) {
       q = ps + 5;
       sshd = false;
-    } else if (at(t, ps, 'sudo: pam_unix(')) {
+    } else if (at(d, ps, e, L_SUDO_PAM)) {
       // sudo(): pam() on `pam_unix(` messages; only session lines here (an auth failure is sudo.failed, with stats)
       const ms = ps + 6;
       if (ms >= e) return false;
-      const kind = this.memo(t, ms, e, false);
+      const kind = this.memo(ms, e, false);
       if (kind < 0) return false;
-      this.common(t, p, e, hs, he, ts, kind);
+      this.common(p, e, hs, he, ts, kind);
       return true;
-    } else if (at(t, ps, 'systemd-logind[')) {
+    } else if (at(d, ps, e, L_LOGIND)) {
       // logind(): RE_LOGIND, else `other`; the pid does not matter
       q = ps + 15;
-      while (isDigit(t, q)) q++;
-      if (q === ps + 15 || q - ps - 15 > 9 || !at(t, q, ']: ') || q + 3 >= e) return false;
-      this.common(t, p, e, hs, he, ts, RE_LOGIND.test(t.slice(q + 3, e)) ? K_LOGIND : K_OTHER);
+      while (q < e && isDigit(u, q)) q++;
+      if (q === ps + 15 || q - ps - 15 > 9 || !at(d, q, e, L_PID_END) || q + 3 >= e) return false;
+      this.common(p, e, hs, he, ts, RE_LOGIND.test(this.b.toString('latin1', q + 3, e)) ? K_LOGIND : K_OTHER);
       return true;
     } else return false;
     // `[PID]: `, 1–9 digits
     let pid = 0;
     const q0 = q;
-    for (let c = t.charCodeAt(q); c >= 48 && c <= 57; c = t.charCodeAt(++q)) pid = pid * 10 + (c - 48);
-    if (q === q0 || q - q0 > 9 || t.charCodeAt(q) !== 93 || t.charCodeAt(q + 1) !== 58 || t.charCodeAt(q + 2) !== 32) return false;
+    for (let c = u[q]!; q < e && c >= 48 && c <= 57; c = u[++q]!) pid = pid * 10 + (c - 48);
+    if (q === q0 || q - q0 > 9 || !at(d, q, e, L_PID_END)) return false;
     const ms = q + 3;
     if (ms >= e) return false;
 
     let kind: number;
     if (!sshd) {
       // CRON: pam_unix session lines; anything else is for the full parser
-      kind = this.memo(t, ms, e, false);
+      kind = this.memo(ms, e, false);
       if (kind < 0) return false;
-      this.common(t, p, e, hs, he, ts, kind);
+      this.common(p, e, hs, he, ts, kind);
       return true;
     }
-    const c = t.charCodeAt(ms);
+    const c = u[ms];
     if (c === 70 /* F */) {
       // RE_FAILED: ^Failed (\S+) for (?:(invalid|illegal) user )?(.*) from (\S+) port (\d+)…
-      if (!at(t, ms, 'Failed ')) return false;
+      if (!at(d, ms, e, L_FAILED)) return false;
       const a = ms + 7;
-      const mi = space(t, a, e);
-      if (mi <= a || !at(t, mi, ' for ')) return false;
+      const mi = space(u, a, e);
+      if (mi <= a || !at(d, mi, e, L_FOR)) return false;
       const b = mi + 5;
-      const invalid = at(t, b, 'invalid user ') || at(t, b, 'illegal user ');
+      const invalid = at(d, b, e, L_INVALID_USER) || at(d, b, e, L_ILLEGAL_USER);
       const u0 = invalid ? b + 13 : b;
       // greedy `(.*)`: the last ` from ` that is followed by `\S+ port \d`
-      const fi = lastFrom(t, e - 14, u0);
+      const fi = lastFrom(u, d, e - 14, u0, e);
       if (fi < 0) return false;
       const is = fi + 6;
-      const ie = space(t, is, e);
-      if (ie <= is || ie + 6 >= e || !at(t, ie, ' port ') || !isDigit(t, ie + 6)) return false;
-      this.common(t, p, e, hs, he, ts, K_FAILED);
-      addFailure(this.stats, this.opts, 'ssh.failed', this.ip(t, is, ie), this.user(t, u0, fi), invalid, pid, ts, t, p, e);
+      const ie = space(u, is, e);
+      if (ie <= is || ie + 6 >= e || !at(d, ie, e, L_PORT) || !isDigit(u, ie + 6)) return false;
+      this.common(p, e, hs, he, ts, K_FAILED);
+      addFailure(this.stats, this.opts, 'ssh.failed', this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), invalid, pid, ts, this.b, p, e, true);
       return true;
     }
     if (c === 73 /* I */) {
       // RE_INVALID: ^(?:Invalid|Illegal) user (.*?) from (\S+?)(?: port (\d+))?\s*$
-      if (!at(t, ms, 'Invalid user ') && !at(t, ms, 'Illegal user ')) return false;
+      if (!at(d, ms, e, L_INVALID_USER_MSG) && !at(d, ms, e, L_ILLEGAL_USER_MSG)) return false;
       const u0 = ms + 13;
       // lazy `(.*?)`: the first ` from `; if what follows does not fit, the regex would look further
-      const fi = firstFrom(t, u0, e - 7);
+      const fi = firstFrom(u, d, u0, e - 7, e);
       if (fi < 0) return false;
       const is = fi + 6;
-      let ie = space(t, is, e);
+      let ie = space(u, is, e);
       if (ie < 0) ie = e;
       if (ie === is) return false;
       let r = ie;
-      if (r + 6 < e && at(t, r, ' port ') && isDigit(t, r + 6)) {
+      if (r + 6 < e && at(d, r, e, L_PORT) && isDigit(u, r + 6)) {
         r += 6;
-        while (r < e && isDigit(t, r)) r++;
+        while (r < e && isDigit(u, r)) r++;
       }
-      while (r < e && t.charCodeAt(r) === 32) r++;
+      while (r < e && u[r] === 32) r++;
       if (r !== e) return false;
-      this.common(t, p, e, hs, he, ts, K_INVALID);
-      addFailure(this.stats, this.opts, 'ssh.invalid-user', this.ip(t, is, ie), this.user(t, u0, fi), true, pid, ts, t, p, e);
+      this.common(p, e, hs, he, ts, K_INVALID);
+      addFailure(this.stats, this.opts, 'ssh.invalid-user', this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), true, pid, ts, this.b, p, e, true);
       return true;
     }
     if (c === 68 /* D */ || c === 67 /* C */) {
       // closed(): RE_CLOSED on the message without ` [preauth]`; `Disconnected from user …` is RE_DISC_USER's
       let a: number;
-      if (at(t, ms, 'Disconnected from ')) {
-        if (at(t, ms + 18, 'user ')) return false;
+      if (at(d, ms, e, L_DISCONNECTED)) {
+        if (at(d, ms + 18, e, L_USER)) return false;
         a = ms + 18;
-      } else if (at(t, ms, 'Connection closed by ')) a = ms + 21;
-      else if (at(t, ms, 'Connection reset by ')) a = ms + 20;
+      } else if (at(d, ms, e, L_CLOSED)) a = ms + 21;
+      else if (at(d, ms, e, L_RESET)) a = ms + 20;
       else return false;
-      const preauth = at(t, e - 10, ' [preauth]');
-      if (!preauth && at(t, e - 9, '[preauth]')) return false;
+      const preauth = at(d, e - 10, e, L_SP_PREAUTH);
+      if (!preauth && at(d, e - 9, e, L_PREAUTH)) return false;
       const se = preauth ? e - 10 : e;
       // `(?:(authenticating|invalid) user (.*) )?(\S+) port (\d+)$`
       let u0 = -1;
-      if (at(t, a, 'authenticating user ')) u0 = a + 20;
-      else if (at(t, a, 'invalid user ')) u0 = a + 13;
-      const pi = lastPort(t, se - 7, a);
+      if (at(d, a, e, L_AUTHENTICATING_USER)) u0 = a + 20;
+      else if (at(d, a, e, L_INVALID_USER)) u0 = a + 13;
+      const pi = lastPort(u, d, se - 7, a, e);
       if (pi < 0) return false;
-      for (let i = pi + 6; i < se; i++) if (!isDigit(t, i)) return false;
+      for (let i = pi + 6; i < se; i++) if (!isDigit(u, i)) return false;
       let si = pi - 1;
-      while (t.charCodeAt(si) !== 32) si--;
+      while (u[si] !== 32) si--;
       if (si + 1 >= pi) return false;
       if (u0 >= 0 ? si < u0 : si !== a - 1) return false;
       if (u0 >= 0 || preauth) {
-        this.common(t, p, e, hs, he, ts, K_PREAUTH);
-        ipStats(this.stats, this.ip(t, si + 1, pi), ts).disconnects++;
-      } else this.common(t, p, e, hs, he, ts, K_LOGOUT);
+        this.common(p, e, hs, he, ts, K_PREAUTH);
+        ipStats(this.stats, this.ips.get(this.b, d, si + 1, pi), ts, true).disconnects++;
+      } else this.common(p, e, hs, he, ts, K_LOGOUT);
       return true;
     }
     if (c === 82 /* R */) {
       // RE_RECEIVED; after a login (no `[preauth]`) a logout
-      const m = t.slice(ms, e);
+      const m = this.b.toString('latin1', ms, e);
       const r = RE_RECEIVED.exec(m);
       if (!r) return false;
       if (m.endsWith('[preauth]')) {
-        this.common(t, p, e, hs, he, ts, K_PREAUTH);
+        this.common(p, e, hs, he, ts, K_PREAUTH);
         ipStats(this.stats, r[1]!, ts).disconnects++;
-      } else this.common(t, p, e, hs, he, ts, K_LOGOUT);
+      } else this.common(p, e, hs, he, ts, K_LOGOUT);
       return true;
     }
     if (c === 101 /* e */) {
-      const r = RE_MAXAUTH.exec(t.slice(ms, e));
+      const r = RE_MAXAUTH.exec(this.b.toString('latin1', ms, e));
       if (!r) return false;
-      this.common(t, p, e, hs, he, ts, K_MAX);
+      this.common(p, e, hs, he, ts, K_MAX);
       ipStats(this.stats, r[3]!, ts).maxAttempts++;
       return true;
     }
     if (c === 98 /* b */) {
-      if (!at(t, ms, 'banner exchange:')) return false;
-      this.common(t, p, e, hs, he, ts, K_PREAUTH);
-      const a = RE_ADDR_PORT.exec(t.slice(ms, e));
+      if (!at(d, ms, e, L_BANNER)) return false;
+      this.common(p, e, hs, he, ts, K_PREAUTH);
+      const a = RE_ADDR_PORT.exec(this.b.toString('latin1', ms, e));
       if (a) ipStats(this.stats, a[1]!, ts).disconnects++;
       return true;
     }
     if (c === 112 /* p */) {
       // sshd(): RE_PAM_FAIL, then pam() (RE_PAM_SESSION); no later branch starts with `p`: else `other`
-      kind = this.memo(t, ms, e, true);
-      this.common(t, p, e, hs, he, ts, kind);
+      kind = this.memo(ms, e, true);
+      this.common(p, e, hs, he, ts, kind);
       return true;
     }
     return false;
@@ -250,22 +289,23 @@ export class FastScanner {
    * only the message, so the answer for a message seen a moment ago is reused (CRON and
    * `check pass; user unknown` lines repeat word for word).
    */
-  private memo(t: string, ms: number, e: number, sshd: boolean): number {
+  private memo(ms: number, e: number, sshd: boolean): number {
     const keys = sshd ? this.sshdMsgs : this.cronMsgs;
     const kinds = sshd ? this.sshdKinds : this.cronKinds;
     const n = e - ms;
+    const d = this.d;
     // from the last hit on: the same message tends to come again soon
     const h = sshd ? this.sshdHit : this.cronHit;
     for (let j = 0; j < MEMO; j++) {
       const i = (h + j) % MEMO;
       const k = keys[i]!;
-      if (k.length === n && at(t, ms, k)) {
+      if (k.n === n && at(d, ms, e, k)) {
         if (sshd) this.sshdHit = i;
         else this.cronHit = i;
         return kinds[i]!;
       }
     }
-    const m = t.slice(ms, e);
+    const m = this.b.toString('latin1', ms, e);
     let kind: number;
     if (sshd && RE_PAM_FAIL.test(m)) kind = K_PAM_FAIL;
     else {
@@ -274,27 +314,14 @@ export class FastScanner {
     }
     if (n <= 160) {
       const i = sshd ? this.sshdNext++ % MEMO : this.cronNext++ % MEMO;
-      keys[i] = detach(m);
+      keys[i] = lit(m);
       kinds[i] = kind;
     }
     return kind;
   }
 
-  /** `t.slice(a, b)`, or the same string as last time (its hash is cached: Map lookups are cheaper). */
-  private ip(t: string, a: number, b: number): string {
-    const k = this.ipKey;
-    if (b - a === k.length && at(t, a, k)) return k;
-    return (this.ipKey = t.slice(a, b));
-  }
-
-  private user(t: string, a: number, b: number): string {
-    const k = this.userKey;
-    if (b - a === k.length && at(t, a, k)) return k;
-    return (this.userKey = t.slice(a, b));
-  }
-
   /** What addEvent does for every event before its per-kind part. */
-  private common(t: string, p: number, e: number, hs: number, he: number, ts: number, kind: number): void {
+  private common(p: number, e: number, hs: number, he: number, ts: number, kind: number): void {
     const s = this.stats;
     s.lines++;
     s.events++;
@@ -302,14 +329,77 @@ export class FastScanner {
     this.counts[kind]!++;
     if (ts < s.first) s.first = ts;
     if (ts > s.last) s.last = ts;
-    const lh = s.lastHost;
-    if (!(he - hs === lh.length && at(t, hs, lh)) && s.hosts.size < 100) {
-      s.lastHost = detach(t.slice(hs, he));
-      s.hosts.add(s.lastHost);
+    // the full parser may have changed lastHost in between
+    if (this.hostStr !== s.lastHost) {
+      this.hostStr = s.lastHost;
+      this.hostLit = lit(s.lastHost);
     }
-    if (this.opts.tail > 0) addRawLine(s, t.slice(p, e), this.opts);
+    if (!(he - hs === this.hostLit.n && at(this.d, hs, he, this.hostLit)) && s.hosts.size < 100) {
+      s.lastHost = this.b.toString('latin1', hs, he);
+      s.hosts.add(s.lastHost);
+      this.hostStr = s.lastHost;
+      this.hostLit = lit(s.lastHost);
+    }
+    if (this.opts.tail > 0) addRawLine(s, this.b.toString('latin1', p, e), this.opts);
   }
 }
+
+
+/**
+ * A string to compare bytes with: its characters as Latin-1 bytes in a DataView. A string with a
+ * character above U+00FF never equals bytes (`n` is -1); 128–255 never occur in the ASCII text.
+ */
+interface Lit {
+  n: number;
+  d: DataView;
+}
+
+function lit(s: string): Lit {
+  const b = new Uint8Array(Math.max(s.length, 1));
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255) return { n: -1, d: new DataView(b.buffer) };
+    b[i] = c;
+  }
+  return { n: s.length, d: new DataView(b.buffer) };
+}
+
+/** Whether the bytes at `i` (within [i, e)) are `k`; four at a time. */
+function at(d: DataView, i: number, e: number, k: Lit): boolean {
+  const n = k.n;
+  if (n < 0 || i < 0 || i + n > e) return false;
+  const kd = k.d;
+  let j = 0;
+  for (; j + 4 <= n; j += 4) if (d.getUint32(i + j, true) !== kd.getUint32(j, true)) return false;
+  for (; j < n; j++) if (d.getUint8(i + j) !== kd.getUint8(j)) return false;
+  return true;
+}
+
+/**
+ * Strings cut from the bytes, one copy per distinct value: a direct-mapped cache keyed by a hash of
+ * the last bytes, so that a repeated address or user is neither decoded nor hashed again and the
+ * stats maps (which keep these very strings) find it by identity. A collision replaces the slot.
+ */
+class Interner {
+  private readonly keys: string[] = Array<string>(INTERN).fill('');
+  private readonly lits: Lit[] = Array<Lit>(INTERN).fill(lit(''));
+
+  get(b: Buffer, d: DataView, a: number, e: number): string {
+    const n = e - a;
+    let h = n;
+    for (let i = e - 1, lo = Math.max(a, e - 8); i >= lo; i--) h = Math.imul(h ^ d.getUint8(i), 0x01000193);
+    const slot = (h ^ (h >>> 13)) & (INTERN - 1);
+    const k = this.lits[slot]!;
+    if (k.n === n && at(d, a, e, k)) return this.keys[slot]!;
+    const s = b.toString('latin1', a, e);
+    if (n <= 64) {
+      this.keys[slot] = s;
+      this.lits[slot] = lit(s);
+    }
+    return s;
+  }
+}
+const INTERN = 4096;
 
 const kindIndex = (k: EventKind): number => EVENT_KINDS.indexOf(k);
 const K_FAILED = kindIndex('ssh.failed');
@@ -326,37 +416,54 @@ const K_LOGIND = kindIndex('logind.session');
 /** Pam messages remembered per program family. */
 const MEMO = 8;
 
-/** `t.startsWith(s, i)` without the builtin's call cost (compared from the end: time stamps differ there). */
-function at(t: string, i: number, s: string): boolean {
-  for (let k = s.length - 1; k >= 0; k--) if (t.charCodeAt(i + k) !== s.charCodeAt(k)) return false;
-  return true;
-}
+const L_SSHD = lit('sshd[');
+const L_SSHD_SESSION = lit('sshd-session[');
+const L_CRON = lit('CRON[');
+const L_SUDO_PAM = lit('sudo: pam_unix(');
+const L_LOGIND = lit('systemd-logind[');
+const L_PID_END = lit(']: ');
+const L_FAILED = lit('Failed ');
+const L_FOR = lit(' for ');
+const L_INVALID_USER = lit('invalid user ');
+const L_ILLEGAL_USER = lit('illegal user ');
+const L_INVALID_USER_MSG = lit('Invalid user ');
+const L_ILLEGAL_USER_MSG = lit('Illegal user ');
+const L_PORT = lit(' port ');
+const L_FROM = lit(' from ');
+const L_DISCONNECTED = lit('Disconnected from ');
+const L_USER = lit('user ');
+const L_CLOSED = lit('Connection closed by ');
+const L_RESET = lit('Connection reset by ');
+const L_SP_PREAUTH = lit(' [preauth]');
+const L_PREAUTH = lit('[preauth]');
+const L_AUTHENTICATING_USER = lit('authenticating user ');
+const L_BANNER = lit('banner exchange:');
 
 /** First ' ' in [i, e), or -1. */
-function space(t: string, i: number, e: number): number {
-  for (; i < e; i++) if (t.charCodeAt(i) === 32) return i;
+function space(u: Uint8Array, i: number, e: number): number {
+  for (; i < e; i++) if (u[i] === 32) return i;
   return -1;
 }
 
 /** Last ` from ` starting in [lo, hi], or -1. */
-function lastFrom(t: string, hi: number, lo: number): number {
-  for (let i = hi; i >= lo; i--) if (t.charCodeAt(i + 1) === 102 && t.charCodeAt(i) === 32 && at(t, i, ' from ')) return i;
+function lastFrom(u: Uint8Array, d: DataView, hi: number, lo: number, e: number): number {
+  for (let i = hi; i >= lo; i--) if (u[i + 1] === 102 && u[i] === 32 && at(d, i, e, L_FROM)) return i;
   return -1;
 }
 
 /** First ` from ` starting in [lo, hi], or -1. */
-function firstFrom(t: string, lo: number, hi: number): number {
-  for (let i = lo; i <= hi; i++) if (t.charCodeAt(i + 1) === 102 && t.charCodeAt(i) === 32 && at(t, i, ' from ')) return i;
+function firstFrom(u: Uint8Array, d: DataView, lo: number, hi: number, e: number): number {
+  for (let i = lo; i <= hi; i++) if (u[i + 1] === 102 && u[i] === 32 && at(d, i, e, L_FROM)) return i;
   return -1;
 }
 
 /** Last ` port ` starting in [lo, hi], or -1. */
-function lastPort(t: string, hi: number, lo: number): number {
-  for (let i = hi; i >= lo; i--) if (t.charCodeAt(i + 1) === 112 && t.charCodeAt(i) === 32 && at(t, i, ' port ')) return i;
+function lastPort(u: Uint8Array, d: DataView, hi: number, lo: number, e: number): number {
+  for (let i = hi; i >= lo; i--) if (u[i + 1] === 112 && u[i] === 32 && at(d, i, e, L_PORT)) return i;
   return -1;
 }
 
-function isDigit(t: string, i: number): boolean {
-  const c = t.charCodeAt(i);
+function isDigit(u: Uint8Array, i: number): boolean {
+  const c = u[i]!;
   return c >= 48 && c <= 57;
 }

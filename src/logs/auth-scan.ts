@@ -52,7 +52,7 @@ export function splitterFor(format: InputFormat, s: ScanSettings): LineSplitter 
   const onLine = lineHandler(format, s);
   if (format !== 'syslog' || s.onEvent || !FastScanner.usable(s.opts)) return new LineSplitter(onLine);
   const fast = new FastScanner(s.stats, s.opts, s.referenceMs, s.offsetMinutes, onLine);
-  return new LineSplitter(onLine, (text) => fast.scan(text));
+  return new LineSplitter(onLine, (bytes) => fast.scan(bytes));
 }
 
 export interface Sniffed {

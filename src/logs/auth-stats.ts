@@ -182,10 +182,11 @@ function expandV6(ip: string): string[] | null {
   return head.length === 8 ? head : null;
 }
 
-export function ipStats(s: AuthStats, ip: string, ts: number): IpStats {
+/** @param owned `ip` is already a detached string that may be kept as it is (the fast path's interned strings) */
+export function ipStats(s: AuthStats, ip: string, ts: number, owned = false): IpStats {
   let r = s.ips.get(ip);
   if (!r) {
-    ip = detach(ip);
+    if (!owned) ip = detach(ip);
     r = { ip, failures: 0, invalidUsers: 0, users: new Set(), usersOverflow: 0, firstFail: Infinity, lastFail: -Infinity, firstSeen: ts, lastSeen: ts, accepted: 0, disconnects: 0, maxAttempts: 0, ring: [], bruteAt: Infinity, bruteLine: undefined, sampleLine: undefined };
     s.ips.set(ip, r);
   }
@@ -194,10 +195,10 @@ export function ipStats(s: AuthStats, ip: string, ts: number): IpStats {
   return r;
 }
 
-function userStats(s: AuthStats, user: string): UserStats {
+function userStats(s: AuthStats, user: string, owned = false): UserStats {
   let r = s.users.get(user);
   if (!r) {
-    user = detach(user);
+    if (!owned) user = detach(user);
     r = { user, failures: 0, invalid: false, ips: new Set(), ipsOverflow: 0, firstFail: Infinity, lastFail: -Infinity, accepted: 0 };
     s.users.set(user, r);
   }
@@ -355,28 +356,42 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
 
 /**
  * One `Failed …` or `Invalid user …` attempt (the fast path in auth-fast.ts calls it too, with the
- * line as `text.slice(rs, re)`, cut only when it is kept). Failures are counted once per attempt:
- * see `pendingInvalid`.
+ * line as bytes [rs, re) of the chunk, decoded only when it is kept). Failures are counted once per attempt:
+ * see `pendingInvalid`. With `owned`, `ip` and `user` are detached strings kept as they are (the
+ * fast path interns them: the maps then hold the very strings it looks up, compared by identity).
  */
-export function addFailure(s: AuthStats, o: StatsOptions, kind: 'ssh.failed' | 'ssh.invalid-user', ip: string, user: string, invalid: boolean, pid: number | undefined, ts: number, text: string, rs: number, re: number): void {
+export function addFailure(
+  s: AuthStats,
+  o: StatsOptions,
+  kind: 'ssh.failed' | 'ssh.invalid-user',
+  ip: string,
+  user: string,
+  invalid: boolean,
+  pid: number | undefined,
+  ts: number,
+  text: string | Buffer,
+  rs: number,
+  re: number,
+  owned = false,
+): void {
   if (kind === 'ssh.failed' && invalid && pid !== undefined && s.pendingInvalid.get(pid) === ip) {
     // the `Invalid user` line of this connection already counted this attempt
     s.pendingInvalid.delete(pid);
-    ipStats(s, ip, ts);
+    ipStats(s, ip, ts, owned);
     return;
   }
   if (kind === 'ssh.invalid-user' && pid !== undefined) {
     if (s.pendingInvalid.size > 10_000) s.pendingInvalid.clear();
-    s.pendingInvalid.set(pid, detach(ip));
+    s.pendingInvalid.set(pid, owned ? ip : detach(ip));
   }
-  const r = ipStats(s, ip, ts);
+  const r = ipStats(s, ip, ts, owned);
   r.failures++;
   if (invalid) r.invalidUsers++;
   if (ts < r.firstFail) r.firstFail = ts;
   if (ts > r.lastFail) r.lastFail = ts;
-  r.sampleLine ??= detach(text.slice(rs, re));
+  r.sampleLine ??= cut(text, rs, re);
   if (!r.users.has(user)) {
-    if (r.users.size < SET_CAP) r.users.add(detach(user));
+    if (r.users.size < SET_CAP) r.users.add(owned ? user : detach(user));
     else r.usersOverflow++;
   }
   // sliding window: the failure `bruteThreshold` back is within the window
@@ -384,18 +399,23 @@ export function addFailure(s: AuthStats, o: StatsOptions, kind: 'ssh.failed' | '
   if (r.ring.length > o.bruteThreshold) r.ring.shift();
   if (r.ring.length >= o.bruteThreshold && ts - r.ring[0]! <= o.bruteWindowMs && ts < r.bruteAt) {
     r.bruteAt = ts;
-    r.bruteLine = detach(text.slice(rs, re));
+    r.bruteLine = cut(text, rs, re);
   }
-  const u = userStats(s, user);
+  const u = userStats(s, user, owned);
   u.failures++;
   if (invalid) u.invalid = true;
   if (ts < u.firstFail) u.firstFail = ts;
   if (ts > u.lastFail) u.lastFail = ts;
   if (!u.ips.has(ip)) {
-    if (u.ips.size < SET_CAP) u.ips.add(detach(ip));
+    if (u.ips.size < SET_CAP) u.ips.add(owned ? ip : detach(ip));
     else u.ipsOverflow++;
   }
   hour(s, ts).failures++;
+}
+
+/** The line [rs, re) of a string or of ASCII bytes, as a string of its own. */
+function cut(text: string | Buffer, rs: number, re: number): string {
+  return typeof text === 'string' ? detach(text.slice(rs, re)) : text.toString('latin1', rs, re);
 }
 
 function unionCapped<T>(a: Set<T>, b: Set<T>): number {

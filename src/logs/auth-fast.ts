@@ -275,8 +275,9 @@ export class FastScanner {
       return true;
     }
     if (c === 112 /* p */) {
-      // sshd(): RE_PAM_FAIL, then pam() (RE_PAM_SESSION); no later branch starts with `p`: else `other`
-      kind = this.memo(ms, e, true);
+      // sshd(): RE_PAM_FAIL, then pam() (RE_PAM_SESSION); no later branch starts with `p`: else `other`.
+      // `authentication failure` lines differ by address (rhost=): matched here, not remembered
+      kind = pamFail(u, d, ms, e) ? K_PAM_FAIL : this.memo(ms, e, true);
       this.common(p, e, hs, he, ts, kind);
       return true;
     }
@@ -387,19 +388,28 @@ class Interner {
   get(b: Buffer, d: DataView, a: number, e: number): string {
     const n = e - a;
     let h = n;
-    for (let i = e - 1, lo = Math.max(a, e - 8); i >= lo; i--) h = Math.imul(h ^ d.getUint8(i), 0x01000193);
+    for (let i = e - 1, lo = Math.max(a, e - 12); i >= lo; i--) h = Math.imul(h ^ d.getUint8(i), 0x01000193);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     const slot = (h ^ (h >>> 13)) & (INTERN - 1);
-    const k = this.lits[slot]!;
-    if (k.n === n && at(d, a, e, k)) return this.keys[slot]!;
+    const lits = this.lits;
+    const keys = this.keys;
+    const k = lits[slot]!;
+    if (k.n === n && at(d, a, e, k)) return keys[slot]!;
+    // two ways: the slot's previous value waits in its neighbour, so two busy colliding values do not evict each other
+    const alt = slot ^ 1;
+    const k2 = lits[alt]!;
+    if (k2.n === n && at(d, a, e, k2)) return keys[alt]!;
     const s = b.toString('latin1', a, e);
     if (n <= 64) {
-      this.keys[slot] = s;
-      this.lits[slot] = lit(s);
+      lits[alt] = k;
+      keys[alt] = keys[slot]!;
+      keys[slot] = s;
+      lits[slot] = lit(s);
     }
     return s;
   }
 }
-const INTERN = 4096;
+const INTERN = 8192;
 
 const kindIndex = (k: EventKind): number => EVENT_KINDS.indexOf(k);
 const K_FAILED = kindIndex('ssh.failed');
@@ -438,6 +448,31 @@ const L_SP_PREAUTH = lit(' [preauth]');
 const L_PREAUTH = lit('[preauth]');
 const L_AUTHENTICATING_USER = lit('authenticating user ');
 const L_BANNER = lit('banner exchange:');
+const L_PAM_UNIX = lit('pam_unix(');
+const L_AUTH_FAILURE = lit(':auth): authentication failure;');
+const L_RHOST = lit(' rhost=');
+const L_USER_EQ = lit('user=');
+
+/**
+ * RE_PAM_FAIL: `^pam_unix\(([^:)]+):auth\): authentication failure;.*? rhost=(\S*)\s+user=(\S*)`.
+ * With ' ' the only whitespace: some ` rhost=` after the `;` whose run of non-spaces is followed by
+ * spaces and `user=` (the lazy `.*?` tries every ` rhost=` in turn).
+ */
+function pamFail(u: Uint8Array, d: DataView, ms: number, e: number): boolean {
+  if (!at(d, ms, e, L_PAM_UNIX)) return false;
+  let j = ms + 9;
+  while (j < e && u[j] !== 58 && u[j] !== 41) j++;
+  if (j === ms + 9 || j >= e || u[j] !== 58 || !at(d, j, e, L_AUTH_FAILURE)) return false;
+  for (let x = j + L_AUTH_FAILURE.n; x + 7 <= e; x++) {
+    if (u[x] !== 32 || u[x + 1] !== 114 || !at(d, x, e, L_RHOST)) continue;
+    let y = x + 7;
+    while (y < e && u[y] !== 32) y++;
+    if (y >= e) return false;
+    while (y < e && u[y] === 32) y++;
+    if (at(d, y, e, L_USER_EQ)) return true;
+  }
+  return false;
+}
 
 /** First ' ' in [i, e), or -1. */
 function space(u: Uint8Array, i: number, e: number): number {

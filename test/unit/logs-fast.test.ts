@@ -87,6 +87,21 @@ describe('auth-review fast path', () => {
       `${h} sshd[13]: Disconnected from authenticating user root x y port 7 [preauth]`,
       `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=203.0.113.9  user=root`,
       `${h} sshd[14]: pam_unix(sshd:auth): check pass; user unknown`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; rhost=a rhost=203.0.113.9  user=root`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; logname= rhost=203.0.113.9`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; rhost= user=`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; rhost=x user`,
+      `${h} sshd[14]: pam_unix(ss)hd:auth): authentication failure; rhost=x user=y`,
+      `${h} sshd[14]: pam_unix(:auth): authentication failure; rhost=x user=y`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure;rhost=x user=y`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; rhost=xuser=y rhost=z  user=w`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; rhost=x`,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure; rhost=x `,
+      `${h} sshd[14]: pam_unix(sshd:auth): authentication failure`,
+      `${h} sshd[24]: Invalid user ${'u'.repeat(80)} from 203.0.113.24 port 22`,
+      `${h} sshd[24]: Failed password for invalid user ${'u'.repeat(80)} from 203.0.113.24 port 22 ssh2`,
+      `${h} sshd[25]: Failed password for invalid user ${'u'.repeat(80)} from 2001:db8:ffff:ffff:ffff:ffff:ffff:fff0 port 22 ssh2`,
+      `${h} sshd[25]: Failed password for invalid user ${'u'.repeat(80)} from 2001:db8:ffff:ffff:ffff:ffff:ffff:fff0 port 22 ssh2`,
       `${h} sshd[14]: pam_unix(sshd:session): session opened for user andre(uid=1000) by (uid=0)`,
       `${h} sshd[14]: pam_unix(sshd:session): session closed for user andre`,
       `${h} sshd-session[15]: Failed password for root from 203.0.113.10 port 5 ssh2`,
@@ -137,6 +152,20 @@ describe('auth-review fast path', () => {
     same(Buffer.from(text.replace('port 22 ssh2', 'port 22 ssh2\r').replace('user bob', 'user b\tob')));
     same(Buffer.from(text.replace('user bob', 'user bøb')));
   });
+
+  it('gives the full parser’s stats with more addresses and users than its caches hold', () => {
+    // 10,000 + 2,000 addresses and 1,500 users: the interning caches evict, root's set of addresses overflows
+    const lines: string[] = [];
+    for (let i = 0; i < 10_000; i++) {
+      const ip = `2001:db8::${i.toString(16)}`;
+      const user = `user${(i * 7) % 1500}`;
+      const t = `Nov 24 ${String(1 + Math.floor(i / 3600)).padStart(2, '0')}:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}`;
+      lines.push(`${t} web-01 sshd[${1000 + i}]: Invalid user ${user} from ${ip} port 22`);
+      lines.push(`${t} web-01 sshd[${1000 + i}]: Failed password for invalid user ${user} from ${ip} port 22 ssh2`);
+      lines.push(`${t} web-01 sshd[${50_000 + i}]: Failed password for root from 2001:db8:1::${(i % 2000).toString(16)} port 22 ssh2`);
+    }
+    same(Buffer.from(lines.join('\n') + '\n'));
+  }, 60_000);
 
   it('gives the full parser’s stats on a generated 5 MB log', () => {
     const gen = [join(ROOT, '../shared/bench/gen-authlog.py'), '/work/shared/bench/gen-authlog.py'].find((p) => existsSync(p));

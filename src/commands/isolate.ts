@@ -1,5 +1,8 @@
 import { Flags } from '@oclif/core';
-import { openTarget, targetFlags } from '../host/flags.js';
+import { join } from 'node:path';
+import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import type { FleetRow } from '../host/fleet.js';
+import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
@@ -30,6 +33,7 @@ Modes, and what each keeps:
 
   static override flags = {
     ...targetFlags,
+    ...fleetFlags,
     project: Flags.string({ char: 'p', summary: 'Compose project name (from the containers\' com.docker.compose.project label).', exclusive: ['file', 'dir'] }),
     file: Flags.string({ char: 'f', summary: 'A compose file of the project (matched against com.docker.compose.project.config_files).', exclusive: ['project', 'dir'] }),
     dir: Flags.string({ summary: 'The project\'s working directory (com.docker.compose.project.working_dir).', exclusive: ['project', 'file'] }),
@@ -41,7 +45,7 @@ Modes, and what each keeps:
     ...hostNetworkFlags,
   };
 
-  async run(): Promise<IsolateResult | HostNetworkCommandResult> {
+  async run(): Promise<IsolateResult | HostNetworkCommandResult | { case: string; hosts: FleetRow<IsolateResult | HostNetworkCommandResult>[] }> {
     const { flags } = await this.parse(Isolate);
     const [{ confirmOrRefuse }, { isolateProject }, { renderIsolateResult, renderPlan }, { runHostNetwork }] = await Promise.all([
       import('../isolate/confirm.js'),
@@ -49,35 +53,72 @@ Modes, and what each keeps:
       import('../isolate/render.js'),
       import('../isolate/host/run.js'),
     ]);
+    const hostNetwork = Boolean(flags['host-network'] || flags.confirm);
+
+    /** One host. `caseDir` and `ask` differ on a fleet: a directory per host, and one question up front. */
+    const isolateOn = async (target: Target, o: { caseDir?: string; ask: boolean; log: (s: string) => void; hostSpec?: string }): Promise<IsolateResult | HostNetworkCommandResult> => {
+      if (hostNetwork) {
+        const f = { ...flags, case: o.caseDir, yes: flags.yes || !o.ask, host: o.hostSpec ? [o.hostSpec] : flags.host };
+        return runHostNetwork(target, f, { argv: this.argv, toolVersion: this.config.version, log: o.log });
+      }
+      const spin = o.ask ? progress('isolating', { json: this.jsonEnabled() }) : { update() {}, stop() {} };
+      try {
+        const result = await isolateProject(target, {
+          project: flags.project,
+          file: flags.file,
+          dir: flags.dir,
+          mode: flags.mode as Mode,
+          caseDir: o.caseDir,
+          dryRun: flags['dry-run'],
+          snapshot: flags.snapshot,
+          argv: this.argv,
+          toolVersion: this.config.version,
+          onProgress: (t) => spin.update(t),
+          confirm: async ({ project, plan, caseDir }) => {
+            spin.stop();
+            o.log(renderPlan({ project, mode: flags.mode as Mode, plan, caseDir, host: target.name, snapshot: flags.snapshot }));
+            if (plan.actions.length === 0) throw new UserError(`nothing to isolate in ${project.name} with mode ${flags.mode}`, plan.warnings[0]);
+            if (!o.ask) return;
+            const questions = flags.snapshot ? ['Isolate now?'] : ['Skip the snapshot? Logs and state that the isolation changes will be lost.', 'Really isolate without a snapshot?'];
+            await confirmOrRefuse({ yes: flags.yes, questions, what: `isolate ${project.name}` });
+          },
+        });
+        spin.stop();
+        if (result.dryRun) o.log(renderPlan({ project: result.project, mode: result.mode, plan: result.plan, caseDir: result.case, host: target.name, snapshot: flags.snapshot }));
+        o.log(renderIsolateResult(result));
+        return result;
+      } finally {
+        spin.stop();
+      }
+    };
+    const failed = (r: IsolateResult | HostNetworkCommandResult): boolean => {
+      if ('mode' in r) return Boolean(r.selfTest && !r.selfTest.ok);
+      if ('record' in r) return Boolean(r.record.selfTest && !r.record.selfTest.ok);
+      return !r.ok;
+    };
+
+    if (isFleet(flags)) {
+      const [{ fleetHosts, fleetCaseDir }, { runFleetCommand }, { compactUtc }] = await Promise.all([import('../host/fleet.js'), import('../output/fleet-table.js'), import('../output/time.js')]);
+      if (flags.confirm && !flags.case) throw new UserError('--confirm needs --case DIR of the host isolation');
+      const hosts = fleetHosts(flags);
+      const caseDir = flags.case ?? join('cases', `${hostNetwork ? 'quarantine' : (flags.project ?? 'isolate')}-${compactUtc()}`);
+      if (!flags['dry-run'] && !flags.confirm) {
+        const what = hostNetwork ? `quarantine ${hosts.length} hosts` : `isolate ${flags.project ?? flags.file ?? flags.dir ?? 'the Compose project'} (mode ${flags.mode}) on ${hosts.length} hosts`;
+        const questions = [`${what[0]!.toUpperCase()}${what.slice(1)}: ${hosts.map((h) => h.label).join(', ')}? Each host's plan is printed as it runs.`];
+        if (!hostNetwork && !flags.snapshot) questions.push('Really isolate without a snapshot? Logs and state that the isolation changes will be lost.');
+        await confirmOrRefuse({ yes: flags.yes, questions, what });
+      }
+      const json = this.jsonEnabled();
+      const rows = await runFleetCommand({ log: (s) => this.log(s), json }, flags, (t, h) => isolateOn(t, { caseDir: fleetCaseDir(caseDir, h.label), ask: false, hostSpec: h.spec, log: (s) => json || this.log(s.replace(/^/gm, `[${h.label}] `)) }), failed, {
+        summary: (r) => ('mode' in r ? `${r.mode}: ${r.dryRun ? 'planned' : r.selfTest?.ok ? 'self-test ok' : 'SELF-TEST FAILED'}` : 'record' in r ? (r.dryRun ? 'planned' : 'quarantined') : r.detail),
+      });
+      if (!json) this.log(`case: ${caseDir} (one directory per host under hosts/; ir restore --case ${caseDir} with the same hosts)`);
+      return { case: caseDir, ...rows };
+    }
     const target = await openTarget(flags);
     try {
-      if (flags['host-network'] || flags.confirm) {
-        return await runHostNetwork(target, flags, { argv: this.argv, toolVersion: this.config.version, log: (s: string) => this.log(s) });
-      }
-      const spin = progress('isolating', { json: this.jsonEnabled() });
-      const result = await isolateProject(target, {
-        project: flags.project,
-        file: flags.file,
-        dir: flags.dir,
-        mode: flags.mode as Mode,
-        caseDir: flags.case,
-        dryRun: flags['dry-run'],
-        snapshot: flags.snapshot,
-        argv: this.argv,
-        toolVersion: this.config.version,
-        onProgress: (t) => spin.update(t),
-        confirm: async ({ project, plan, caseDir }) => {
-          spin.stop();
-          this.log(renderPlan({ project, mode: flags.mode as Mode, plan, caseDir, host: target.name, snapshot: flags.snapshot }));
-          if (plan.actions.length === 0) throw new UserError(`nothing to isolate in ${project.name} with mode ${flags.mode}`, plan.warnings[0]);
-          const questions = flags.snapshot ? ['Isolate now?'] : ['Skip the snapshot? Logs and state that the isolation changes will be lost.', 'Really isolate without a snapshot?'];
-          await confirmOrRefuse({ yes: flags.yes, questions, what: `isolate ${project.name}` });
-        },
-      });
-      spin.stop();
-      if (result.dryRun) this.log(renderPlan({ project: result.project, mode: result.mode, plan: result.plan, caseDir: result.case, host: target.name, snapshot: flags.snapshot }));
-      this.log(renderIsolateResult(result));
-      if (result.selfTest && !result.selfTest.ok) process.exitCode = 1;
+      const result = await isolateOn(target, { caseDir: flags.case, ask: true, log: (s) => this.log(s) });
+      if (failed(result)) process.exitCode = 1;
       return result;
     } finally {
       await target.close();

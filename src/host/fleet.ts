@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { UserError } from '../output/errors.js';
 import type { FleetFlagValues, TargetFlagValues } from './flags.js';
@@ -7,6 +8,17 @@ import { SshHost } from './ssh.js';
 import type { Target } from './target.js';
 
 export type { FleetFlagValues };
+
+/** Host labels become directory names: anything but [A-Za-z0-9._-] becomes `_`. */
+export function hostDirName(label: string): string {
+  const s = label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
+  return s || '_';
+}
+
+/** A host's directory in a fleet's case directory (playbooks, isolate, restore): CASE/hosts/LABEL. */
+export function fleetCaseDir(caseDir: string, label: string): string {
+  return join(caseDir, 'hosts', hostDirName(label));
+}
 
 /** The hosts that `--host` (repeated) and `--hosts FILE [--limit G]` name, in order, each label once. */
 export function fleetHosts(f: TargetFlagValues & FleetFlagValues): InventoryHost[] {

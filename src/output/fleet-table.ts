@@ -1,5 +1,6 @@
 import type { FleetFlagValues, TargetFlagValues } from '../host/flags.js';
 import { runOnFleet, type FleetRow } from '../host/fleet.js';
+import type { InventoryHost } from '../host/inventory.js';
 import type { Target } from '../host/target.js';
 import { forTerminal } from './sanitize.js';
 import { table } from './format.js';
@@ -19,7 +20,7 @@ export function renderFleetTable<T>(rows: FleetRow<T>[], summary: (r: T) => stri
 export async function runFleetCommand<T>(
   out: { log(s: string): void; json: boolean },
   flags: TargetFlagValues & FleetFlagValues,
-  fn: (target: Target) => Promise<T>,
+  fn: (target: Target, host: InventoryHost) => Promise<T>,
   failing: (r: T) => boolean,
   view: { report?: (r: T) => string; summary: (r: T) => string },
 ): Promise<{ hosts: FleetRow<T>[] }> {

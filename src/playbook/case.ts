@@ -26,11 +26,7 @@ export type CaseMeta = z.infer<typeof CaseMeta>;
 export const CASE_META = 'case.json';
 export const CASE_PLAYBOOK = 'playbook.yaml';
 
-/** Host labels become directory names: anything but [A-Za-z0-9._-] becomes `_`. */
-export function hostDirName(label: string): string {
-  const s = label.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '_');
-  return s || '_';
-}
+export { hostDirName } from '../host/fleet.js';
 
 export function writeCaseMeta(caseDir: string, meta: CaseMeta, playbookText: string): void {
   mkdirSync(caseDir, { recursive: true, mode: 0o700 });

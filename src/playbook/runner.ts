@@ -6,7 +6,8 @@ import { forEachHost } from '../host/fleet.js';
 import type { InventoryHost } from '../host/inventory.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../output/errors.js';
 import { utcNow } from '../output/time.js';
-import { hostDirName, lastRun, type CaseMeta } from './case.js';
+import { fleetCaseDir } from '../host/fleet.js';
+import { lastRun, type CaseMeta } from './case.js';
 import type { Catalog, FlagInfo } from './catalog.js';
 import { Journal, readJournal, JOURNAL, type JournalEvent } from './journal.js';
 import { REPORT_COMMAND, type Playbook, type Step, type StepStatus } from './schema.js';
@@ -103,7 +104,7 @@ export function hostsOf(o: Pick<RunnerOptions, 'hosts' | 'kind'>): InventoryHost
 }
 
 export function hostDir(caseDir: string, fleet: boolean, label: string): string {
-  return fleet ? join(caseDir, 'hosts', hostDirName(label)) : caseDir;
+  return fleet ? fleetCaseDir(caseDir, label) : caseDir;
 }
 
 /** Whether `when` holds; `prior` is null in a dry run, where a step's outcome is not known yet. */

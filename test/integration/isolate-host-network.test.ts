@@ -11,7 +11,8 @@ import { serviceEnv } from '../helpers/services.js';
  * network: iriso-host (the compromised host, sshd on 2022, a web service on 8080, a firewall table of
  * its own), iriso-resp (the responder, 10.201.1.2) and iriso-out (the outside, 10.201.2.2, port 9090).
  * ir runs in iriso-resp and reaches the host over SSH as the test services' `deploy` user with sudo.
- * Needs root, nft (apt-get install nftables), sshd and busybox.
+ * Needs root, nft (apt-get install nftables), sshd and busybox; ufw for the last test (enabled only in
+ * iriso-host, with a private copy of /etc/ufw bind-mounted over the real one).
  */
 const run = promisify(execFile);
 const NS = { host: 'iriso-host', resp: 'iriso-resp', out: 'iriso-out' };
@@ -203,6 +204,58 @@ test('confirmed over a new connection, the quarantine outlives the deadline unti
   expect(await canConnect(NS.out, '10.201.2.1', 8080)).toBe(true);
   expect(normalize(await hostRuleset())).toBe(normalize(before));
 }, 120_000);
+
+test('on a host that runs ufw: detected and said, ufw left alone, its allow rules do not open the quarantine', async () => {
+  await sh('command -v ufw >/dev/null').catch(() => {
+    throw new Error('ufw is missing: apt-get install --no-install-recommends ufw (test/services/start.sh installs it)');
+  });
+  const realConf = readFileSync('/etc/ufw/ufw.conf', 'utf8');
+  // ufw writes ufw.conf and user.rules: a private copy, bind-mounted only in this command's mount namespace
+  // (ip netns exec makes one); no sysctl.conf, so nothing but iriso-host's netfilter changes
+  const etc = join(work, 'ufw-etc');
+  await sh(`cp -a /etc/ufw ${etc} && : > ${etc}/sysctl.conf`);
+  await sh(`ip netns exec ${NS.host} sh -c 'mount --bind ${etc} /etc/ufw && ufw --force enable && ufw allow 2022/tcp && ufw allow 8080/tcp' >/dev/null`);
+  expect(await sh(`ip netns exec ${NS.host} ufw status`)).toMatch(/^Status: active/m);
+  expect(readFileSync('/etc/ufw/ufw.conf', 'utf8')).toBe(realConf);
+  await waitFor('ufw to let the outside reach 8080', async () => canConnect(NS.out, '10.201.2.1', 8080), 10_000);
+  try {
+    await quarantineUnderUfw(realConf);
+  } finally {
+    // the tests after this one see iriso-host without ufw again
+    await sh(`ip netns exec ${NS.host} sh -c 'mount --bind ${etc} /etc/ufw && ufw --force disable' >/dev/null`);
+  }
+}, 120_000);
+
+async function quarantineUnderUfw(realConf: string): Promise<void> {
+  const before = await hostRuleset();
+  expect(before).toMatch(/chain ufw-user-input/);
+
+  const dry = await irFromResponder(['isolate', '--host-network', '--dry-run', '--case', join(work, 'ufw-dry')]);
+  expect(dry.code).toBe(0);
+  expect(dry.stdout).toMatch(/ufw is active on .*ufw status: active.*leaves it alone/);
+
+  const caseDir = join(work, 'ufw');
+  const r = await irFromResponder(['isolate', '--host-network', '--confirm-within', '60s', '--yes', '--json', '--case', caseDir]);
+  expect(r.code).toBe(0);
+  const out = json<Contained & { record: { firewall: { ufwActive: boolean; ufwEvidence: string } } }>(r);
+  expect(out.record.firewall.ufwActive).toBe(true);
+  expect(out.record.firewall.ufwEvidence).toBe('ufw status: active');
+  expect(out.record.selfTest?.ok).toBe(true);
+  // ufw allows 8080 from anywhere; the quarantine's drop is final
+  expect(await canConnect(NS.resp, HOST, 2022)).toBe(true);
+  expect(await canConnect(NS.out, '10.201.2.1', 8080)).toBe(false);
+  expect(await canConnect(NS.resp, HOST, 8080)).toBe(false);
+  expect(await canConnect(NS.host, '10.201.2.2', 9090)).toBe(false);
+  expect(await sh(`ip netns exec ${NS.host} ufw status`)).toMatch(/^Status: active/m);
+
+  const rr = await irFromResponder(['restore', '--case', caseDir, '--yes']);
+  expect(rr.code).toBe(0);
+  expect(rr.stdout).toMatch(/identical to before/);
+  // ufw's chains exactly as they were, and working again
+  expect(normalize(await hostRuleset())).toBe(normalize(before));
+  expect(await canConnect(NS.out, '10.201.2.1', 8080)).toBe(true);
+  expect(readFileSync('/etc/ufw/ufw.conf', 'utf8')).toBe(realConf);
+}
 
 test('no responder address and no --allow: refuses, nothing changed', async () => {
   mkdirSync(join(work, 'noallow'), { recursive: true });

@@ -146,6 +146,8 @@ command -v nsenter >/dev/null || need+=(util-linux)
 # tools the tests themselves use: nft for host containment (isolate), python3 for planted processes,
 # chromium for the case report's rendering test
 command -v nft >/dev/null || need+=(nftables)
+# ufw for the isolate test on a host that runs it (enabled only inside that test's netns; installed, ufw stays ENABLED=no)
+command -v ufw >/dev/null || need+=(ufw)
 command -v python3 >/dev/null || need+=(python3)
 command -v chromium >/dev/null || need+=(chromium)
 command -v gzip >/dev/null || need+=(gzip)

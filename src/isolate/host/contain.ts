@@ -5,7 +5,7 @@ import type { Target } from '../../host/target.js';
 import { UserError } from '../../output/errors.js';
 import { compactUtc, utcNow } from '../../output/time.js';
 import type { CheckResult } from '../schema.js';
-import { addressFamily, normalizeRuleset, quarantineRuleset, REVERT_RULESET, sha256 } from './firewall.js';
+import { addressFamily, detectUfw, normalizeRuleset, quarantineRuleset, REVERT_RULESET, sha256 } from './firewall.js';
 import { HOST_JOURNAL_NAME, writeHostJournal } from './journal.js';
 import { responderAddress, sshdFacts } from './responder.js';
 import { STATE_ROOT, TABLE_FAMILY, TABLE_NAME, type HostJournal, type HostStep } from './schema.js';
@@ -49,7 +49,8 @@ export async function containHost(target: Target, o: ContainOptions): Promise<Co
   if (existing.code === 0) throw new UserError(`${target.name} is already quarantined (nft table ${TABLE_FAMILY} ${TABLE_NAME} exists)`, 'ir restore --case DIR of that isolation first');
   const before = await probe(target, ['nft', 'list', 'ruleset']);
   if (before.code !== 0) throw new UserError(`nft list ruleset failed on ${target.name}: ${before.stderr.trim().split('\n')[0]}`, 'run as root or with --sudo');
-  const ufw = await probe(target, ['ufw', 'status']);
+  // ufw is left alone (see detectUfw); the journal and the plan say that it runs
+  const ufw = detectUfw(await probe(target, ['ufw', 'status']), before.stdout);
 
   const allow = [...o.allow];
   const allowSource = o.allow.map((a) => `--allow ${a}`);
@@ -107,7 +108,7 @@ export async function containHost(target: Target, o: ContainOptions): Promise<Co
     sshPorts: sshd.ports,
     sshPortSource: sshd.source,
     keepEstablished: o.keepEstablished,
-    firewall: { tool: 'nft', ufwActive: /Status: active/.test(ufw.stdout), beforeRuleset: before.stdout, beforeSha256: sha256(before.stdout), ruleset },
+    firewall: { tool: 'nft', ufwActive: ufw.active, ufwEvidence: ufw.evidence, beforeRuleset: before.stdout, beforeSha256: sha256(before.stdout), ruleset },
     deadline: new Date(deadlineEpoch * 1000).toISOString(),
     watchdog: { how: systemd ? 'systemd-run' : 'setsid', unit: systemd ? unit : undefined },
     users,

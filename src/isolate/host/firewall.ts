@@ -24,21 +24,20 @@ export function addressFamily(addr: string): 4 | 6 {
  * any base chain is final, so other tables cannot let traffic past it, and it never edits them.
  */
 export function quarantineRuleset(s: QuarantineSpec): string {
-  const v4 = s.allow.filter((a) => addressFamily(a) === 4);
-  const v6 = s.allow.filter((a) => addressFamily(a) === 6);
   const ports = `{ ${[...new Set(s.sshPorts)].sort((a, b) => a - b).join(', ')} }`;
-  const set = (name: string, type: string, els: string[]) => `  set ${name} {\n    type ${type}\n    flags interval\n${els.length ? `    elements = { ${els.join(', ')} }\n` : ''}  }`;
+  // one set and one accept rule per address family, in the same order everywhere
+  const fams = ([[4, 'ip', 'ipv4_addr'], [6, 'ip6', 'ipv6_addr']] as const).map(([fam, match, type]) => ({ name: `responder${fam}`, match, type, els: s.allow.filter((a) => addressFamily(a) === fam) }));
+  const sets = fams.map((f) => `  set ${f.name} {\n    type ${f.type}\n    flags interval\n${f.els.length ? `    elements = { ${f.els.join(', ')} }\n` : ''}  }`);
+  const responder = (dir: 'saddr' | 'daddr', port: 'dport' | 'sport') => fams.map((f) => `    ${f.match} ${dir} @${f.name} tcp ${port} ${ports} accept`);
   const est = s.keepEstablished ? ['    ct state established,related accept'] : [];
   return [
     `table ${TABLE_FAMILY} ${TABLE_NAME} {`,
-    set('responder4', 'ipv4_addr', v4),
-    set('responder6', 'ipv6_addr', v6),
+    ...sets,
     '  chain input {',
     '    type filter hook input priority -10; policy drop;',
     '    iif "lo" accept',
     ...est,
-    `    ip saddr @responder4 tcp dport ${ports} accept`,
-    `    ip6 saddr @responder6 tcp dport ${ports} accept`,
+    ...responder('saddr', 'dport'),
     // IPv6 needs neighbour discovery to reach the responder at all
     '    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-advert } accept',
     '  }',
@@ -46,8 +45,7 @@ export function quarantineRuleset(s: QuarantineSpec): string {
     '    type filter hook output priority -10; policy drop;',
     '    oif "lo" accept',
     ...est,
-    `    ip daddr @responder4 tcp sport ${ports} accept`,
-    `    ip6 daddr @responder6 tcp sport ${ports} accept`,
+    ...responder('daddr', 'sport'),
     '    icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert, nd-router-solicit } accept',
     '  }',
     '  chain forward {',
@@ -56,6 +54,20 @@ export function quarantineRuleset(s: QuarantineSpec): string {
     '}',
     '',
   ].join('\n');
+}
+
+/**
+ * Whether ufw runs on the host, and how we know: `ufw status` (it looks for its chains in the kernel), or,
+ * where ufw cannot be asked, its chains in `nft list ruleset` (ufw on iptables-nft). ir leaves ufw alone:
+ * its own table sits next to ufw's chains, and a drop in any base chain is final, so ufw's accepts cannot
+ * let traffic past the quarantine.
+ */
+export function detectUfw(status: { code: number | null; stdout: string }, ruleset: string): { active: boolean; evidence: string } {
+  if (status.code === 0 && /^Status: active/m.test(status.stdout)) return { active: true, evidence: 'ufw status: active' };
+  const chain = /^\s*chain (ufw6?-user-input) \{/m.exec(ruleset);
+  if (chain) return { active: true, evidence: `ufw's chain ${chain[1]} in nft list ruleset` };
+  if (status.code === 0 && /^Status: inactive/m.test(status.stdout)) return { active: false, evidence: 'ufw status: inactive' };
+  return { active: false, evidence: status.code === null ? 'ufw is not installed' : 'ufw status gave no answer, no ufw chains loaded' };
 }
 
 export const REVERT_RULESET = `delete table ${TABLE_FAMILY} ${TABLE_NAME}\n`;

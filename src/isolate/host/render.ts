@@ -2,7 +2,7 @@ import { forTerminal } from '../../output/sanitize.js';
 import { renderCheck, shellLine } from '../render.js';
 import type { ContainResult } from './contain.js';
 import type { HostRestoreResult } from './restore.js';
-import type { HostStep, HostStepResult } from './schema.js';
+import type { HostJournal, HostStep, HostStepResult } from './schema.js';
 
 export function renderHostPlan(title: string, plan: HostStep[]): string {
   const lines = [`Plan: ${title}`];
@@ -17,11 +17,19 @@ function renderSteps(steps: HostStepResult[]): string[] {
   return steps.map((s) => `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.kind} ${forTerminal(s.subject)}${s.ok ? '' : `: ${forTerminal(s.stderr ?? `exit ${s.code}`)}`}`);
 }
 
+/** Said with the plan and the result when the host runs ufw: what ir does with it (nothing) and why that holds. */
+export function ufwNote(j: HostJournal): string | null {
+  if (!j.firewall.ufwActive) return null;
+  return `ufw is active on ${forTerminal(j.host)} (${forTerminal(j.firewall.ufwEvidence ?? 'ufw status')}): ir leaves it alone and adds its own nft table next to ufw's chains; its drop is final, so ufw's allow rules cannot let traffic past the quarantine (ufw status keeps saying active)`;
+}
+
 export function renderContainResult(r: ContainResult): string {
   if (r.dryRun) return 'dry run: nothing was changed';
   const j = r.record;
   const lines = ['steps:', ...renderSteps(j.steps)];
   if (j.selfTest) lines.push(...renderCheck('self-test', j.selfTest));
+  const ufw = ufwNote(j);
+  if (ufw) lines.push(ufw);
   lines.push(`allowed: SSH port ${j.sshPorts.join(',')} (${j.sshPortSource}) from ${j.allowSource.join(', ')}`);
   lines.push(`the watchdog reverts at ${j.deadline} unless: ir isolate --confirm --case ${r.case} (over a NEW connection)`);
   lines.push(`journal: ${r.journal}; undo: ir restore --case ${r.case}; time: ${r.seconds} s`);

@@ -4,7 +4,7 @@ import { UserError } from '../../output/errors.js';
 import { confirmOrRefuse } from '../confirm.js';
 import { confirmHost, containHost, type ContainResult } from './contain.js';
 import { readHostJournal } from './journal.js';
-import { renderContainResult, renderHostPlan } from './render.js';
+import { renderContainResult, renderHostPlan, ufwNote } from './render.js';
 import { parseDuration } from './watchdog.js';
 import type { HostNetworkFlagValues } from './flags.js';
 
@@ -40,12 +40,14 @@ export async function runHostNetwork(target: Target, f: HostNetworkFlagValues, c
     dryRun: Boolean(f['dry-run']),
     argv: ctx.argv,
     toolVersion: ctx.toolVersion,
-    confirm: async (_j, plan) => {
+    confirm: async (j, plan) => {
       ctx.log(renderHostPlan(`quarantine host ${target.name}`, plan));
+      const ufw = ufwNote(j);
+      if (ufw) ctx.log(ufw);
       await confirmOrRefuse({ yes: f.yes, questions: [`Quarantine ${target.name} now?`], what: `quarantine ${target.name}` });
     },
   });
-  if (r.dryRun) ctx.log(renderHostPlan(`quarantine host ${target.name}`, r.plan));
+  if (r.dryRun) ctx.log([renderHostPlan(`quarantine host ${target.name}`, r.plan), ufwNote(r.record)].filter(Boolean).join('\n'));
   ctx.log(renderContainResult(r));
   if (r.record.selfTest && !r.record.selfTest.ok) process.exitCode = 1;
   return r;

@@ -59,6 +59,8 @@ export const HostJournal = z.object({
     tool: z.literal('nft'),
     /** the host also runs ufw: ir's table sits next to ufw's and leaves it untouched */
     ufwActive: z.boolean(),
+    /** how that was found: `ufw status`, or ufw's chains in the ruleset */
+    ufwEvidence: z.string().optional(),
     beforeRuleset: z.string(),
     beforeSha256: z.string(),
     ruleset: z.string(),

@@ -28,7 +28,7 @@ export interface SweepCheck {
   /** a fixed value, or read from the policy (allowed ports, fail2ban limits) */
   expected: string | ((p: Policy) => string);
   remediation: string;
-  /** seed section, e.g. "Andre hardening §1 SSH Hardening; verification 1" */
+  /** seed section, e.g. "Hardening seed §1 SSH Hardening; verification 1" */
   source: string;
   lynis?: string;
   cis?: string;

@@ -5,9 +5,9 @@
 export const SWEEP_DEFAULTS = {
   /** a TLS certificate expiring sooner than this fails (Let's Encrypt renews at 30 days left) */
   certMinDays: 14,
-  /** fail2ban actions that actually block (the Andre seed bans through ufw) */
+  /** fail2ban actions that actually block (the hardening seed bans through ufw) */
   blockingBanactions: ['ufw', 'iptables', 'iptables-multiport', 'iptables-allports', 'iptables-ipset', 'iptables-ipset-proto6', 'iptables-ipset-proto6-allports', 'nftables', 'nftables-multiport', 'nftables-allports', 'firewallcmd-ipset', 'firewallcmd-multiport', 'firewallcmd-allports', 'firewallcmd-rich-rules', 'shorewall', 'route', 'hostsdeny'],
-  /** ports that must never listen on a public address: Redis, Postgres (the Andre seed keeps Redis internal) */
+  /** ports that must never listen on a public address: Redis, Postgres (the hardening seed keeps Redis internal) */
   dataPorts: { 6379: 'Redis', 5432: 'PostgreSQL', 3306: 'MySQL', 27017: 'MongoDB', 11211: 'memcached' } as Record<number, string>,
   /** a container whose image or service name says it is a database or cache must sit on internal networks only */
   dataServicePattern: /(^|[/_.-])(redis|valkey|keydb|postgres|postgresql|postgis|mysql|mariadb|mongo|mongodb|memcached|db|cache)([/:_.@-]|\d|$)/i,

@@ -66,14 +66,14 @@ import { backupScheduled } from './checks/backup-scheduled.js';
  * table is generated from this list (test/unit/sweep-docs.test.ts fails when it drifts).
  */
 export const CHECKS: SweepCheck[] = [
-  // SSH (Andre §1, verification 1)
+  // SSH (Hardening §1, verification 1)
   sshPermitRootLogin,
   sshPasswordAuthentication,
   sshPubkeyAuthentication,
   sshKbdInteractive,
   sshMaxAuthTries,
   sshX11Forwarding,
-  // fail2ban (Andre §2, verification 2)
+  // fail2ban (Hardening §2, verification 2)
   fail2banInstalled,
   fail2banRunning,
   fail2banSshdJail,
@@ -82,7 +82,7 @@ export const CHECKS: SweepCheck[] = [
   fail2banFindtime,
   fail2banBanaction,
   fail2banBackend,
-  // firewall (Andre §3, verification 3; Packamal §8)
+  // firewall (Hardening §3, verification 3; Setup guide §8)
   ufwActive,
   ufwDefaultDeny,
   ufwAllowedPorts,
@@ -90,10 +90,10 @@ export const CHECKS: SweepCheck[] = [
   dockerUserChain,
   listeningDataPorts,
   listeningUnexpectedPorts,
-  // updates (Andre §4)
+  // updates (Hardening §4)
   updatesInstalled,
   updatesEnabled,
-  // Docker containers (Andre §5–11, verifications 4–9) and daemon (Packamal §5)
+  // Docker containers (Hardening §5–11, verifications 4–9) and daemon (Setup guide §5)
   dockerNonRoot,
   dockerReadOnlyRootfs,
   dockerCapabilities,
@@ -110,11 +110,11 @@ export const CHECKS: SweepCheck[] = [
   dockerDaemonNoNewPrivileges,
   dockerDaemonIcc,
   dockerDaemonLogRotation,
-  // accounts (Packamal §1, §5, checklist)
+  // accounts (Setup guide §1, §5, checklist)
   accountsEmptyPassword,
   accountsWeakHash,
   dockerGroupMembers,
-  // application host (Packamal)
+  // application host (Setup guide)
   appServiceUser,
   appEnvFileMode,
   appPermissions,

@@ -22,6 +22,6 @@ test('check ids are unique and every check names its seed source', () => {
   expect(new Set(ids).size).toBe(ids.length);
   for (const c of CHECKS) {
     expect(c.id).toMatch(/^IR-[A-Z0-9]+-\d{3}$/);
-    expect(c.source).toMatch(/Andre|Packamal/);
+    expect(c.source).toMatch(/Hardening seed|Setup guide/);
   }
 });

@@ -8,7 +8,7 @@ export const accountsEmptyPassword: SweepCheck = {
   severity: 'critical',
   expected: 'every /etc/shadow password field set or locked (! or *)',
   remediation: 'passwd -l USER (or set a strong password); check how the account got an empty one.',
-  source: 'Packamal §1 System User Creation, checklist "Strong passwords set for all accounts"',
+  source: 'Setup guide §1 System User Creation, checklist "Strong passwords set for all accounts"',
   lynis: 'AUTH-9283',
   reads: ['/etc/shadow'],
   async run(ctx) {

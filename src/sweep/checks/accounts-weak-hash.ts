@@ -8,7 +8,7 @@ export const accountsWeakHash: SweepCheck = {
   severity: 'high',
   expected: 'yescrypt, SHA-512, SHA-256 or bcrypt hashes only',
   remediation: 'Set ENCRYPT_METHOD YESCRYPT (or SHA512) in /etc/login.defs and have the user change the password.',
-  source: 'Packamal checklist "Strong passwords set for all accounts"',
+  source: 'Setup guide checklist "Strong passwords set for all accounts"',
   lynis: 'AUTH-9229',
   reads: ['/etc/shadow'],
   async run(ctx) {

@@ -2,7 +2,7 @@ import { na, type Outcome } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { applications, type App } from '../facts/apps.js';
 
-export const PACKAMAL = 'Packamal';
+export const SETUP_GUIDE = 'Setup guide';
 
 /** One outcome per application found (subject: its directory), or "not applicable" when there is none. */
 export async function perApp(ctx: SweepContext, fn: (app: App) => Promise<Outcome | null>): Promise<Outcome[]> {

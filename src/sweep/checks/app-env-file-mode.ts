@@ -1,6 +1,6 @@
 import { na, verdict, type SweepCheck } from '../check.js';
 import { envFiles } from '../facts/apps.js';
-import { listSome, modeText, PACKAMAL, perApp } from './app-common.js';
+import { listSome, modeText, SETUP_GUIDE, perApp } from './app-common.js';
 
 export const appEnvFileMode: SweepCheck = {
   id: 'IR-APP-001',
@@ -9,7 +9,7 @@ export const appEnvFileMode: SweepCheck = {
   severity: 'high',
   expected: 'mode 600 (no group or other bits), owner = the app user',
   remediation: 'chmod 600 FILE && chown APPUSER:APPUSER FILE',
-  source: `${PACKAMAL} §2 Configure Environment Variables, §4 Protect Sensitive Files, checklist ".env file has 600 permissions"`,
+  source: `${SETUP_GUIDE} §2 Configure Environment Variables, §4 Protect Sensitive Files, checklist ".env file has 600 permissions"`,
   reads: ['APP/**/.env', 'EnvironmentFile= of the app units'],
   run: (ctx) =>
     perApp(ctx, async (app) => {

@@ -2,7 +2,7 @@ import { listOrEmpty } from '../../host/target.js';
 import { na, verdict, type SweepCheck } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { walkApp } from '../facts/apps.js';
-import { listSome, PACKAMAL, perApp } from './app-common.js';
+import { listSome, SETUP_GUIDE, perApp } from './app-common.js';
 
 /** Path patterns of /etc/logrotate.conf and logrotate.d: the words before each `{`. */
 export async function logrotatePatterns(ctx: SweepContext): Promise<RegExp[]> {
@@ -30,7 +30,7 @@ export const appLogRotation: SweepCheck = {
   severity: 'low',
   expected: 'every *.log under the app matched by a logrotate pattern',
   remediation: '/etc/logrotate.d/APP with APP/logs/*.log { daily rotate 14 compress … create 0640 APPUSER APPUSER }',
-  source: `${PACKAMAL} §10 Set Up Log Rotation, checklist "Logging configured and monitored"`,
+  source: `${SETUP_GUIDE} §10 Set Up Log Rotation, checklist "Logging configured and monitored"`,
   lynis: 'LOGG-2146',
   reads: ['APP/**/*.log', '/etc/logrotate.conf', '/etc/logrotate.d/*'],
   run: (ctx) =>

@@ -1,6 +1,6 @@
 import { na, verdict, type SweepCheck } from '../check.js';
 import { walkApp } from '../facts/apps.js';
-import { listSome, PACKAMAL, perApp } from './app-common.js';
+import { listSome, SETUP_GUIDE, perApp } from './app-common.js';
 
 export const appOwnership: SweepCheck = {
   id: 'IR-APP-004',
@@ -9,7 +9,7 @@ export const appOwnership: SweepCheck = {
   severity: 'medium',
   expected: 'owner = the app user (root-owned code the app cannot change is fine too)',
   remediation: 'chown -R APPUSER:APPUSER APP (keep code root-owned if the app must not rewrite it).',
-  source: `${PACKAMAL} §1 System User Creation, §4 File System Permissions, checklist "Application files owned by application user"`,
+  source: `${SETUP_GUIDE} §1 System User Creation, §4 File System Permissions, checklist "Application files owned by application user"`,
   reads: ['APP/** (lstat)', '/etc/passwd'],
   run: (ctx) =>
     perApp(ctx, async (app) => {

@@ -1,6 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { walkApp } from '../facts/apps.js';
-import { listSome, modeText, PACKAMAL, perApp } from './app-common.js';
+import { listSome, modeText, SETUP_GUIDE, perApp } from './app-common.js';
 
 export const appPermissions: SweepCheck = {
   id: 'IR-APP-002',
@@ -9,7 +9,7 @@ export const appPermissions: SweepCheck = {
   severity: 'medium',
   expected: 'no group-write and no permission for others (dirs 750, files 640 or 750)',
   remediation: 'find APP -type d -exec chmod 750 {} + ; find APP -type f -exec chmod 640 {} + (750 for scripts)',
-  source: `${PACKAMAL} §4 File System Permissions, checklist "File permissions set correctly"`,
+  source: `${SETUP_GUIDE} §4 File System Permissions, checklist "File permissions set correctly"`,
   lynis: 'FILE-7524',
   reads: ['APP/** (lstat)'],
   run: (ctx) =>

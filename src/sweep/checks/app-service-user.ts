@@ -8,7 +8,7 @@ export const appServiceUser: SweepCheck = {
   severity: 'high',
   expected: 'User= set to a dedicated non-root account in the unit',
   remediation: 'User=APPUSER and Group=www-data in the [Service] section, then systemctl daemon-reload && systemctl restart UNIT.',
-  source: 'Packamal §1 System User Creation, §10 Set Up Systemd Service for Gunicorn, checklist "Dedicated non-privileged user created"',
+  source: 'Setup guide §1 System User Creation, §10 Set Up Systemd Service for Gunicorn, checklist "Dedicated non-privileged user created"',
   reads: ['/etc/systemd/system/*.service (User=, WorkingDirectory=)'],
   async run(ctx): Promise<Outcome[]> {
     const units = (await applications(ctx)).flatMap((a) => a.units);

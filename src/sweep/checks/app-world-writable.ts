@@ -1,6 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { walkApp } from '../facts/apps.js';
-import { listSome, modeText, PACKAMAL, perApp } from './app-common.js';
+import { listSome, modeText, SETUP_GUIDE, perApp } from './app-common.js';
 
 export const appWorldWritable: SweepCheck = {
   id: 'IR-APP-003',
@@ -9,7 +9,7 @@ export const appWorldWritable: SweepCheck = {
   severity: 'high',
   expected: 'no file or directory with the o+w bit',
   remediation: 'chmod o-w on each path, then find out what set it (a deploy script, an archive, an intruder).',
-  source: `${PACKAMAL} §4 File System Permissions`,
+  source: `${SETUP_GUIDE} §4 File System Permissions`,
   lynis: 'FILE-7524',
   reads: ['APP/** (lstat)'],
   run: (ctx) =>

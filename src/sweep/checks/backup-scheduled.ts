@@ -48,7 +48,7 @@ export const backupScheduled: SweepCheck = {
   severity: 'medium',
   expected: 'a cron job or systemd timer running pg_dump, restic, borg or the like',
   remediation: 'A daily timer (or cron.d entry) running pg_dump -Fc to storage off the host; test a restore.',
-  source: 'Packamal checklist "Regular backups scheduled"',
+  source: 'Setup guide checklist "Regular backups scheduled"',
   reads: ['/etc/crontab', '/etc/cron.d/*', '/var/spool/cron/crontabs/*', '/etc/cron.{hourly,daily,weekly,monthly}/*', '/etc/systemd/system/*.timer'],
   async run(ctx) {
     const jobs = await backupJobs(ctx);

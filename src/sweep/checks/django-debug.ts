@@ -8,7 +8,7 @@ export const djangoDebug: SweepCheck = {
   severity: 'high',
   expected: 'DEBUG = False (settings.py or DEBUG=False in .env)',
   remediation: 'DEBUG=False in the .env the service loads; DEBUG = os.getenv("DEBUG", "False").lower() == "true" in settings.py.',
-  source: 'Packamal §2 Configure Environment Variables, §6 Application Security Settings, checklist "Django DEBUG=False in production"',
+  source: 'Setup guide §2 Configure Environment Variables, §6 Application Security Settings, checklist "Django DEBUG=False in production"',
   reads: ['APP/**/settings.py', 'APP/**/.env'],
   run: (ctx) =>
     perDjangoApp(

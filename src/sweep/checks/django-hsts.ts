@@ -8,7 +8,7 @@ export const djangoHsts: SweepCheck = {
   severity: 'low',
   expected: 'SECURE_HSTS_SECONDS ≥ 31536000',
   remediation: 'SECURE_HSTS_SECONDS = 31536000 and SECURE_HSTS_INCLUDE_SUBDOMAINS = True in settings.py (or add_header Strict-Transport-Security in nginx).',
-  source: 'Packamal §6 Application Security Settings',
+  source: 'Setup guide §6 Application Security Settings',
   reads: ['APP/**/settings.py'],
   run: (ctx) =>
     perDjangoApp(

@@ -10,7 +10,7 @@ export const djangoSecureCookies: SweepCheck = {
   severity: 'medium',
   expected: 'SESSION_COOKIE_SECURE = True and CSRF_COOKIE_SECURE = True',
   remediation: 'SESSION_COOKIE_SECURE=True and CSRF_COOKIE_SECURE=True in .env (read by settings.py).',
-  source: 'Packamal §2 Security Settings (.env), §6 Application Security Settings',
+  source: 'Setup guide §2 Security Settings (.env), §6 Application Security Settings',
   reads: ['APP/**/settings.py', 'APP/**/.env'],
   run: (ctx) =>
     perDjangoApp(

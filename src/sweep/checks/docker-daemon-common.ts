@@ -2,7 +2,7 @@ import { broken, na, type Outcome } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { daemonConfig, type DaemonConfig } from '../facts/docker.js';
 
-export const DAEMON_SOURCE = 'Packamal §5 Configure Docker Daemon Security';
+export const DAEMON_SOURCE = 'Setup guide §5 Configure Docker Daemon Security';
 const DOCKERD = ['/usr/bin/dockerd', '/usr/sbin/dockerd', '/usr/local/bin/dockerd'];
 
 /** daemon.json checks apply where dockerd is installed (or a daemon.json exists); a broken JSON is reported with its line. */

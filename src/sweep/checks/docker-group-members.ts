@@ -1,7 +1,7 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { parsePasswd } from '../../scan/facts.js';
 
-/** Packamal §5 adds the app user to the docker group and warns that this is root-equivalent. */
+/** Setup guide §5 adds the app user to the docker group and warns that this is root-equivalent. */
 export const dockerGroupMembers: SweepCheck = {
   id: 'IR-ACC-003',
   title: 'No account is in the docker group (root-equivalent)',
@@ -9,7 +9,7 @@ export const dockerGroupMembers: SweepCheck = {
   severity: 'medium',
   expected: 'docker group empty (use sudo, rootless Docker or a socket proxy)',
   remediation: 'gpasswd -d USER docker for every account that does not need full root.',
-  source: 'Packamal §5 Docker Security ("adding users to the docker group grants root-equivalent privileges")',
+  source: 'Setup guide §5 Docker Security ("adding users to the docker group grants root-equivalent privileges")',
   cis: '1.2.2',
   reads: ['/etc/group', '/etc/passwd'],
   async run(ctx) {

@@ -8,7 +8,7 @@ export const dockerSocketMount: SweepCheck = {
   severity: 'critical',
   expected: 'no mount of docker.sock',
   remediation: 'Remove the /var/run/docker.sock volume: whoever controls the container controls the host.',
-  source: `${DOCKER_SOURCE}; Packamal §5 Docker Security (docker access is root-equivalent)`,
+  source: `${DOCKER_SOURCE}; Setup guide §5 Docker Security (docker access is root-equivalent)`,
   cis: '5.31',
   liveOnly: true,
   reads: ['docker inspect (Mounts)'],

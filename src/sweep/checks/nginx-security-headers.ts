@@ -10,7 +10,7 @@ export const nginxSecurityHeaders: SweepCheck = {
   severity: 'medium',
   expected: `add_header ${HEADERS.join(', ')}`,
   remediation: 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always; add_header X-Frame-Options DENY always; add_header X-Content-Type-Options nosniff always; add_header Referrer-Policy strict-origin-when-cross-origin always;',
-  source: 'Packamal §6 Application Security Settings (HSTS, X-Frame-Options, nosniff), §7 Nginx, checklist "Security headers configured in Nginx"',
+  source: 'Setup guide §6 Application Security Settings (HSTS, X-Frame-Options, nosniff), §7 Nginx, checklist "Security headers configured in Nginx"',
   reads: ['/etc/nginx/nginx.conf (+ include)'],
   async run(ctx) {
     const n = await nginxConf(ctx);

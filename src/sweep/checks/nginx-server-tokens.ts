@@ -8,7 +8,7 @@ export const nginxServerTokens: SweepCheck = {
   severity: 'low',
   expected: 'server_tokens off; in the http block',
   remediation: 'server_tokens off; in /etc/nginx/nginx.conf (http {}), then nginx -t && systemctl reload nginx.',
-  source: 'Packamal §7 Set Up Reverse Proxy with Nginx, checklist "Security headers configured in Nginx"',
+  source: 'Setup guide §7 Set Up Reverse Proxy with Nginx, checklist "Security headers configured in Nginx"',
   lynis: 'HTTP-6708',
   reads: ['/etc/nginx/nginx.conf (+ include)'],
   async run(ctx) {

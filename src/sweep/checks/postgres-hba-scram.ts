@@ -11,7 +11,7 @@ export const postgresHbaScram: SweepCheck = {
   severity: 'high',
   expected: 'host lines scram-sha-256 (or cert); local lines peer or scram-sha-256; no trust, md5, password',
   remediation: 'Replace trust/md5 with scram-sha-256 in pg_hba.conf, set password_encryption = scram-sha-256, re-set the passwords, reload.',
-  source: 'Packamal §3 Secure PostgreSQL Configuration',
+  source: 'Setup guide §3 Secure PostgreSQL Configuration',
   lynis: 'DBS-1828',
   reads: ['/etc/postgresql/*/*/pg_hba.conf'],
   async run(ctx): Promise<Outcome[]> {

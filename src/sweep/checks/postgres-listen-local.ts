@@ -10,7 +10,7 @@ export const postgresListenLocal: SweepCheck = {
   severity: 'high',
   expected: "listen_addresses = 'localhost' (or 127.0.0.1, ::1, '')",
   remediation: "listen_addresses = 'localhost' in postgresql.conf, then systemctl restart postgresql.",
-  source: 'Packamal §3 Secure PostgreSQL Configuration, checklist "PostgreSQL configured to listen on localhost only"',
+  source: 'Setup guide §3 Secure PostgreSQL Configuration, checklist "PostgreSQL configured to listen on localhost only"',
   lynis: 'DBS-1828',
   reads: ['/etc/postgresql/*/*/postgresql.conf (+ include_dir)'],
   async run(ctx): Promise<Outcome[]> {

@@ -21,7 +21,7 @@ export const postgresRoleSuperuser: SweepCheck = {
   severity: 'high',
   expected: 'rolsuper false for every role an application logs in as',
   remediation: 'ALTER ROLE name NOSUPERUSER; grant only CONNECT, USAGE and the table privileges the app needs.',
-  source: 'Packamal §3 Create Database User with Least Privilege, checklist "Database user has least privilege (not superuser)"',
+  source: 'Setup guide §3 Create Database User with Least Privilege, checklist "Database user has least privilege (not superuser)"',
   liveOnly: true,
   reads: ['APP/**/.env (DB_USER, DATABASE_URL)', "runuser -u postgres -- psql -XAtc 'SELECT rolname FROM pg_roles WHERE rolsuper'"],
   async run(ctx) {

@@ -10,7 +10,7 @@ export const tlsCertificateExpiry: SweepCheck = {
   severity: 'high',
   expected: 'notAfter more than 14 days away (Let’s Encrypt renews at 30)',
   remediation: 'certbot renew (and check that certbot.timer is enabled: systemctl status certbot.timer).',
-  source: 'Packamal §9 SSL/TLS Configuration, checklist "SSL/TLS certificates installed"',
+  source: 'Setup guide §9 SSL/TLS Configuration, checklist "SSL/TLS certificates installed"',
   lynis: 'CRYP-7902',
   reads: ['/etc/letsencrypt/live/*/cert.pem', 'ssl_certificate files named in nginx'],
   async run(ctx): Promise<Outcome[]> {

@@ -2,7 +2,7 @@ import { na, type Outcome } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { ufwFacts, type UfwFacts } from '../facts/ufw.js';
 
-export const FW_SOURCE = 'Andre hardening §3 UFW Firewall, verification 3; Packamal §8 Firewall Configuration';
+export const FW_SOURCE = 'Hardening seed §3 UFW Firewall, verification 3; Setup guide §8 Firewall Configuration';
 
 export async function withUfw(ctx: SweepContext, fn: (u: UfwFacts) => Outcome | Promise<Outcome>): Promise<Outcome> {
   const u = await ufwFacts(ctx);

@@ -83,7 +83,7 @@ export function applications(ctx: SweepContext): Promise<App[]> {
       let root = posix.normalize(dir).replace(/\/+$/, '') || '/';
       if (root === '/' || /^\/(proc|sys|dev|run|usr|bin|sbin|lib|etc)(\/|$)/.test(root)) return;
       const user = byName(unit?.user);
-      // Packamal: useradd -d /opt/packamal, WorkingDirectory=/opt/packamal/app/web/packamal → the app is /opt/packamal
+      // Setup guide: useradd -d /opt/shop, WorkingDirectory=/opt/shop/app/web/shop → the app is /opt/shop
       if (user && user.home !== '/' && !/^\/(root|home)(\/|$)/.test(user.home) && root.startsWith(user.home + '/')) root = user.home;
       const st = await ctx.target.stat(root).catch(() => null);
       if (st?.type !== 'dir') return;

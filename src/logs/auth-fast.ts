@@ -22,13 +22,12 @@ const EMPTY = Buffer.alloc(0);
 const EMPTY_VIEW = new DataView(new ArrayBuffer(0));
 
 export class FastScanner {
-  /** the last classic timestamp (15 bytes, as words) and its time */
-  private stampOk = false;
+  /** the minute of the last classic timestamp (12 bytes, as words) and its time */
+  private minuteOk = false;
   private st0 = 0;
   private st1 = 0;
   private st2 = 0;
-  private st3 = 0;
-  private stampTs = 0;
+  private minuteMs = 0;
   /** the bytes of `stats.lastHost` as the fast path last saw it */
   private hostStr: string | null = null;
   private hostLit: Lit = lit('');
@@ -43,6 +42,8 @@ export class FastScanner {
   private readonly cronKinds: number[] = Array<number>(MEMO).fill(0);
   private cronNext = 0;
   private cronHit = 0;
+  private readonly pairIp = new Int32Array(1 << PAIR_BITS);
+  private readonly pairUser = new Int32Array(1 << PAIR_BITS);
   private readonly counts = new Float64Array(EVENT_KINDS.length);
   private readonly clock: SyslogClock;
   private readonly since: number;
@@ -105,22 +106,30 @@ export class FastScanner {
     }
   }
 
-  /** The time of the classic stamp at `p`, NaN when the full parser has to read the line. */
+  /**
+   * The time of the classic stamp at `p`, NaN when the full parser has to read the line. The minute
+   * (`Feb  4 12:00`, 12 bytes) is compared as words with the last one parsed; then only the seconds
+   * are read, as SyslogClock.parseClassic does with its own per-minute cache.
+   */
   private stamp(p: number, e: number): number {
     const d = this.d;
-    const w0 = d.getUint32(p, true);
-    const w1 = d.getUint32(p + 4, true);
-    const w2 = d.getUint32(p + 8, true);
-    const w3 = d.getUint16(p + 12, true) | (this.u[p + 14]! << 16);
-    if (this.stampOk && w3 === this.st3 && w2 === this.st2 && w1 === this.st1 && w0 === this.st0) return this.stampTs;
+    const u = this.u;
+    if (this.minuteOk && d.getUint32(p + 8, true) === this.st2 && d.getUint32(p + 4, true) === this.st1 && d.getUint32(p, true) === this.st0 && u[p + 12] === 58) {
+      const a = u[p + 13]! - 48;
+      const b = u[p + 14]! - 48;
+      if (a >= 0 && a <= 9 && b >= 0 && b <= 9 && a * 10 + b <= 60) return this.minuteMs + (a * 10 + b) * 1000;
+    }
     const pt = this.clock.parse(this.b.toString('latin1', p, Math.min(e, p + 32)), 0);
     if (!pt || pt.end !== 15 || Number.isNaN(pt.ts)) return NaN;
-    this.stampOk = true;
-    this.st0 = w0;
-    this.st1 = w1;
-    this.st2 = w2;
-    this.st3 = w3;
-    return (this.stampTs = pt.ts);
+    // seconds, as parseClassic read them (`Feb  4 12:00:01`: bytes 12–14 are `:SS`)
+    if (u[p + 12] === 58 && u[p + 3] === 32 && u[p + 9] === 58) {
+      this.minuteOk = true;
+      this.st0 = d.getUint32(p, true);
+      this.st1 = d.getUint32(p + 4, true);
+      this.st2 = d.getUint32(p + 8, true);
+      this.minuteMs = pt.ts - ((u[p + 13]! - 48) * 10 + (u[p + 14]! - 48)) * 1000;
+    }
+    return pt.ts;
   }
 
   /** Counts one line; false (nothing counted) when the full parser has to read it. */
@@ -195,7 +204,7 @@ export class FastScanner {
       const ie = space(u, is, e);
       if (ie <= is || ie + 6 >= e || !at(d, ie, e, L_PORT) || !isDigit(u, ie + 6)) return false;
       this.common(p, e, hs, he, ts, K_FAILED);
-      addFailure(this.stats, this.opts, 'ssh.failed', this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), invalid, pid, ts, this.b, p, e, true);
+      this.failure('ssh.failed', is, ie, u0, fi, invalid, pid, ts, p, e);
       return true;
     }
     if (c === 73 /* I */) {
@@ -217,7 +226,7 @@ export class FastScanner {
       while (r < e && u[r] === 32) r++;
       if (r !== e) return false;
       this.common(p, e, hs, he, ts, K_INVALID);
-      addFailure(this.stats, this.opts, 'ssh.invalid-user', this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), true, pid, ts, this.b, p, e, true);
+      this.failure('ssh.invalid-user', is, ie, u0, fi, true, pid, ts, p, e);
       return true;
     }
     if (c === 68 /* D */ || c === 67 /* C */) {
@@ -282,6 +291,25 @@ export class FastScanner {
       return true;
     }
     return false;
+  }
+
+  /**
+   * addFailure with the interned address and user; `pairs` remembers (address, user) pairs known to
+   * be in both the address's set of users and the user's set of addresses, so that addFailure can
+   * skip the two Set lookups (the sets only grow, so a pair once in stays in).
+   */
+  private failure(kind: 'ssh.failed' | 'ssh.invalid-user', is: number, ie: number, us: number, ue: number, invalid: boolean, pid: number, ts: number, p: number, e: number): void {
+    const d = this.d;
+    const ip = this.ips.get(this.b, d, is, ie);
+    const ipId = this.ips.id;
+    const user = this.users.get(this.b, d, us, ue);
+    const userId = this.users.id;
+    const slot = (Math.imul(ipId, 0x9e3779b1) ^ Math.imul(userId, 0x85ebca6b)) >>> (32 - PAIR_BITS);
+    const known = ipId !== 0 && userId !== 0 && this.pairIp[slot] === ipId && this.pairUser[slot] === userId;
+    if (addFailure(this.stats, this.opts, kind, ip, user, invalid, pid, ts, this.b, p, e, true, known) && !known && ipId !== 0 && userId !== 0) {
+      this.pairIp[slot] = ipId;
+      this.pairUser[slot] = userId;
+    }
   }
 
   /**
@@ -384,6 +412,10 @@ function at(d: DataView, i: number, e: number, k: Lit): boolean {
 class Interner {
   private readonly keys: string[] = Array<string>(INTERN).fill('');
   private readonly lits: Lit[] = Array<Lit>(INTERN).fill(lit(''));
+  private readonly ids = new Int32Array(INTERN);
+  private nextId = 1;
+  /** a number for the string `get` returned last, never reused; 0 when it was not cached */
+  id = 0;
 
   get(b: Buffer, d: DataView, a: number, e: number): string {
     const n = e - a;
@@ -393,23 +425,35 @@ class Interner {
     const slot = (h ^ (h >>> 13)) & (INTERN - 1);
     const lits = this.lits;
     const keys = this.keys;
+    const ids = this.ids;
     const k = lits[slot]!;
-    if (k.n === n && at(d, a, e, k)) return keys[slot]!;
+    if (k.n === n && at(d, a, e, k)) {
+      this.id = ids[slot]!;
+      return keys[slot]!;
+    }
     // two ways: the slot's previous value waits in its neighbour, so two busy colliding values do not evict each other
     const alt = slot ^ 1;
     const k2 = lits[alt]!;
-    if (k2.n === n && at(d, a, e, k2)) return keys[alt]!;
+    if (k2.n === n && at(d, a, e, k2)) {
+      this.id = ids[alt]!;
+      return keys[alt]!;
+    }
     const s = b.toString('latin1', a, e);
-    if (n <= 64) {
+    this.id = 0;
+    if (n <= 64 && this.nextId < 0x7fffffff) {
       lits[alt] = k;
       keys[alt] = keys[slot]!;
+      ids[alt] = ids[slot]!;
       keys[slot] = s;
       lits[slot] = lit(s);
+      this.id = ids[slot] = this.nextId++;
     }
     return s;
   }
 }
 const INTERN = 8192;
+/** (address, user) pairs remembered: 2^14, direct-mapped */
+const PAIR_BITS = 14;
 
 const kindIndex = (k: EventKind): number => EVENT_KINDS.indexOf(k);
 const K_FAILED = kindIndex('ssh.failed');

@@ -359,6 +359,8 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
  * line as bytes [rs, re) of the chunk, decoded only when it is kept). Failures are counted once per attempt:
  * see `pendingInvalid`. With `owned`, `ip` and `user` are detached strings kept as they are (the
  * fast path interns them: the maps then hold the very strings it looks up, compared by identity).
+ * With `known`, the caller knows that `user` is in the address's set of users and `ip` in the user's
+ * set of addresses already. Returns whether both are in those sets now (false when a set is full).
  */
 export function addFailure(
   s: AuthStats,
@@ -373,12 +375,13 @@ export function addFailure(
   rs: number,
   re: number,
   owned = false,
-): void {
+  known = false,
+): boolean {
   if (kind === 'ssh.failed' && invalid && pid !== undefined && s.pendingInvalid.get(pid) === ip) {
     // the `Invalid user` line of this connection already counted this attempt
     s.pendingInvalid.delete(pid);
     ipStats(s, ip, ts, owned);
-    return;
+    return false;
   }
   if (kind === 'ssh.invalid-user' && pid !== undefined) {
     if (s.pendingInvalid.size > 10_000) s.pendingInvalid.clear();
@@ -390,9 +393,13 @@ export function addFailure(
   if (ts < r.firstFail) r.firstFail = ts;
   if (ts > r.lastFail) r.lastFail = ts;
   r.sampleLine ??= cut(text, rs, re);
-  if (!r.users.has(user)) {
+  let both = true;
+  if (!known && !r.users.has(user)) {
     if (r.users.size < SET_CAP) r.users.add(owned ? user : detach(user));
-    else r.usersOverflow++;
+    else {
+      r.usersOverflow++;
+      both = false;
+    }
   }
   // sliding window: the failure `bruteThreshold` back is within the window
   r.ring.push(ts);
@@ -406,11 +413,15 @@ export function addFailure(
   if (invalid) u.invalid = true;
   if (ts < u.firstFail) u.firstFail = ts;
   if (ts > u.lastFail) u.lastFail = ts;
-  if (!u.ips.has(ip)) {
+  if (!known && !u.ips.has(ip)) {
     if (u.ips.size < SET_CAP) u.ips.add(owned ? ip : detach(ip));
-    else u.ipsOverflow++;
+    else {
+      u.ipsOverflow++;
+      both = false;
+    }
   }
   hour(s, ts).failures++;
+  return both;
 }
 
 /** The line [rs, re) of a string or of ASCII bytes, as a string of its own. */

@@ -78,16 +78,26 @@ export async function sniff(stream: NodeJS.ReadableStream): Promise<Sniffed> {
       yield Buffer.isBuffer(n.value) ? n.value : Buffer.from(n.value);
     }
   })();
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+  if (isGzip(head)) {
     const src = Readable.from(rest);
     const gunzip = createGunzip();
     src.on('error', (e) => gunzip.destroy(e));
     const inner = await sniff(src.pipe(gunzip));
     return { ...inner, compressed: true };
   }
+  return { compressed: false, format: formatOf(head), chunks: rest };
+}
+
+/** gzip magic `1f 8b` */
+export function isGzip(head: Uint8Array): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/** `journalctl -o json` output when the first character after white space is `{`, else syslog text. */
+export function formatOf(head: Uint8Array): InputFormat {
   let i = 0;
   while (i < head.length && (head[i] === 0x20 || head[i] === 0x0a || head[i] === 0x0d || head[i] === 0x09)) i++;
-  return { compressed: false, format: head[i] === 0x7b ? 'journal-json' : 'syslog', chunks: rest };
+  return head[i] === 0x7b ? 'journal-json' : 'syslog';
 }
 
 /** Reads a whole stream through the splitter; returns the bytes read (decompressed). */

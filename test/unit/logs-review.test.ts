@@ -6,7 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { ImageHost } from '../../src/host/image.js';
 import { renderAuthReport } from '../../src/logs/auth-render.js';
 import { AuthReport } from '../../src/logs/auth-report.js';
-import { discoverAuthLogs, reviewAuth, type AuthReviewOptions } from '../../src/logs/auth-review.js';
+import { AUTH_REVIEW_DEFAULTS, discoverAuthLogs, reviewAuth, type AuthReviewOptions } from '../../src/logs/auth-review.js';
 import { lineHandler } from '../../src/logs/auth-scan.js';
 import { mergeStats, newStats, subnetOf } from '../../src/logs/auth-stats.js';
 import { defaultPolicy } from '../../src/policy.js';
@@ -19,11 +19,7 @@ const base = (o: Partial<AuthReviewOptions> = {}): AuthReviewOptions => ({
   files: [],
   journal: false,
   offsetMinutes: 0,
-  bruteThreshold: 10,
-  bruteWindowMs: 600_000,
-  sprayUsers: 5,
-  distributedIps: 10,
-  top: 10,
+  ...AUTH_REVIEW_DEFAULTS,
   tail: 0,
   policy: defaultPolicy(),
   workers: 0,
@@ -223,7 +219,7 @@ describe('hostile content', () => {
 describe('merging (worker threads add up their byte ranges)', () => {
   test('two halves merged give the counts of the whole', () => {
     const text = readFileSync(join(FIX, 'compromise.log'), 'utf8').split('\n').filter(Boolean);
-    const opts = { bruteThreshold: 10, bruteWindowMs: 600_000, tail: 2 };
+    const opts = { bruteThreshold: AUTH_REVIEW_DEFAULTS.bruteThreshold, bruteWindowMs: AUTH_REVIEW_DEFAULTS.bruteWindowMs, tail: 2 };
     const run = (lines: string[]) => {
       const s = newStats();
       const h = lineHandler('syslog', { stats: s, opts, referenceMs: Date.parse('2026-11-24T06:00:00Z'), offsetMinutes: 0 });

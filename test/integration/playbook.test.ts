@@ -71,10 +71,11 @@ test('incident --dry-run over the test sshd prints every step and its command, c
   expect(readdirSync(dir)).toEqual([]);
 });
 
-test('the incident playbook end to end: evidence, isolation, scans, journal, report; then resume', async () => {
+test('the incident playbook end to end over ssh: evidence, isolation, scans, journal, report; then resume', async () => {
   const e = serviceEnv();
   const caseDir = join(work, 'cases', 'incident-e2e');
-  const r = await runIr(['playbook', 'run', 'incident', '--set', `project=${project}`, '--set', `auth_log=${authLog}`, '--set', `f2b_socket=${e.IR_F2B_SOCKET}`, '--case', caseDir, '--yes', '--json'], { cwd: work, env: dockerEnv(), timeoutMs: 590_000 });
+  // over the test sshd as deploy with sudo, as the seed logs in: docker, fail2ban and the files are the host's
+  const r = await runIr(['playbook', 'run', 'incident', ...sshArgs(), '--set', `project=${project}`, '--set', `auth_log=${authLog}`, '--set', `f2b_socket=${e.IR_F2B_SOCKET}`, '--case', caseDir, '--yes', '--json'], { cwd: work, env: dockerEnv(), timeoutMs: 590_000 });
   const res = parseJson<PlaybookRun>(r);
   const steps = Object.fromEntries(res.hosts[0]!.steps.map((s) => [s.name, s]));
   expect(Object.fromEntries(Object.entries(steps).map(([k, s]) => [k, s.status === 'error' ? `error: ${s.reason}` : s.status]))).toEqual({

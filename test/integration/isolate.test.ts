@@ -1,91 +1,40 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { parseJson, ROOT, runIr } from '../helpers/cli.js';
+import { parseJson, runIr } from '../helpers/cli.js';
 import { dockerEnv, serviceEnv } from '../helpers/services.js';
+import { docker, expectIsolated, randomName, run, TestProject, type IsolateJson } from './isolate-project.js';
 
 /**
  * ir isolate / ir restore against the real dockerd of test/services, on a Compose project of our own
  * (a copy of test/fixtures/isolate/compose.yaml under -p irtest-iso<random>), so the shared `irtest`
  * project is never touched. Two services, two networks, one of them internal.
  */
-const run = promisify(execFile);
-const env = { ...process.env, ...dockerEnv() } as NodeJS.ProcessEnv;
-const project = `irtest-iso${Math.random().toString(36).slice(2, 8)}`;
-let dir: string;
-let file: string;
-
-async function docker(...args: string[]): Promise<string> {
-  const r = await run('docker', args, { env, maxBuffer: 64 << 20 });
-  return r.stdout;
-}
-
-interface Seen {
-  name: string;
-  status: string;
-  paused: boolean;
-  health?: string;
-  networks: string[];
-}
-
-/** State of every container of our project, by name. */
-async function states(): Promise<Record<string, Seen>> {
-  const ids = (await docker('ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`)).split('\n').filter(Boolean);
-  if (!ids.length) return {};
-  const raw = JSON.parse(await docker('inspect', ...ids)) as { Name: string; State: { Status: string; Paused: boolean; Health?: { Status: string } }; NetworkSettings: { Networks: Record<string, unknown> } }[];
-  return Object.fromEntries(raw.map((c) => [c.Name.slice(1), { name: c.Name.slice(1), status: c.State.Status, paused: c.State.Paused, health: c.State.Health?.Status, networks: Object.keys(c.NetworkSettings.Networks).sort() }]));
-}
-
-async function waitHealthy(): Promise<void> {
-  const end = Date.now() + 60_000;
-  for (;;) {
-    const s = Object.values(await states());
-    if (s.length === 2 && s.every((c) => c.status === 'running' && !c.paused && (!c.health || c.health === 'healthy'))) return;
-    if (Date.now() > end) throw new Error(`project did not become healthy: ${JSON.stringify(s)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-async function compose(...args: string[]): Promise<void> {
-  await run('docker', ['compose', '-p', project, '-f', file, ...args], { env, cwd: dir });
-}
+const p = new TestProject(randomName('irtest-iso'));
+const project = p.name;
+const dir = p.dir;
+const file = p.file;
+const states = () => p.states();
+const waitHealthy = () => p.waitHealthy();
 
 beforeAll(async () => {
   serviceEnv();
-  dir = mkdtempSync(join(tmpdir(), 'iriso-'));
-  file = join(dir, 'compose.yaml');
-  copyFileSync(join(ROOT, 'test/fixtures/isolate/compose.yaml'), file);
-  await compose('up', '-d');
-  await waitHealthy();
+  await p.up();
 }, 120_000);
 
 afterAll(async () => {
-  // whatever a failed test left: unpause, then remove our project and its networks (no volumes exist)
-  const ids = (await docker('ps', '-q', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'status=paused').catch(() => '')).split('\n').filter(Boolean);
-  if (ids.length) await docker('unpause', ...ids).catch(() => '');
-  await compose('down', '--timeout', '1').catch(() => undefined);
-  rmSync(dir, { recursive: true, force: true });
+  await p.remove();
 }, 120_000);
 
 const cases = mkdtempSync(join(tmpdir(), 'iriso-cases-'));
 afterAll(() => rmSync(cases, { recursive: true, force: true }));
-
-interface Isolated {
-  dryRun: boolean;
-  plan: { kind: string; subject: string; argv: string[] }[];
-  snapshot: { path: string; files: number } | null;
-  selfTest?: { ok: boolean; checks: { subject: string; ok: boolean }[] };
-  seconds: { total: number; act?: number; selfTest?: number };
-}
 
 test('--dry-run prints the plan and changes nothing', async () => {
   const before = await states();
   for (const mode of ['down', 'stop', 'pause', 'network']) {
     const r = await runIr(['isolate', '-p', project, '--mode', mode, '--dry-run', '--json', '--case', join(cases, `dry-${mode}`)], { env: dockerEnv() });
     expect(r.code).toBe(0);
-    const out = parseJson<Isolated>(r);
+    const out = parseJson<IsolateJson>(r);
     expect(out.dryRun).toBe(true);
     expect(out.plan.length).toBeGreaterThan(0);
   }
@@ -104,23 +53,13 @@ test('without a terminal and without --yes it refuses and changes nothing', asyn
   expect(await states()).toEqual(before);
 });
 
-const expectIsolated: Record<string, (s: Record<string, Seen>) => void> = {
-  down: (s) => expect(Object.keys(s)).toHaveLength(0),
-  stop: (s) => Object.values(s).forEach((c) => expect(c.status).toBe('exited')),
-  pause: (s) => Object.values(s).forEach((c) => expect(c.paused).toBe(true)),
-  network: (s) => Object.values(s).forEach((c) => {
-    expect(c.status).toBe('running');
-    expect(c.networks).toEqual([]);
-  }),
-};
-
 describe.each(['pause', 'network', 'stop', 'down'])('mode %s', (mode) => {
   test('isolates, proves it, and restore brings the project back', async () => {
     const before = await states();
     const caseDir = join(cases, mode);
     const t0 = Date.now();
     const r = await runIr(['isolate', '-p', project, '--mode', mode, '--yes', '--json', '--case', caseDir], { env: dockerEnv() });
-    const out = parseJson<Isolated>(r);
+    const out = parseJson<IsolateJson>(r);
     expect(r.code).toBe(0);
     expect(out.selfTest?.ok).toBe(true);
     expectIsolated[mode]!(await states());

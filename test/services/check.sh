@@ -40,6 +40,11 @@ if has ssh; then
     && ok "$IR_SSH_NOSUDO_USER: sudo -n fails (rc=$rc): $out" || bad "$IR_SSH_NOSUDO_USER sudo -n: rc=$rc $out"
   out=$("${SSHC[@]}" -l root ir-local 'id -un' </dev/null 2>&1)
   [ "$out" = root ] && ok "root login with the key (setup only): $out" || bad "root login: $out"
+  if has docker; then
+    # the sshd's SetEnv DOCKER_HOST + sudoers env_keep: `sudo -n docker` over ssh is the test dockerd
+    out=$("${SSHC[@]}" ir-local 'sudo -n docker compose version --short && sudo -n docker ps -q --filter label=com.docker.compose.project=irtest | wc -l' </dev/null 2>&1)
+    [ "$(echo "$out" | tail -1)" = 2 ] && ok "ssh ir-local sudo -n docker: compose $(echo "$out" | head -1), 2 irtest containers" || bad "ssh ir-local sudo -n docker: $out"
+  fi
   tmp=$(mktemp -d)
   echo "sftp payload $$" > "$tmp/up.txt"
   out=$(printf 'put %s /tmp/ir-check-sftp.%s\nget /tmp/ir-check-sftp.%s %s/down.txt\nrm /tmp/ir-check-sftp.%s\n' \

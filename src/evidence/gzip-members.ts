@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { gzip as gzipCb } from 'node:zlib';
+import { createGzip } from 'node:zlib';
 
 /** Uncompressed bytes per gzip member: large enough that the ratio stays within 1 % of one stream. */
 export const MEMBER_SIZE = 1 << 20;
@@ -43,11 +43,12 @@ export function parseMemberHeader(b: Buffer): { compressed: number; uncompressed
 }
 
 /**
- * Output buffer for one member: deflate's worst case for MEMBER_SIZE input plus the gzip header and
- * trailer, so zlib finishes a member in two thread-pool jobs (the data, then Z_FINISH) instead of
- * one job and one main-thread callback per 16 KiB of output (its default chunkSize).
+ * zlib's output buffer size. Larger than its 16 KiB default, so a member takes a few thread-pool jobs
+ * rather than one job and one main-thread callback per 16 KiB; smaller than a member, so a typical
+ * member (~400 KiB compressed) allocates half a MiB of output, not a whole one: every buffer is
+ * garbage once written, and that garbage is what peak RSS is made of.
  */
-const OUT_CHUNK = MEMBER_SIZE + (MEMBER_SIZE >> 8) + 1024;
+const OUT_CHUNK = 128 * 1024;
 
 /**
  * Members compressing at once on libuv's thread pool. Kept below the pool's 4 threads so file opens,
@@ -118,17 +119,26 @@ export class MemberGzipSink {
     if (this.len > 0) await this.cut();
   }
 
-  /** Runs one deflate on the pool once fewer than COMPRESSING are running. */
-  private compress(piece: Buffer): Promise<Buffer> {
+  /**
+   * Runs one deflate on the pool once fewer than COMPRESSING are running; resolves with zlib's output
+   * chunks as they are (no concatenation: they go to writev together).
+   */
+  private compress(piece: Buffer): Promise<Buffer[]> {
     return new Promise((resolve, reject) => {
       const start = () => {
         this.running++;
-        gzipCb(piece, { level: this.level, chunkSize: OUT_CHUNK }, (err, out) => {
+        const out: Buffer[] = [];
+        const done = (err?: Error) => {
           this.running--;
           this.waiting.shift()?.();
           if (err) reject(err);
           else resolve(out);
-        });
+        };
+        const z = createGzip({ level: this.level, chunkSize: OUT_CHUNK });
+        z.on('data', (c: Buffer) => out.push(c));
+        z.once('error', done);
+        z.once('end', () => done());
+        z.end(piece);
       };
       if (this.running < COMPRESSING) start();
       else this.waiting.push(start);
@@ -147,13 +157,16 @@ export class MemberGzipSink {
       try {
         const gz = await compressed;
         // zlib's own 10-byte header (no flags) is replaced by ours with the extra field
-        const body = gz.subarray(10);
-        const head = memberHeader(MEMBER_HEADER_LEN + body.length, piece.length);
-        this.hash.update(head).update(body);
-        const { bytesWritten } = await this.fh.writev([head, body]);
+        const parts = gz[0].length >= 10 ? [gz[0].subarray(10), ...gz.slice(1)] : [Buffer.concat(gz).subarray(10)];
+        let size = MEMBER_HEADER_LEN;
+        for (const b of parts) size += b.length;
+        const head = memberHeader(size, piece.length);
+        this.hash.update(head);
+        for (const b of parts) this.hash.update(b);
+        const { bytesWritten } = await this.fh.writev([head, ...parts]);
         // a short write on a regular file means the disk is full
-        if (bytesWritten !== head.length + body.length) throw Object.assign(new Error('short write (no space left on device?)'), { code: 'ENOSPC' });
-        this.written += head.length + body.length;
+        if (bytesWritten !== size) throw Object.assign(new Error('short write (no space left on device?)'), { code: 'ENOSPC' });
+        this.written += size;
       } catch (err) {
         this.failed ??= err as Error;
       }

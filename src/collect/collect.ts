@@ -206,11 +206,14 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
     };
   } catch (err) {
     const far = `${writer.files} entries, ${writer.bytes} bytes so far${current ? `, at ${current}` : ''}`;
+    const written = writer.written;
     await writer.abort();
+    // a full disk surfaces wherever the next write happens (a file's stream, a command output, the
+    // manifest at the end): whatever the path, one line that says so
+    const full = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC';
+    if (full(err) || full(writer.failure)) throw new UserError(`no space left on device in ${o.outDir} after ${written} bytes of archive (${far}); ${writer.partialPath} removed, no evidence written`);
     if (err instanceof CollectAborted) throw new UserError(`${err.message} (${far}); ${writer.partialPath} removed, no evidence written`);
     if (err instanceof NotAvailable) throw err;
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOSPC') throw new UserError(`no space left on device writing ${writer.partialPath} (${far}); removed, no evidence written`);
     throw err;
   }
 }

@@ -102,6 +102,8 @@ async function storeOne(ctx: CollectContext, p: string, stat: FileStat): Promise
   try {
     await ctx.writer.addStream(fsPath(p), stream, { ...meta, size, ...(truncatedFrom !== undefined ? { truncatedFrom } : {}) });
   } catch (err) {
+    // the writer closes the stream itself, except when it refused the entry before reading (aborted)
+    (stream as { destroy?: () => void }).destroy?.();
     if (err instanceof CollectAborted) throw err;
     // the writer recorded the entry zero-filled with the error
     await checkAlive(ctx, err);

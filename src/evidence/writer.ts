@@ -199,37 +199,41 @@ export class EvidenceWriter {
     return this.serial(async () => {
       const p = this.entryPath(path);
       const size = meta.size;
-      await this.sink.write(this.header(p, 'file', size, meta));
       const hash = createHash('sha256');
-      const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
       let got = 0;
       let grew = false;
       let readError: Error | undefined;
-      for (;;) {
-        let r: IteratorResult<Buffer | string>;
-        try {
-          r = await it.next();
-        } catch (err) {
-          readError = err as Error;
-          break;
+      try {
+        await this.sink.write(this.header(p, 'file', size, meta));
+        const it = (stream as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+        for (;;) {
+          let r: IteratorResult<Buffer | string>;
+          try {
+            r = await it.next();
+          } catch (err) {
+            readError = err as Error;
+            break;
+          }
+          if (r.done) break;
+          const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+          const take = Math.min(chunk.length, size - got);
+          if (take > 0) {
+            const part = take === chunk.length ? chunk : chunk.subarray(0, take);
+            hash.update(part);
+            const w = this.sink.write(part);
+            if (w) await w;
+            got += take;
+          }
+          if (take < chunk.length) {
+            grew = true;
+            break;
+          }
         }
-        if (r.done) break;
-        const chunk = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-        const take = Math.min(chunk.length, size - got);
-        if (take > 0) {
-          const part = take === chunk.length ? chunk : chunk.subarray(0, take);
-          hash.update(part);
-          const w = this.sink.write(part);
-          if (w) await w;
-          got += take;
-        }
-        if (take < chunk.length) {
-          grew = true;
-          break;
-        }
+        if (grew || readError) await it.return?.().catch(() => undefined);
+      } finally {
+        // also when the archive cannot be written (disk full): the source file is closed now, not by GC
+        (stream as { destroy?: () => void }).destroy?.();
       }
-      if (grew || readError) await it.return?.().catch(() => undefined);
-      (stream as { destroy?: () => void }).destroy?.();
       for (let left = size - got; left > 0; left -= Math.min(left, ZEROS.length)) {
         const z = ZEROS.subarray(0, Math.min(left, ZEROS.length));
         hash.update(z);
@@ -293,7 +297,7 @@ export class EvidenceWriter {
     this.log.push(`${utcNow()}  ${message.replace(/\n/g, '\\n')}`);
   }
 
-  /** Writes acquisition.log, manifest.json and hashes.sha256, fsyncs, renames, writes `<name>.sha256`. */
+  /** Writes acquisition.log, manifest.json and hashes.sha256, fsyncs, writes `<name>.sha256`, renames. */
   finish(): Promise<EvidenceSummary> {
     return this.serial(async () => {
       try {
@@ -343,12 +347,25 @@ export class EvidenceWriter {
     const sha256 = await this.sink.end();
     await this.fh.sync();
     await this.fh.close();
+    // `<name>.sha256` before the rename: a disk that fills up on this last small file still leaves
+    // nothing under the final name (exit 2 always means no evidence written)
+    const sumFile = `${this.path}.sha256`;
+    try {
+      const sfh = await fsp.open(sumFile, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+      try {
+        const line = Buffer.from(sha256sumLine(sha256, posix.basename(this.path)));
+        const { bytesWritten } = await sfh.write(line);
+        if (bytesWritten !== line.length) throw Object.assign(new Error(`${sumFile}: short write (no space left on device?)`), { code: 'ENOSPC' });
+        await sfh.sync();
+      } finally {
+        await sfh.close();
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') await fsp.unlink(sumFile).catch(() => {});
+      throw err;
+    }
     await fsp.rename(this.partialPath, this.path);
     await syncDir(this.opts.dir);
-    const sumFile = `${this.path}.sha256`;
-    await fsp.writeFile(sumFile, sha256sumLine(sha256, posix.basename(this.path)), { mode: 0o644 });
-    const sfh = await fsp.open(sumFile, 'r');
-    await sfh.sync().finally(() => sfh.close());
     return { path: this.path, sha256, files, bytes, skipped: problems };
   }
 

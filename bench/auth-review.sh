@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark of `ir auth-review --json` against the seed's grep pipelines, side by side in one run.
-#   bash bench/auth-review.sh [SIZE_MB=1024] [RUNS=3]
+#   bash bench/auth-review.sh [SIZE_MB=1024] [RUNS=5]
 # The log is generated under /tmp (never in the repo) by ../shared/bench/gen-authlog.py and read
 # once before timing, so every contender reads from the page cache. Needs `npm run build` first.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 size=${1:-1024}
-runs=${2:-3}
+runs=${2:-5}
 dir=${IR_BENCH_DIR:-/tmp/ir-bench}
 gen=${IR_GEN_AUTHLOG:-$repo/../shared/bench/gen-authlog.py}
 [ -f "$gen" ] || gen=/work/shared/bench/gen-authlog.py
@@ -18,17 +18,23 @@ small=$dir/auth-256m.log
 [ -s "$small" ] || python3 "$gen" "$small" 256
 [ -f "$repo/dist/commands/auth-review.js" ] || { echo "build first: npm run build" >&2; exit 2; }
 
-# best of $runs: wall seconds, CPU seconds (user+sys, children included: the fair figure on a busy
-# machine) and peak RSS (KiB) of the pipeline's largest process
-measure() {
-  local best_t=999999 best_c=0 best_m=0 t u s m
-  for _ in $(seq "$runs"); do
-    cat "$log" >/dev/null
-    /usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" bash -c "$1" >/dev/null
-    read -r t u s m <"$dir/time.out"
-    if awk "BEGIN{exit !($t < $best_t)}"; then best_t=$t; best_c=$(awk "BEGIN{print $u + $s}"); best_m=$m; fi
-  done
-  echo "$best_t $best_c $best_m"
+# medians over $runs rounds; each round runs every contender once, one after the other (round-robin:
+# load from other sessions falls on all of them alike). Wall seconds, CPU seconds (user+sys,
+# children included: the fair figure on a busy machine) and peak RSS (KiB) of the largest process.
+declare -A walls cpus rss
+run_one() { # name command
+  cat "$log" >/dev/null
+  /usr/bin/time -f '%e %U %S %M' -o "$dir/time.out" bash -c "$2" >/dev/null
+  local t u s m
+  read -r t u s m <"$dir/time.out"
+  walls[$1]+="$t "
+  cpus[$1]+="$(awk "BEGIN{print $u + $s}") "
+  rss[$1]+="$m "
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{a[NR]=$1} END{print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+maxof() { tr ' ' '\n' | grep . | sort -g | tail -1; }
+result() { # name -> "wall cpu rssKiB"
+  echo "$(echo "${walls[$1]}" | median) $(echo "${cpus[$1]}" | median) $(echo "${rss[$1]}" | maxof)"
 }
 
 seed_tail="grep -i 'failed\\|invalid' '$log' | tail -50"
@@ -37,16 +43,27 @@ ir="node '$repo/bin/run.js' auth-review '$log' --json --no-fail2ban"
 ir1="node '$repo/bin/run.js' auth-review '$log' --json --no-fail2ban --threads 0"
 ir_small="node '$repo/bin/run.js' auth-review '$small' --json --no-fail2ban"
 
-echo "file: $log ($(du -h "$log" | cut -f1), $(wc -l <"$log") lines), $(nproc) cores, node $(node --version), best of $runs"
+echo "file: $log ($(du -h "$log" | cut -f1), $(wc -l <"$log") lines), $(nproc) cores, node $(node --version), median of $runs rounds"
 uptime
-read -r t_tail c_tail m_tail < <(measure "$seed_tail")
-read -r t_ip c_ip m_ip < <(measure "$per_ip")
-read -r t_ir c_ir m_ir < <(measure "$ir")
-read -r t_ir1 c_ir1 m_ir1 < <(measure "$ir1")
-log_saved=$log; log=$small
-read -r t_small c_small m_small < <(measure "$ir_small")
-log=$log_saved
+for r in $(seq "$runs"); do
+  run_one tail "$seed_tail"
+  run_one ip "$per_ip"
+  run_one ir "$ir"
+  run_one ir1 "$ir1"
+  log_saved=$log; log=$small
+  run_one small "$ir_small"
+  log=$log_saved
+  run_one ver "node '$repo/bin/run.js' --version"
+  echo "round $r: $(uptime | sed 's/.*load/load/')" >&2
+done
 uptime
+read -r t_tail c_tail m_tail < <(result tail)
+read -r t_ip c_ip m_ip < <(result ip)
+read -r t_ir c_ir m_ir < <(result ir)
+read -r t_ir1 c_ir1 m_ir1 < <(result ir1)
+read -r t_small c_small m_small < <(result small)
+read -r t_ver c_ver m_ver < <(result ver)
+for k in tail ip ir ir1 small ver; do echo "  $k: wall ${walls[$k]}| cpu ${cpus[$k]}" >&2; done
 printf '| %s | %s | %s | %s |\n' command 'wall s' 'CPU s' 'peak RSS'
 printf '| --- | --- | --- | --- |\n'
 printf '| %s | %s | %s | %s MiB |\n' "seed: grep -i 'failed\\|invalid' \\| tail -50" "$t_tail" "$c_tail" $((m_tail / 1024))
@@ -56,6 +73,8 @@ printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json --threads 0" "$t_ir1
 printf '| %s | %s | %s | %s MiB |\n' "ir auth-review --json, 256 MiB file" "$t_small" "$c_small" $((m_small / 1024))
 awk -v a="$t_ir" -v b="$t_tail" -v c="$t_ip" -v d="$t_ir1" 'BEGIN{printf "wall: ir / grep|tail = %.2f× (goal ≤ 1.5×), one thread %.2f×; per-IP pipeline / ir = %.1f× (goal ≥ 10×)\n", a/b, d/b, c/a}'
 awk -v a="$c_ir" -v b="$c_tail" -v c="$c_ip" -v d="$c_ir1" 'BEGIN{printf "CPU:  ir / grep|tail = %.2f×, one thread %.2f×; per-IP pipeline / ir = %.1f×\n", a/b, d/b, c/a}'
-read -r t_ver c_ver m_ver < <(measure "node '$repo/bin/run.js' --version")
+# the same ratios round by round (each round's contenders ran within a minute of each other)
+paste <(echo "${walls[ir]}" | tr ' ' '\n') <(echo "${walls[tail]}" | tr ' ' '\n') <(echo "${walls[ip]}" | tr ' ' '\n') <(echo "${cpus[ir]}" | tr ' ' '\n') <(echo "${cpus[tail]}" | tr ' ' '\n') |
+  awk 'NF==5 {printf "round %d: wall ir/grep|tail %.2f×, pipeline/ir %.1f×; CPU ir/grep|tail %.2f×\n", NR, $1/$2, $3/$1, $4/$5}'
 echo "start-up alone (ir --version): $t_ver s wall, $c_ver s CPU, $((m_ver / 1024)) MiB"
 

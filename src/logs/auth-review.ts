@@ -289,7 +289,7 @@ async function parseParallel(target: Target, path: string, size: number, n: numb
     const settled = await Promise.allSettled(
       cuts.slice(0, -1).map(async (start, i) => {
         const end = Math.max(cuts[i + 1]!, start);
-        const data: WorkerInput = { opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, ...(fd !== undefined ? { fd, start, end } : {}) };
+        const data: WorkerInput = { opts: { ...run.opts, seam: true }, referenceMs, offsetMinutes: run.o.offsetMinutes, ...(fd !== undefined ? { fd, start, end } : {}) };
         const worker = new Worker(url, { workerData: data });
         try {
           return await new Promise<AuthStats>((resolve, reject) => {
@@ -327,7 +327,7 @@ async function parseParallel(target: Target, path: string, size: number, n: numb
     const failed = settled.find((p) => p.status === 'rejected');
     if (failed) throw failed.reason;
     // byte ranges are in file order, so lines of part i come before those of part i+1
-    for (const p of settled) if (p.status === 'fulfilled') mergeStats(run.stats, p.value, run.opts.tail);
+    for (const p of settled) if (p.status === 'fulfilled') mergeStats(run.stats, p.value, run.opts.tail, run.opts);
   } finally {
     opened?.destroy();
   }

@@ -16,6 +16,11 @@ export interface StatsOptions {
   bruteWindowMs: number;
   /** keep the last N lines matching the seed's `grep -i 'failed\|invalid'` */
   tail: number;
+  /**
+   * This pass reads a part of a file that starts after another part (a worker's byte range): keep
+   * the lines of each address's first failures (see IpStats.head) for the merge.
+   */
+  seam?: boolean;
 }
 
 export interface IpStats {
@@ -39,6 +44,13 @@ export interface IpStats {
   /** the line that crossed the threshold */
   bruteLine?: string;
   sampleLine?: string;
+  /**
+   * Timestamps of the first `bruteThreshold - 1` failures of this pass: a window that starts in the
+   * part before (its `ring`) and ends on one of them is found only when the parts are merged.
+   */
+  head: number[];
+  /** with `seam`: their lines, or '' past the first `bruteWindowMs` of the part (only an out-of-order log needs those) */
+  headLines: string[];
 }
 
 export interface UserStats {
@@ -187,7 +199,7 @@ export function ipStats(s: AuthStats, ip: string, ts: number, owned = false): Ip
   let r = s.ips.get(ip);
   if (!r) {
     if (!owned) ip = detach(ip);
-    r = { ip, failures: 0, invalidUsers: 0, users: new Set(), usersOverflow: 0, firstFail: Infinity, lastFail: -Infinity, firstSeen: ts, lastSeen: ts, accepted: 0, disconnects: 0, maxAttempts: 0, ring: [], bruteAt: Infinity, bruteLine: undefined, sampleLine: undefined };
+    r = { ip, failures: 0, invalidUsers: 0, users: new Set(), usersOverflow: 0, firstFail: Infinity, lastFail: -Infinity, firstSeen: ts, lastSeen: ts, accepted: 0, disconnects: 0, maxAttempts: 0, ring: [], bruteAt: Infinity, bruteLine: undefined, sampleLine: undefined, head: [], headLines: [] };
     s.ips.set(ip, r);
   }
   if (ts < r.firstSeen) r.firstSeen = ts;
@@ -408,6 +420,11 @@ export function addFailure(
     r.bruteAt = ts;
     r.bruteLine = cut(text, rs, re);
   }
+  if (r.head.length < o.bruteThreshold - 1) {
+    r.head.push(ts);
+    // a window across the seam ends within bruteWindowMs of the part's first line when the log is in time order
+    if (o.seam) r.headLines.push(ts - s.dataStart <= o.bruteWindowMs ? cut(text, rs, re) : '');
+  }
   const u = userStats(s, user, owned);
   u.failures++;
   if (invalid) u.invalid = true;
@@ -439,8 +456,34 @@ function unionCapped<T>(a: Set<T>, b: Set<T>): number {
   return over;
 }
 
-/** Adds `b` into `a` (b's lines come after a's: workers are merged in file order). */
-export function mergeStats(a: AuthStats, b: AuthStats, tail: number): AuthStats {
+/**
+ * Brute-force windows across the seam: y's first failures (`head`) with x's last ones (`ring`), in
+ * file order, as addFailure would have seen them in one pass.
+ */
+function seam(x: IpStats, y: IpStats, o: StatsOptions): void {
+  const back = o.bruteThreshold - 1;
+  if (back <= 0 || y.head.length === 0 || x.ring.length === 0) return;
+  const before = x.ring.slice(-back);
+  const nx = before.length;
+  for (let j = 0; j < y.head.length; j++) {
+    // the failure `back` before y.head[j]: in x while k < nx (from nx on, y's own pass saw the window)
+    const k = nx + j - back;
+    if (k < 0) continue;
+    if (k >= nx) break;
+    const ts = y.head[j]!;
+    if (ts - before[k]! <= o.bruteWindowMs && ts < x.bruteAt) {
+      x.bruteAt = ts;
+      x.bruteLine = y.headLines[j] || y.sampleLine;
+    }
+  }
+}
+
+/**
+ * Adds `b` into `a` (b's lines come after a's: workers are merged in file order). With `o` (the
+ * options both were read with), a brute-force window that starts in `a` and ends in `b` is found
+ * as a single pass would find it.
+ */
+export function mergeStats(a: AuthStats, b: AuthStats, tail: number, o?: StatsOptions): AuthStats {
   a.lines += b.lines;
   a.unparsed += b.unparsed;
   a.events += b.events;
@@ -466,11 +509,12 @@ export function mergeStats(a: AuthStats, b: AuthStats, tail: number): AuthStats 
     x.accepted += y.accepted;
     x.disconnects += y.disconnects;
     x.maxAttempts += y.maxAttempts;
+    if (o) seam(x, y, o);
     if (y.bruteAt < x.bruteAt) {
       x.bruteAt = y.bruteAt;
       x.bruteLine = y.bruteLine;
     }
-    x.ring = [...x.ring, ...y.ring].slice(-Math.max(x.ring.length, y.ring.length, 1));
+    x.ring = [...x.ring, ...y.ring].slice(-(o?.bruteThreshold ?? Math.max(x.ring.length, y.ring.length, 1)));
     x.sampleLine ??= y.sampleLine;
   }
   for (const [user, y] of b.users) {

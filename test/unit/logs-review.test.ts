@@ -234,6 +234,27 @@ describe('merging (worker threads add up their byte ranges)', () => {
     expect([...merged.hours]).toEqual([...whole.hours]);
   });
 
+  test('a brute force whose window spans two merged parts is found as in one pass', () => {
+    // 6 failures before the cut, 6 after, one a minute: the 10th failure (the 4th of the second part) crosses the threshold
+    const lines = Array.from({ length: 12 }, (_, i) => `Nov 24 01:${String(i).padStart(2, '0')}:00 web-01 sshd[${100 + i}]: Failed password for root from 203.0.113.77 port ${4000 + i} ssh2`);
+    const opts = { bruteThreshold: AUTH_REVIEW_DEFAULTS.bruteThreshold, bruteWindowMs: AUTH_REVIEW_DEFAULTS.bruteWindowMs, tail: 0, seam: true };
+    const run = (part: string[]) => {
+      const s = newStats();
+      const h = lineHandler('syslog', { stats: s, opts, referenceMs: Date.parse('2026-11-24T06:00:00Z'), offsetMinutes: 0 });
+      part.forEach(h);
+      return s;
+    };
+    const whole = run(lines).ips.get('203.0.113.77')!;
+    expect(whole.bruteLine).toBe(lines[9]);
+    for (const cut of [1, 6, 9, 10, 11]) {
+      const merged = mergeStats(mergeStats(newStats(), run(lines.slice(0, cut)), 0, opts), run(lines.slice(cut)), 0, opts).ips.get('203.0.113.77')!;
+      expect([cut, merged.bruteAt, merged.bruteLine, merged.failures]).toEqual([cut, whole.bruteAt, whole.bruteLine, 12]);
+    }
+    // three parts, the middle one shorter than the threshold
+    const three = [run(lines.slice(0, 4)), run(lines.slice(4, 7)), run(lines.slice(7))].reduce((a, b) => mergeStats(a, b, 0, opts), newStats()).ips.get('203.0.113.77')!;
+    expect([three.bruteAt, three.bruteLine]).toEqual([whole.bruteAt, whole.bruteLine]);
+  });
+
   test('subnets', () => {
     expect(subnetOf('203.0.113.9')).toBe('203.0.113.0/24');
     expect(subnetOf('2001:db8:1:2:3::4')).toBe('2001:db8:1:2::/64');

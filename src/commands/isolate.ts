@@ -80,7 +80,8 @@ Modes, and what each keeps:
             if (plan.actions.length === 0) throw new UserError(`nothing to isolate in ${project.name} with mode ${flags.mode}`, plan.warnings[0]);
             if (!o.ask) return;
             const questions = flags.snapshot ? ['Isolate now?'] : ['Skip the snapshot? Logs and state that the isolation changes will be lost.', 'Really isolate without a snapshot?'];
-            await confirmOrRefuse({ yes: flags.yes, questions, what: `isolate ${project.name}` });
+            // how it was confirmed goes into the journal (snapshotSkipped)
+            return await confirmOrRefuse({ yes: flags.yes, questions, what: `isolate ${project.name}` });
           },
         });
         spin.stop();

@@ -90,7 +90,7 @@ test('--no-snapshot --yes without a terminal: goes on without asking, no snapsho
   expect(readdirSync(caseDir)).toEqual(['isolation.json']);
   const j = JSON.parse(readFileSync(join(caseDir, 'isolation.json'), 'utf8')) as Journal;
   expect(j.snapshot).toBeNull();
-  expect(j.snapshotSkipped).toMatch(/^--no-snapshot/);
+  expect(j.snapshotSkipped).toBe('--no-snapshot (with --yes, not asked)');
   const rr = await runIr(['restore', '--case', caseDir, '--yes'], { env: dockerEnv() });
   expect(rr.code).toBe(0);
   await p.waitHealthy();
@@ -129,7 +129,7 @@ test('on a terminal, yes twice: isolated without a snapshot; with a snapshot it 
   expect(readdirSync(caseDir)).toEqual(['isolation.json']);
   const j = JSON.parse(readFileSync(join(caseDir, 'isolation.json'), 'utf8')) as Journal;
   expect(j.snapshot).toBeNull();
-  expect(j.snapshotSkipped).toMatch(/^--no-snapshot/);
+  expect(j.snapshotSkipped).toBe('--no-snapshot (confirmed 2 times on the terminal)');
   // restore on the terminal asks once
   const rr = await onTerminal(['restore', '--case', caseDir], ['y']);
   expect(rr.prompts).toBe(1);

@@ -151,7 +151,9 @@ async function connectHop(r: Resolved, opts: SshOptions, sock?: Readable): Promi
     sock,
     username: r.user,
     readyTimeout: opts.connectTimeoutMs ?? 10_000,
+    // a host that dies without closing the TCP connection is given up after 3 unanswered keepalives
     keepaliveInterval: 15_000,
+    keepaliveCountMax: 3,
     authHandler,
     hostVerifier: ((key: Buffer, verify: (ok: boolean) => void) => {
       const verdict = verifyHostKey(known, key);
@@ -213,6 +215,10 @@ export class SshHost implements Target {
   readonly live = true;
   name: string;
   private sftpP?: Promise<SFTPWrapper>;
+  /** set when the connection ends without close(): every pending and later operation fails with it */
+  private lost?: SshError;
+  private closing = false;
+  private readonly onLost = new Set<(err: SshError) => void>();
 
   private constructor(
     private readonly client: SshClient,
@@ -221,6 +227,36 @@ export class SshHost implements Target {
     private readonly opts: SshOptions,
   ) {
     this.name = spec.host;
+    // ssh2 leaves callbacks of requests in flight (sftp reads, exec) unanswered when the connection
+    // drops; without this a dead host mid-stream would leave promises that never settle
+    const drop = (why: string) => {
+      if (this.closing || this.lost) return;
+      this.lost = new SshError(`${this.spec.raw}: connection lost (${why})`);
+      for (const f of this.onLost) f(this.lost);
+      this.onLost.clear();
+    };
+    client.on('error', (err: Error) => drop(err.message));
+    client.on('end', () => drop('closed by the remote end'));
+    client.on('close', () => drop('closed'));
+  }
+
+  /** `p`, or the connection-lost error if the connection drops first. */
+  private guard<T>(p: Promise<T>): Promise<T> {
+    if (this.lost) return Promise.reject(this.lost);
+    return new Promise<T>((resolve, reject) => {
+      const f = (err: SshError) => reject(err);
+      this.onLost.add(f);
+      p.then(
+        (v) => {
+          this.onLost.delete(f);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.onLost.delete(f);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   static async connect(spec: HostSpec | string, opts: SshOptions = {}): Promise<SshHost> {
@@ -270,7 +306,7 @@ export class SshHost implements Target {
     const startedAt = utcNow();
     const timeoutMs = opts.timeoutMs ?? this.opts.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
-    return new Promise((resolve, reject) => {
+    return this.guard(new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch: ClientChannel) => {
         if (err) return reject(new TargetError('IO', `${this.spec.raw}: cannot run ${argv[0]}: ${err.message}`));
         const out: Buffer[] = [];
@@ -304,7 +340,7 @@ export class SshHost implements Target {
         if (opts.input !== undefined) ch.end(opts.input);
         else ch.end();
       });
-    });
+    }));
   }
 
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -320,7 +356,7 @@ export class SshHost implements Target {
   /** sftp as the login user, or as root through `sudo -n sftp-server` on an exec channel with --sudo. */
   private sftp(): Promise<SFTPWrapper> {
     this.sftpP ??= this.opts.sudo ? this.sudoSftp() : new Promise((resolve, reject) => this.client.sftp((err, s) => (err ? reject(new SshError(`${this.spec.raw}: sftp: ${err.message}`)) : resolve(s))));
-    return this.sftpP;
+    return this.guard(this.sftpP);
   }
 
   /**
@@ -352,12 +388,12 @@ export class SshHost implements Target {
 
   async lstat(path: string): Promise<FileStat | null> {
     const s = await this.sftp();
-    return new Promise((resolve, reject) => s.lstat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st)))));
+    return this.guard(new Promise((resolve, reject) => s.lstat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st))))));
   }
 
   async stat(path: string): Promise<FileStat | null> {
     const s = await this.sftp();
-    return new Promise((resolve, reject) => s.stat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st)))));
+    return this.guard(new Promise((resolve, reject) => s.stat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st))))));
   }
 
   async list(dir: string): Promise<DirEntry[]> {
@@ -365,7 +401,7 @@ export class SshHost implements Target {
     const st = await this.stat(dir);
     if (!st) throw new TargetError('ENOENT', `${dir}: no such file or directory`, dir);
     if (st.type !== 'dir') throw new TargetError('ENOTDIR', `${dir}: not a directory`, dir);
-    const items = await new Promise<{ filename: string; attrs: SftpStats }[]>((resolve, reject) => s.readdir(dir, (err, list) => (err ? reject(sftpError(err, dir)) : resolve(list as never))));
+    const items = await this.guard(new Promise<{ filename: string; attrs: SftpStats }[]>((resolve, reject) => s.readdir(dir, (err, list) => (err ? reject(sftpError(err, dir)) : resolve(list as never)))));
     return items
       .filter((i) => i.filename !== '.' && i.filename !== '..')
       .map((i) => ({ name: i.filename, path: joinPath(dir, i.filename), stat: fromSftp(i.attrs) }))
@@ -374,7 +410,7 @@ export class SshHost implements Target {
 
   async readlink(path: string): Promise<string> {
     const s = await this.sftp();
-    return new Promise((resolve, reject) => s.readlink(path, (err, target) => (err ? reject(sftpError(err, path)) : resolve(target))));
+    return this.guard(new Promise((resolve, reject) => s.readlink(path, (err, target) => (err ? reject(sftpError(err, path)) : resolve(target)))));
   }
 
   private async checkRegular(path: string, follow: boolean): Promise<void> {
@@ -388,7 +424,7 @@ export class SshHost implements Target {
     const max = opts.maxBytes ?? DEFAULT_MAX_READ;
     await this.checkRegular(path, opts.follow ?? true);
     const s = await this.sftp();
-    const handle = await new Promise<Buffer>((resolve, reject) => s.open(path, 'r', (err, h) => (err ? reject(sftpError(err, path)) : resolve(h))));
+    const handle = await this.guard(new Promise<Buffer>((resolve, reject) => s.open(path, 'r', (err, h) => (err ? reject(sftpError(err, path)) : resolve(h)))));
     try {
       // read until EOF: /proc files report size 0
       const chunks: Buffer[] = [];
@@ -397,11 +433,13 @@ export class SshHost implements Target {
         const want = Math.min(32768, max - total);
         if (want <= 0) break;
         const buf = Buffer.allocUnsafe(want);
-        const n = await new Promise<number>((resolve, reject) =>
-          s.read(handle, buf, 0, want, total, (err, bytes) => {
-            if (err && (err as { code?: number }).code === 1) return resolve(0); // EOF
-            return err ? reject(sftpError(err, path)) : resolve(bytes);
-          }),
+        const n = await this.guard(
+          new Promise<number>((resolve, reject) =>
+            s.read(handle, buf, 0, want, total, (err, bytes) => {
+              if (err && (err as { code?: number }).code === 1) return resolve(0); // EOF
+              return err ? reject(sftpError(err, path)) : resolve(bytes);
+            }),
+          ),
         );
         if (n === 0) break;
         chunks.push(buf.subarray(0, n));
@@ -409,17 +447,23 @@ export class SshHost implements Target {
       }
       return Buffer.concat(chunks, total);
     } finally {
-      s.close(handle, () => {});
+      if (!this.lost) s.close(handle, () => {});
     }
   }
 
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
     await this.checkRegular(path, false);
     const s = await this.sftp();
-    return s.createReadStream(path, { start: opts.start, end: opts.end, highWaterMark: 256 * 1024 });
+    const stream = s.createReadStream(path, { start: opts.start, end: opts.end, highWaterMark: 256 * 1024 });
+    // a dropped connection ends the stream with the error instead of leaving it waiting forever
+    const f = (err: SshError) => stream.destroy(err);
+    this.onLost.add(f);
+    stream.once('close', () => this.onLost.delete(f));
+    return stream;
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     this.client.end();
     for (const h of this.hops.reverse()) h.end();
   }

@@ -289,7 +289,14 @@ async function parseParallel(target: Target, path: string, size: number, n: numb
     const settled = await Promise.allSettled(
       cuts.slice(0, -1).map(async (start, i) => {
         const end = Math.max(cuts[i + 1]!, start);
-        const data: WorkerInput = { opts: { ...run.opts, seam: true }, referenceMs, offsetMinutes: run.o.offsetMinutes, ...(fd !== undefined ? { fd, start, end } : {}) };
+        const data: WorkerInput = {
+          opts: { ...run.opts, seam: true },
+          referenceMs,
+          offsetMinutes: run.o.offsetMinutes,
+          ...(fd !== undefined ? { fd, start, end } : {}),
+          // the first range goes on from the previous file's pending `Invalid user` lines; the others look behind their start
+          ...(i === 0 ? { pending: [...run.stats.pendingInvalid] } : {}),
+        };
         const worker = new Worker(url, { workerData: data });
         try {
           return await new Promise<AuthStats>((resolve, reject) => {

@@ -580,6 +580,8 @@ export function mergeStats(a: AuthStats, b: AuthStats, tail: number, o?: StatsOp
       x.accepted += y.accepted;
     }
   }
+  // the state after b's lines is b's (a worker's range started from the lines before it)
+  if (o) a.pendingInvalid = b.pendingInvalid;
   a.tail = [...a.tail, ...b.tail].slice(-Math.max(tail, 0) || a.tail.length + b.tail.length);
   if (tail === 0) a.tail = [];
   return a;

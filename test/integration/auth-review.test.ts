@@ -84,11 +84,7 @@ test('a large file is parsed by worker threads with the same report as one threa
   const b = parseJson<AuthReport>(await runIr(['auth-review', big, '--json', '--no-fail2ban', '--threads', '0'], { timeoutMs: T }));
   expect(a.sources[0]!.workers).toBeGreaterThanOrEqual(2);
   expect(b.sources[0]!.workers).toBe(0);
-  expect(a.counts.lines).toBe(b.counts.lines);
-  expect(a.counts.accepted).toBe(b.counts.accepted);
-  // an `Invalid user` line and its `Failed password` line split by a range boundary count twice: at most one per boundary
-  expect(Math.abs(a.counts.failures - b.counts.failures)).toBeLessThanOrEqual(a.sources[0]!.workers! - 1);
-  expect(a.topIps.map((i) => i.ip)).toEqual(b.topIps.map((i) => i.ip));
-  expect(a.logins).toEqual(b.logins);
-  expect(a.histogram.buckets.map((x) => x.accepted)).toEqual(b.histogram.buckets.map((x) => x.accepted));
+  // the same report: brute-force windows and `Invalid user` / `Failed … invalid user` pairs across a range boundary included
+  const strip = (r: AuthReport) => ({ ...r, sources: r.sources.map(({ workers, ...src }) => (void workers, src)) });
+  expect(strip(a)).toEqual(strip(b));
 }, T);

@@ -255,6 +255,30 @@ describe('merging (worker threads add up their byte ranges)', () => {
     expect([three.bruteAt, three.bruteLine]).toEqual([whole.bruteAt, whole.bruteLine]);
   });
 
+  test('an `Invalid user` line before the cut and its `Failed` line after it are one attempt', () => {
+    const h = 'Nov 24 01:00:00 web-01';
+    const lines = [
+      `${h} sshd[500]: Invalid user oracle from 203.0.113.78 port 4000`,
+      `${h} sshd[501]: Invalid user test from 203.0.113.79 port 4001`,
+      `${h} sshd[500]: Failed password for invalid user oracle from 203.0.113.78 port 4000 ssh2`,
+      `${h} sshd[501]: Failed password for invalid user test from 203.0.113.79 port 4001 ssh2`,
+    ];
+    const opts = { bruteThreshold: 10, bruteWindowMs: 600_000, tail: 0, seam: true };
+    const run = (part: string[], pending?: Map<number, string>) => {
+      const s = newStats();
+      // a worker starts from the pending pids of the lines before its range (auth-worker.ts looks behind)
+      if (pending) s.pendingInvalid = new Map(pending);
+      part.forEach(lineHandler('syslog', { stats: s, opts, referenceMs: Date.parse('2026-11-24T06:00:00Z'), offsetMinutes: 0 }));
+      return s;
+    };
+    const whole = run(lines);
+    const first = run(lines.slice(0, 2));
+    const merged = mergeStats(mergeStats(newStats(), first, 0, opts), run(lines.slice(2), first.pendingInvalid), 0, opts);
+    expect([...merged.ips.values()].map((i) => [i.ip, i.failures])).toEqual([...whole.ips.values()].map((i) => [i.ip, i.failures]));
+    expect([...merged.ips.values()].map((i) => i.failures)).toEqual([1, 1]);
+    expect(merged.pendingInvalid.size).toBe(0);
+  });
+
   test('subnets', () => {
     expect(subnetOf('203.0.113.9')).toBe('203.0.113.0/24');
     expect(subnetOf('2001:db8:1:2:3::4')).toBe('2001:db8:1:2::/64');

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { EvidenceWriter } from '../../src/evidence/writer.js';
 import { parseJson, runIr } from '../helpers/cli.js';
 
 /**
@@ -58,4 +59,24 @@ test('the same collection fits once the big file is excluded: the tmpfs itself i
   expect((await runIr(['evidence', 'verify', res.path])).code).toBe(0);
   rmSync(res.path);
   rmSync(`${res.path}.sha256`);
+});
+
+test('disk full while sealing (the last members and the trailer files): finish fails with ENOSPC, nothing left', async () => {
+  const w = await EvidenceWriter.create({ dir: small, host: 'full-host', argv: ['collect'], toolVersion: '0.0.0-test', operator: 'tester' });
+  for (let i = 0; i < 50; i++) await w.addBuffer(`fs/var/log/app-${i}.log`, randomBytes(2048), { source: `/var/log/app-${i}.log` });
+  // take every byte the tmpfs has left, so the trailer files are what no longer fits
+  const filler = join(small, 'filler');
+  const fd = openSync(filler, 'w');
+  for (const chunk of [64 * 1024, 4096, 512, 1]) {
+    const b = randomBytes(chunk);
+    try {
+      for (;;) writeSync(fd, b);
+    } catch (err) {
+      expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    }
+  }
+  closeSync(fd);
+  await expect(w.finish()).rejects.toMatchObject({ code: 'ENOSPC' });
+  expect(readdirSync(small)).toEqual(['filler']);
+  rmSync(filler);
 });

@@ -3,6 +3,7 @@
 #   bash bench/auth-review.sh [SIZE_MB=1024] [RUNS=5]
 # The log is generated under /tmp (never in the repo) by ../shared/bench/gen-authlog.py and read
 # once before timing, so every contender reads from the page cache. Needs `npm run build` first.
+# IR_CLI=path/to/bin/run.js times another build (e.g. a copy, when others rebuild dist/ meanwhile).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -16,7 +17,8 @@ log=$dir/auth-${size}m.log
 small=$dir/auth-256m.log
 [ -s "$log" ] || python3 "$gen" "$log" "$size"
 [ -s "$small" ] || python3 "$gen" "$small" 256
-[ -f "$repo/dist/commands/auth-review.js" ] || { echo "build first: npm run build" >&2; exit 2; }
+cli=${IR_CLI:-$repo/bin/run.js}
+[ -f "$(dirname "$cli")/../dist/commands/auth-review.js" ] || { echo "build first: npm run build" >&2; exit 2; }
 
 # medians over $runs rounds; each round runs every contender once, one after the other (round-robin:
 # load from other sessions falls on all of them alike). Wall seconds, CPU seconds (user+sys,
@@ -39,9 +41,9 @@ result() { # name -> "wall cpu rssKiB"
 
 seed_tail="grep -i 'failed\\|invalid' '$log' | tail -50"
 per_ip="grep -E 'Failed password|Invalid user' '$log' | grep -oE ' from [0-9a-fA-F.:]+' | sort | uniq -c | sort -rn"
-ir="node '$repo/bin/run.js' auth-review '$log' --json --no-fail2ban"
-ir1="node '$repo/bin/run.js' auth-review '$log' --json --no-fail2ban --threads 0"
-ir_small="node '$repo/bin/run.js' auth-review '$small' --json --no-fail2ban"
+ir="node '$cli' auth-review '$log' --json --no-fail2ban"
+ir1="node '$cli' auth-review '$log' --json --no-fail2ban --threads 0"
+ir_small="node '$cli' auth-review '$small' --json --no-fail2ban"
 
 echo "file: $log ($(du -h "$log" | cut -f1), $(wc -l <"$log") lines), $(nproc) cores, node $(node --version), median of $runs rounds"
 uptime
@@ -53,7 +55,7 @@ for r in $(seq "$runs"); do
   log_saved=$log; log=$small
   run_one small "$ir_small"
   log=$log_saved
-  run_one ver "node '$repo/bin/run.js' --version"
+  run_one ver "node '$cli' --version"
   echo "round $r: $(uptime | sed 's/.*load/load/')" >&2
 done
 uptime

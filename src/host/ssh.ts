@@ -186,6 +186,8 @@ async function connectHop(r: Resolved, opts: SshOptions, sock?: Readable): Promi
   return await new Promise<SshClient>((resolve, reject) => {
     const fail = (err: Error & { code?: string; level?: string }) => {
       client.removeAllListeners('ready');
+      // after a timeout ssh2 may still report "Connection lost before handshake": already answered
+      client.on('error', () => {});
       client.end();
       if (hostKeyProblem) return reject(new SshError(hostKeyProblem));
       if (err.code === 'ECONNREFUSED') return reject(new SshError(`${where}: connection refused`));

@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -153,7 +154,8 @@ describe('with the real services', () => {
 
   test('over ssh as deploy with --sudo: streamed through sftp, verify passes', async () => {
     const out = outDir('ssh');
-    const r = await runIr(['collect', ...sshArgs(), '--out', out, '--include', tree, ...QUIET, '--json'], { timeoutMs: 300_000 });
+    // docker through ssh is reached too (the test sshd hands sessions the test dockerd): one project keeps it short
+    const r = await runIr(['collect', ...sshArgs(), '--out', out, '--include', tree, '--project', serviceEnv().IR_COMPOSE_PROJECT!, ...QUIET, '--json'], { timeoutMs: 300_000 });
     expect([0, 1]).toContain(r.code);
     const res = parseJson<Res>(r);
     expect(res.target).toBe('ssh');
@@ -167,9 +169,19 @@ describe('with the real services', () => {
   test('ssh host that does not answer: exit 2, nothing written', async () => {
     const out = outDir('ssh-dead');
     const e = serviceEnv();
-    const r = await runIr(['collect', '--host', `deploy@192.0.2.1:22`, '-i', e.IR_SSH_KEY as string, '--known-hosts', e.IR_KNOWN_HOSTS as string, '--connect-timeout', '2', '--out', out]);
-    expect(r.code).toBe(2);
-    expect(readdirSync(out)).toEqual([]);
+    // a listener on loopback that accepts and never says a word: a host that does not answer, without
+    // sending a packet anywhere but this machine
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const r = await runIr(['collect', '--host', `deploy@127.0.0.1:${port}`, '-i', e.IR_SSH_KEY as string, '--known-hosts', e.IR_KNOWN_HOSTS as string, '--connect-timeout', '2', '--out', out]);
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^ir collect: .*connection timed out$/)]);
+      expect(readdirSync(out)).toEqual([]);
+    } finally {
+      silent.close();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 import { EVENT_KINDS, type EventKind } from './auth-event.js';
 import { MAX_LINE, RE_ADDR_PORT, RE_LOGIND, RE_MAXAUTH, RE_PAM_FAIL, RE_PAM_SESSION, RE_RECEIVED } from './auth-parse.js';
-import { addFailure, addRawLine, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
+import { addAccepted, addFailure, addRawLine, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
 import { SyslogClock } from './syslog-time.js';
 
 /**
@@ -34,6 +34,7 @@ export class FastScanner {
   /** addresses and users cut from the bytes, interned: lines and connections repeat them */
   private readonly ips = new Interner();
   private readonly users = new Interner();
+  private readonly words = new Interner();
   private readonly sshdMsgs: Lit[] = Array<Lit>(MEMO).fill(lit(''));
   private readonly sshdKinds: number[] = Array<number>(MEMO).fill(0);
   private sshdNext = 0;
@@ -205,6 +206,40 @@ export class FastScanner {
       if (ie <= is || ie + 6 >= e || !at(d, ie, e, L_PORT) || !isDigit(u, ie + 6)) return false;
       this.common(p, e, hs, he, ts, K_FAILED);
       this.failure('ssh.failed', is, ie, u0, fi, invalid, pid, ts, p, e);
+      return true;
+    }
+    if (c === 65 /* A */) {
+      // RE_ACCEPTED: ^Accepted (\S+) for (.*) from (\S+) port (\d+)(?: ssh\d?)?(?:: (\S+) (\S+))?
+      if (!at(d, ms, e, L_ACCEPTED)) return false;
+      const a = ms + 9;
+      const mi = space(u, a, e);
+      if (mi <= a || !at(d, mi, e, L_FOR)) return false;
+      const u0 = mi + 5;
+      // greedy `(.*)`: the last ` from `, as for Failed
+      const fi = lastFrom(u, d, e - 14, u0, e);
+      if (fi < 0) return false;
+      const is = fi + 6;
+      const ie = space(u, is, e);
+      if (ie <= is || ie + 6 >= e || !at(d, ie, e, L_PORT) || !isDigit(u, ie + 6)) return false;
+      let r = ie + 7;
+      while (r < e && isDigit(u, r)) r++;
+      if (at(d, r, e, L_SP_SSH)) {
+        r += 4;
+        if (r < e && isDigit(u, r)) r++;
+      }
+      // `: (\S+) (\S+)`: the key type, a space, then a non-empty run; else no fingerprint
+      let fp: string | undefined;
+      if (at(d, r, e, L_COLON_SP)) {
+        const k0 = r + 2;
+        const k1 = space(u, k0, e);
+        if (k1 > k0 && k1 + 1 < e && u[k1 + 1] !== 32) {
+          let f1 = space(u, k1 + 1, e);
+          if (f1 < 0) f1 = e;
+          fp = this.words.get(this.b, d, k1 + 1, f1);
+        }
+      }
+      this.common(p, e, hs, he, ts, K_ACCEPTED);
+      addAccepted(this.stats, this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), this.words.get(this.b, d, a, mi), fp, ts, this.b, p, e, true);
       return true;
     }
     if (c === 73 /* I */) {
@@ -458,6 +493,7 @@ const PAIR_BITS = 14;
 const kindIndex = (k: EventKind): number => EVENT_KINDS.indexOf(k);
 const K_FAILED = kindIndex('ssh.failed');
 const K_INVALID = kindIndex('ssh.invalid-user');
+const K_ACCEPTED = kindIndex('ssh.accepted');
 const K_PREAUTH = kindIndex('ssh.preauth-disconnect');
 const K_LOGOUT = kindIndex('ssh.logout');
 const K_PAM_FAIL = kindIndex('pam.auth-failure');
@@ -477,6 +513,9 @@ const L_SUDO_PAM = lit('sudo: pam_unix(');
 const L_LOGIND = lit('systemd-logind[');
 const L_PID_END = lit(']: ');
 const L_FAILED = lit('Failed ');
+const L_ACCEPTED = lit('Accepted ');
+const L_SP_SSH = lit(' ssh');
+const L_COLON_SP = lit(': ');
 const L_FOR = lit(' for ');
 const L_INVALID_USER = lit('invalid user ');
 const L_ILLEGAL_USER = lit('illegal user ');

@@ -293,28 +293,9 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
     case 'ssh.failed':
       if (e.ip) addFailure(s, o, e.kind, e.ip, e.user ?? '', e.invalidUser === true, e.pid, ts, e.raw, 0, e.raw.length);
       return true;
-    case 'ssh.accepted': {
-      if (!e.ip) return true;
-      const user = e.user ?? '';
-      const method = e.method ?? '?';
-      ipStats(s, e.ip, ts).accepted++;
-      userStats(s, user).accepted++;
-      const key = `${user}\0${e.ip}\0${method}`;
-      let l = s.logins.get(key);
-      if (!l) {
-        l = { user: detach(user), ip: detach(e.ip), method: detach(method), count: 0, first: ts, last: ts, fingerprints: [], line: detach(e.raw) };
-        s.logins.set(detach(key), l);
-      }
-      l.count++;
-      if (ts < l.first) {
-        l.first = ts;
-        l.line = detach(e.raw);
-      }
-      if (ts > l.last) l.last = ts;
-      if (e.fingerprint && l.fingerprints.length < FP_CAP && !l.fingerprints.includes(e.fingerprint)) l.fingerprints.push(detach(e.fingerprint));
-      hour(s, ts).accepted++;
+    case 'ssh.accepted':
+      if (e.ip) addAccepted(s, e.ip, e.user ?? '', e.method ?? '?', e.fingerprint, ts, e.raw, 0, e.raw.length);
       return true;
-    }
     case 'ssh.preauth-disconnect':
       if (e.ip) ipStats(s, e.ip, ts).disconnects++;
       return true;
@@ -364,6 +345,29 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
     default:
       return true;
   }
+}
+
+/**
+ * One `Accepted …` login (the fast path calls it too, with the line as bytes [rs, re) of the chunk
+ * and interned strings: `owned`).
+ */
+export function addAccepted(s: AuthStats, ip: string, user: string, method: string, fingerprint: string | undefined, ts: number, text: string | Buffer, rs: number, re: number, owned = false): void {
+  ipStats(s, ip, ts, owned).accepted++;
+  userStats(s, user, owned).accepted++;
+  const key = `${user}\0${ip}\0${method}`;
+  let l = s.logins.get(key);
+  if (!l) {
+    l = { user: owned ? user : detach(user), ip: owned ? ip : detach(ip), method: owned ? method : detach(method), count: 0, first: ts, last: ts, fingerprints: [], line: cut(text, rs, re) };
+    s.logins.set(detach(key), l);
+  }
+  l.count++;
+  if (ts < l.first) {
+    l.first = ts;
+    l.line = cut(text, rs, re);
+  }
+  if (ts > l.last) l.last = ts;
+  if (fingerprint && l.fingerprints.length < FP_CAP && !l.fingerprints.includes(fingerprint)) l.fingerprints.push(owned ? fingerprint : detach(fingerprint));
+  hour(s, ts).accepted++;
 }
 
 /**

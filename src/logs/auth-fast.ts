@@ -1,6 +1,6 @@
 import { EVENT_KINDS, type EventKind } from './auth-event.js';
 import { MAX_LINE, RE_ADDR_PORT, RE_LOGIND, RE_MAXAUTH, RE_PAM_FAIL, RE_PAM_SESSION, RE_RECEIVED } from './auth-parse.js';
-import { addAccepted, addFailure, addRawLine, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
+import { addAccepted, addFailure, addRawLine, addSudo, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
 import { SyslogClock } from './syslog-time.js';
 
 /**
@@ -164,6 +164,8 @@ export class FastScanner {
       if (kind < 0) return false;
       this.common(p, e, hs, he, ts, kind);
       return true;
+    } else if (at(d, ps, e, L_SUDO)) {
+      return this.sudo(p, e, hs, he, ts, ps + 6);
     } else if (at(d, ps, e, L_LOGIND)) {
       // logind(): RE_LOGIND, else `other`; the pid does not matter
       q = ps + 15;
@@ -326,6 +328,51 @@ export class FastScanner {
       return true;
     }
     return false;
+  }
+
+  /**
+   * sudo(): `USER : [REASON ; ]TTY=… ; PWD=… ; USER=… ; […]COMMAND=…`. The user is the trimmed text
+   * before the first ` : ` (one word, else the full parser); the parts before `COMMAND=`, split at
+   * ` ; ` and trimmed, make a refusal (sudo.failed) when one is not `KEY=…` with KEY in A–Z.
+   */
+  private sudo(p: number, e: number, hs: number, he: number, ts: number, ms: number): boolean {
+    const u = this.u;
+    const d = this.d;
+    let sep = ms;
+    while (sep + 3 <= e && !(u[sep] === 32 && u[sep + 1] === 58 && u[sep + 2] === 32)) sep++;
+    if (sep + 3 > e) return false;
+    let w0 = ms;
+    let w1 = sep;
+    while (w0 < w1 && u[w0] === 32) w0++;
+    while (w1 > w0 && u[w1 - 1] === 32) w1--;
+    if (w0 === w1 || space(u, w0, w1) >= 0) return false;
+    const r0 = sep + 3;
+    let ci = r0;
+    while (ci + 8 <= e && !(u[ci] === 67 && at(d, ci, e, L_COMMAND))) ci++;
+    const he2 = ci + 8 <= e ? ci : e;
+    let failed = false;
+    // head.split(' ; '), each part trimmed
+    for (let s0 = r0; s0 <= he2 && !failed; ) {
+      let s1 = s0;
+      while (s1 + 3 <= he2 && !(u[s1] === 32 && u[s1 + 1] === 59 && u[s1 + 2] === 32)) s1++;
+      if (s1 + 3 > he2) s1 = he2;
+      let t0 = s0;
+      let t1 = s1;
+      while (t0 < t1 && u[t0] === 32) t0++;
+      while (t1 > t0 && u[t1 - 1] === 32) t1--;
+      if (t0 < t1) {
+        let eq = t0;
+        while (eq < t1 && u[eq] !== 61) eq++;
+        // key = kv.slice(0, eq) when eq > 0: it must be [A-Z]+
+        if (eq === t1 || eq === t0) failed = true;
+        else for (let i = t0; i < eq; i++) if (u[i]! < 65 || u[i]! > 90) failed = true;
+      }
+      s0 = s1 + 3;
+    }
+    const command = he2 < e ? this.words.get(this.b, d, he2 + 8, e) : undefined;
+    this.common(p, e, hs, he, ts, failed ? K_SUDO_FAILED : K_SUDO_COMMAND);
+    addSudo(this.stats, failed, this.users.get(this.b, d, w0, w1), command, ts, this.b, p, e, true);
+    return true;
   }
 
   /**
@@ -494,6 +541,8 @@ const kindIndex = (k: EventKind): number => EVENT_KINDS.indexOf(k);
 const K_FAILED = kindIndex('ssh.failed');
 const K_INVALID = kindIndex('ssh.invalid-user');
 const K_ACCEPTED = kindIndex('ssh.accepted');
+const K_SUDO_COMMAND = kindIndex('sudo.command');
+const K_SUDO_FAILED = kindIndex('sudo.failed');
 const K_PREAUTH = kindIndex('ssh.preauth-disconnect');
 const K_LOGOUT = kindIndex('ssh.logout');
 const K_PAM_FAIL = kindIndex('pam.auth-failure');
@@ -511,6 +560,8 @@ const L_SSHD_SESSION = lit('sshd-session[');
 const L_CRON = lit('CRON[');
 const L_SUDO_PAM = lit('sudo: pam_unix(');
 const L_LOGIND = lit('systemd-logind[');
+const L_SUDO = lit('sudo: ');
+const L_COMMAND = lit('COMMAND=');
 const L_PID_END = lit(']: ');
 const L_FAILED = lit('Failed ');
 const L_ACCEPTED = lit('Accepted ');

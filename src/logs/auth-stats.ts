@@ -303,28 +303,9 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
       if (e.ip) ipStats(s, e.ip, ts).maxAttempts++;
       return true;
     case 'sudo.command':
-    case 'sudo.failed': {
-      if (!e.user) return true;
-      let r = s.sudo.get(e.user);
-      if (!r) {
-        r = { user: detach(e.user), count: 0, failures: 0, first: ts, last: ts, commands: new Map(), firstLine: detach(e.raw) };
-        s.sudo.set(e.user, r);
-      }
-      if (e.kind === 'sudo.failed') r.failures++;
-      else {
-        r.count++;
-        const cmd = e.command ?? '';
-        const n = r.commands.get(cmd);
-        if (n !== undefined) r.commands.set(cmd, n + 1);
-        else if (r.commands.size < COMMAND_CAP) r.commands.set(detach(cmd), 1);
-      }
-      if (ts < r.first) {
-        r.first = ts;
-        r.firstLine = detach(e.raw);
-      }
-      if (ts > r.last) r.last = ts;
+    case 'sudo.failed':
+      if (e.user) addSudo(s, e.kind === 'sudo.failed', e.user, e.command, ts, e.raw, 0, e.raw.length);
       return true;
-    }
     case 'su.session':
     case 'su.failed': {
       const key = `${e.user ?? '?'}\0${e.targetUser ?? '?'}`;
@@ -345,6 +326,28 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
     default:
       return true;
   }
+}
+
+/** One sudo command (or a refusal: `failed`); the fast path calls it too, as addAccepted. */
+export function addSudo(s: AuthStats, failed: boolean, user: string, command: string | undefined, ts: number, text: string | Buffer, rs: number, re: number, owned = false): void {
+  let r = s.sudo.get(user);
+  if (!r) {
+    r = { user: owned ? user : detach(user), count: 0, failures: 0, first: ts, last: ts, commands: new Map(), firstLine: cut(text, rs, re) };
+    s.sudo.set(r.user, r);
+  }
+  if (failed) r.failures++;
+  else {
+    r.count++;
+    const cmd = command ?? '';
+    const n = r.commands.get(cmd);
+    if (n !== undefined) r.commands.set(cmd, n + 1);
+    else if (r.commands.size < COMMAND_CAP) r.commands.set(owned ? cmd : detach(cmd), 1);
+  }
+  if (ts < r.first) {
+    r.first = ts;
+    r.firstLine = cut(text, rs, re);
+  }
+  if (ts > r.last) r.last = ts;
 }
 
 /**

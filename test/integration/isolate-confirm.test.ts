@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, parseJson, ROOT, runIr } from '../helpers/cli.js';
-import { dockerEnv, serviceEnv } from '../helpers/services.js';
-import { expectIsolated, randomName, run, TestProject, type IsolateJson } from './isolate-project.js';
+import { dockerEnv } from '../helpers/services.js';
+import { expectIsolated, randomName, run, TestProject, type IsolateJson, useProject } from './isolate-project.js';
 
 /**
  * Confirmation of `ir isolate`, and `--no-snapshot`, which asks twice. Without a terminal nothing is
@@ -48,15 +48,7 @@ async function onTerminal(args: string[], answers: string[]): Promise<{ code: nu
   return JSON.parse(r.stdout) as { code: number; out: string; prompts: number };
 }
 
-beforeAll(async () => {
-  serviceEnv();
-  await p.up();
-}, 120_000);
-
-afterAll(async () => {
-  await p.remove();
-  rmSync(cases, { recursive: true, force: true });
-}, 120_000);
+useProject(p, cases);
 
 interface Journal {
   snapshot: unknown;

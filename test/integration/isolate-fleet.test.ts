@@ -1,9 +1,9 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, runIr } from '../helpers/cli.js';
 import { serviceEnv } from '../helpers/services.js';
-import { expectIsolated, randomName, TestProject, type IsolateJson } from './isolate-project.js';
+import { expectIsolated, randomName, TestProject, useProject, type IsolateJson } from './isolate-project.js';
 
 /**
  * isolate and restore on a fleet: the live test sshd (docker through it, as deploy with --sudo) and a
@@ -14,18 +14,9 @@ const live = `deploy@127.0.0.1:${e.IR_SSH_PORT}`;
 const fleet = [live, 'deploy@127.0.0.1:1'].flatMap((h) => ['--host', h]);
 const ssh = ['-i', e.IR_SSH_KEY!, '--known-hosts', e.IR_KNOWN_HOSTS!, '--sudo'];
 const T = 300_000;
-let project: TestProject;
-let work: string;
-
-beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), 'ir-isofleet-'));
-  project = new TestProject(randomName('irfleet'));
-  await project.up();
-}, T);
-afterAll(async () => {
-  await project?.remove();
-  rmSync(work, { recursive: true, force: true });
-}, T);
+const project = new TestProject(randomName('irfleet'));
+const work = mkdtempSync(join(tmpdir(), 'ir-isofleet-'));
+useProject(project, work);
 
 interface Rows<R> {
   case: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ROOT } from '../helpers/cli.js';
-import { dockerEnv } from '../helpers/services.js';
+import { dockerEnv, serviceEnv } from '../helpers/services.js';
 
 /**
  * A Compose project of the isolate tests' own on the real dockerd of test/services: a copy of
@@ -85,6 +85,18 @@ export class TestProject {
     await this.composeRun('down', '--timeout', '1').catch(() => undefined);
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Brings the project up before the file's tests and removes it (and `dirs`) after them. */
+export function useProject(p: TestProject, ...dirs: string[]): void {
+  beforeAll(async () => {
+    serviceEnv();
+    await p.up();
+  }, 120_000);
+  afterAll(async () => {
+    await p.remove();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  }, 120_000);
 }
 
 export const randomName = (prefix: string) => `${prefix}${Math.random().toString(36).slice(2, 8)}`;

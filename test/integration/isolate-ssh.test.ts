@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, runIr } from '../helpers/cli.js';
-import { serviceEnv, sshArgs } from '../helpers/services.js';
-import { expectIsolated, randomName, run, TestProject, type IsolateJson } from './isolate-project.js';
+import { sshArgs } from '../helpers/services.js';
+import { expectIsolated, randomName, run, TestProject, type IsolateJson, useProject } from './isolate-project.js';
 
 /**
  * ir isolate / ir restore over --host: ir runs here, docker runs on the "remote" host, reached as the
@@ -16,15 +16,7 @@ const p = new TestProject(randomName('irtest-isossh'));
 const cases = mkdtempSync(join(tmpdir(), 'iriso-ssh-cases-'));
 const noLocalDocker = { DOCKER_HOST: `unix://${join(cases, 'no-local-docker.sock')}`, DOCKER_CONFIG: join(cases, 'no-docker-config') };
 
-beforeAll(async () => {
-  serviceEnv();
-  await p.up();
-}, 120_000);
-
-afterAll(async () => {
-  await p.remove();
-  rmSync(cases, { recursive: true, force: true });
-}, 120_000);
+useProject(p, cases);
 
 interface Journal {
   host: string;

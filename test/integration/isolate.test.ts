@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, runIr } from '../helpers/cli.js';
-import { dockerEnv, serviceEnv } from '../helpers/services.js';
-import { docker, expectIsolated, randomName, run, TestProject, type IsolateJson } from './isolate-project.js';
+import { dockerEnv } from '../helpers/services.js';
+import { docker, expectIsolated, randomName, run, TestProject, type IsolateJson, useProject } from './isolate-project.js';
 
 /**
  * ir isolate / ir restore against the real dockerd of test/services, on a Compose project of our own
@@ -17,17 +17,8 @@ const file = p.file;
 const states = () => p.states();
 const waitHealthy = () => p.waitHealthy();
 
-beforeAll(async () => {
-  serviceEnv();
-  await p.up();
-}, 120_000);
-
-afterAll(async () => {
-  await p.remove();
-}, 120_000);
-
 const cases = mkdtempSync(join(tmpdir(), 'iriso-cases-'));
-afterAll(() => rmSync(cases, { recursive: true, force: true }));
+useProject(p, cases);
 
 test('--dry-run prints the plan and changes nothing', async () => {
   const before = await states();

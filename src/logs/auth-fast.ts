@@ -230,18 +230,19 @@ export class FastScanner {
         if (r < e && isDigit(u, r)) r++;
       }
       // `: (\S+) (\S+)`: the key type, a space, then a non-empty run; else no fingerprint
-      let fp: string | undefined;
+      let fs = -1;
+      let fe = -1;
       if (at(d, r, e, L_COLON_SP)) {
         const k0 = r + 2;
         const k1 = space(u, k0, e);
         if (k1 > k0 && k1 + 1 < e && u[k1 + 1] !== 32) {
-          let f1 = space(u, k1 + 1, e);
-          if (f1 < 0) f1 = e;
-          fp = this.words.get(this.b, d, k1 + 1, f1);
+          fs = k1 + 1;
+          fe = space(u, fs, e);
+          if (fe < 0) fe = e;
         }
       }
       this.common(p, e, hs, he, ts, K_ACCEPTED);
-      addAccepted(this.stats, this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), this.words.get(this.b, d, a, mi), fp, ts, this.b, p, e, true);
+      addAccepted(this.stats, this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), this.words.get(this.b, d, a, mi), undefined, ts, this.b, p, e, true, fs, fe);
       return true;
     }
     if (c === 73 /* I */) {

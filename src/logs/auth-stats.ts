@@ -352,9 +352,23 @@ export function addSudo(s: AuthStats, failed: boolean, user: string, command: st
 
 /**
  * One `Accepted …` login (the fast path calls it too, with the line as bytes [rs, re) of the chunk
- * and interned strings: `owned`).
+ * and interned strings: `owned`; its fingerprint as [fs, fe) of the bytes, cut only when it is kept:
+ * key fingerprints rarely repeat).
  */
-export function addAccepted(s: AuthStats, ip: string, user: string, method: string, fingerprint: string | undefined, ts: number, text: string | Buffer, rs: number, re: number, owned = false): void {
+export function addAccepted(
+  s: AuthStats,
+  ip: string,
+  user: string,
+  method: string,
+  fingerprint: string | undefined,
+  ts: number,
+  text: string | Buffer,
+  rs: number,
+  re: number,
+  owned = false,
+  fs = -1,
+  fe = -1,
+): void {
   ipStats(s, ip, ts, owned).accepted++;
   userStats(s, user, owned).accepted++;
   const key = `${user}\0${ip}\0${method}`;
@@ -369,7 +383,10 @@ export function addAccepted(s: AuthStats, ip: string, user: string, method: stri
     l.line = cut(text, rs, re);
   }
   if (ts > l.last) l.last = ts;
-  if (fingerprint && l.fingerprints.length < FP_CAP && !l.fingerprints.includes(fingerprint)) l.fingerprints.push(owned ? fingerprint : detach(fingerprint));
+  if (l.fingerprints.length < FP_CAP) {
+    const fp = fingerprint ?? (fs >= 0 ? cut(text, fs, fe) : undefined);
+    if (fp && !l.fingerprints.includes(fp)) l.fingerprints.push(owned || fingerprint === undefined ? fp : detach(fp));
+  }
   hour(s, ts).accepted++;
 }
 

@@ -1,7 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { createGzip } from 'node:zlib';
+import { createGzip, deflateRawSync } from 'node:zlib';
 
 /** Uncompressed bytes per gzip member: large enough that the ratio stays within 1 % of one stream. */
 export const MEMBER_SIZE = 1 << 20;
@@ -58,6 +58,28 @@ const OUT_CHUNK = 128 * 1024;
 export const COMPRESSING = Math.max(1, Math.min(3, availableParallelism()));
 /** Members held (compressing, waiting for their turn, or compressed and not yet written): bounds memory. */
 export const WINDOW = COMPRESSING + 3;
+
+const SAMPLES = 8;
+const SAMPLE_LEN = 4096;
+
+/**
+ * True when deflate gains (almost) nothing on this piece: each of 8 windows of 4 KiB spread over it
+ * stays above 97 % of its size at level 1 (already-compressed `.gz` rotations, zstd-compressed journal
+ * objects, random or encrypted data). Such a member is stored (level 0) for ~1/30 of level 6's CPU.
+ * One window of text, a tar header or anything repetitive keeps the member at level 6. Measured on
+ * the bench tree: 95 of 482 members stored, each ~0.2 % larger than at level 6 would have made it
+ * (long-distance repeats the windows cannot see): +0.11 % on the archive for ~2–3 s of deflate CPU.
+ * Costs ~0.5 ms per 1 MiB member on the main thread.
+ */
+export function incompressible(piece: Buffer): boolean {
+  if (piece.length < SAMPLES * SAMPLE_LEN * 2) return false;
+  const step = Math.floor((piece.length - SAMPLE_LEN) / (SAMPLES - 1));
+  for (let k = 0; k < SAMPLES; k++) {
+    const w = piece.subarray(k * step, k * step + SAMPLE_LEN);
+    if (deflateRawSync(w, { level: 1 }).length < w.length * 0.97) return false;
+  }
+  return true;
+}
 
 /**
  * Cuts a byte stream into MEMBER_SIZE pieces, compresses them as independent gzip members in
@@ -124,6 +146,7 @@ export class MemberGzipSink {
    * chunks as they are (no concatenation: they go to writev together).
    */
   private compress(piece: Buffer): Promise<Buffer[]> {
+    const level = this.level > 0 && incompressible(piece) ? 0 : this.level;
     return new Promise((resolve, reject) => {
       const start = () => {
         this.running++;
@@ -134,7 +157,7 @@ export class MemberGzipSink {
           if (err) reject(err);
           else resolve(out);
         };
-        const z = createGzip({ level: this.level, chunkSize: OUT_CHUNK });
+        const z = createGzip({ level, chunkSize: OUT_CHUNK });
         z.on('data', (c: Buffer) => out.push(c));
         z.once('error', done);
         z.once('end', () => done());

@@ -7,7 +7,6 @@ import { isMissing } from '../host/target.js';
 import { collectPath, } from './files.js';
 import { checkAlive, type CollectContext } from './context.js';
 
-const LOG_MAX = 512 * 1024 * 1024;
 
 function safe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_') || '_';
@@ -88,9 +87,9 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
       const cbase = `${base}/${safe(c.name)}`;
       ctx.tick(`docker ${c.name}`);
       try {
-        const logs = await containerLogs(target, c, { since: opts.since, maxBytes: Math.min(LOG_MAX, ctx.maxFileSize) });
-        if (logs.stdout.length >= Math.min(LOG_MAX, ctx.maxFileSize)) writer.note(`${cbase}/logs: cut at ${logs.stdout.length} bytes`);
-        await writer.addCommand(`${cbase}/logs`, logs);
+        // streamed through a spool file into the archive: a container's log can be larger than memory
+        const logs = await writer.addCommandSpooled(`${cbase}/logs`, (out) => containerLogs(target, c, { since: opts.since, maxBytes: ctx.maxFileSize, stdoutTo: out }));
+        if ((logs.stdoutBytes ?? 0) >= ctx.maxFileSize) writer.note(`${cbase}/logs: cut at ${logs.stdoutBytes} bytes (--max-file-size)`);
         for (const v of CONTAINER_VIEWS) {
           let res = await containerView(target, v.args(c.id));
           if (v.name === 'inspect.json') {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants, promises as fsp } from 'node:fs';
+import { constants, createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import { hostname, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import type { ExecResult } from '../host/target.js';
@@ -58,16 +59,32 @@ export function safeHostName(host: string): string {
   return host.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, '') || 'host';
 }
 
+/** The manifest's record of a command and its entry's metadata. */
+function commandEntry(res: ExecResult): { command: NonNullable<ManifestEntry['command']>; meta: EntryMeta } {
+  const command = {
+    argv: res.argv,
+    startedAt: res.startedAt,
+    endedAt: res.endedAt,
+    code: res.code,
+    ...(res.signal ? { signal: res.signal } : {}),
+    ...(res.timedOut ? { timedOut: true } : {}),
+  };
+  return { command, meta: { source: res.argv.join(' '), mtime: Date.parse(res.endedAt) / 1000, mode: 0o644 } };
+}
+
 /**
  * Writes one evidence archive in one pass: every entry is hashed while it streams into the tar,
  * the tar is compressed as independent gzip members in parallel (see gzip-members.ts), and the
- * compressed file is hashed as it is written. No temporary copy, memory bounded by a few MiB.
+ * compressed file is hashed as it is written. No temporary copy of the evidence set (a command output
+ * too large to hold is spooled, one at a time: addCommandSpooled), memory bounded by a few MiB.
  * The archive is `<name>.partial` until finish() has fsynced it and renamed it, so a killed run
  * never leaves a file under the final name.
  */
 export class EvidenceWriter {
   readonly path: string;
   readonly partialPath: string;
+  /** the one temporary file: a command output too large to hold, spooled before it is stored */
+  private readonly spoolPath: string;
   private readonly entries: ManifestEntry[] = [];
   private readonly skipped: SkippedItem[] = [];
   private readonly log: string[] = [];
@@ -88,6 +105,7 @@ export class EvidenceWriter {
   ) {
     this.path = join(opts.dir, name);
     this.partialPath = `${this.path}.partial`;
+    this.spoolPath = `${this.path}.spool`;
     this.operator = opts.operator ?? defaultOperator();
     this.note(`ir ${opts.toolVersion}: acquisition of ${opts.host} by ${this.operator}`);
     this.note(`argv: ${JSON.stringify(opts.argv)}`);
@@ -195,7 +213,7 @@ export class EvidenceWriter {
    * read is cut at its size at open and marked; one that shrinks (or fails mid-read) is zero-filled
    * to the size the tar header announced, marked, and the read error is rethrown after recording.
    */
-  addStream(path: string, stream: NodeJS.ReadableStream, meta: EntryMeta & { size: number }): Promise<void> {
+  addStream(path: string, stream: NodeJS.ReadableStream, meta: EntryMeta & { size: number }, extraIn: Partial<ManifestEntry> = {}): Promise<void> {
     return this.serial(async () => {
       const p = this.entryPath(path);
       const size = meta.size;
@@ -241,7 +259,7 @@ export class EvidenceWriter {
       }
       await this.sink.write(ZEROS.subarray(0, padding(size)));
       this.bytes += size;
-      const extra: Partial<ManifestEntry> = { sha256: hash.digest('hex') };
+      const extra: Partial<ManifestEntry> = { ...extraIn, sha256: hash.digest('hex') };
       if (grew) {
         extra.grew = true;
         this.note(`${p}: grew while read; stored up to its size at open (${size} bytes)`);
@@ -264,18 +282,36 @@ export class EvidenceWriter {
   /** stdout at `path`, stderr at `path.stderr`; argv, times and exit status in the manifest. */
   addCommand(path: string, res: ExecResult): Promise<void> {
     return this.serial(async () => {
-      const command = {
-        argv: res.argv,
-        startedAt: res.startedAt,
-        endedAt: res.endedAt,
-        code: res.code,
-        ...(res.signal ? { signal: res.signal } : {}),
-        ...(res.timedOut ? { timedOut: true } : {}),
-      };
-      const meta: EntryMeta = { source: res.argv.join(' '), mtime: Date.parse(res.endedAt) / 1000, mode: 0o644 };
+      const { command, meta } = commandEntry(res);
       await this.putBuffer(path, res.stdout, meta, { command });
       await this.putBuffer(`${path}.stderr`, res.stderr, { ...meta, source: `${meta.source} (stderr)` }, {});
     });
+  }
+
+  /**
+   * A command whose output may be too large to hold in memory (docker logs): `run` writes stdout into a
+   * spool file beside the archive (mode 600, `<name>.spool`), which is then stored like a file, hashed
+   * on the way, and removed. That spool, one output at a time, is the only temporary copy ir makes.
+   */
+  async addCommandSpooled(path: string, run: (stdout: NodeJS.WritableStream) => Promise<ExecResult>, stderrPath = `${path}.stderr`): Promise<ExecResult> {
+    const ws = createWriteStream(this.spoolPath, { mode: 0o600 });
+    try {
+      let res: ExecResult;
+      try {
+        res = await run(ws);
+      } finally {
+        ws.end();
+        await finished(ws);
+      }
+      const { size } = await fsp.stat(this.spoolPath);
+      const { command, meta } = commandEntry(res);
+      await this.addStream(path, createReadStream(this.spoolPath), { ...meta, size }, { command });
+      await this.addBuffer(stderrPath, res.stderr, { ...meta, source: `${meta.source} (stderr)` });
+      return res;
+    } finally {
+      ws.destroy();
+      await fsp.unlink(this.spoolPath).catch(() => {});
+    }
   }
 
   /** A link is stored as a link, never followed. */
@@ -374,6 +410,7 @@ export class EvidenceWriter {
     await this.sink.discard();
     await this.fh.close().catch(() => {});
     await fsp.unlink(this.partialPath).catch(() => {});
+    await fsp.unlink(this.spoolPath).catch(() => {});
   }
 
   /** Removes the .partial (a failed or interrupted collection leaves nothing behind). */

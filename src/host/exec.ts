@@ -7,6 +7,31 @@ export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 
 /** Runs argv locally without a shell. A missing program is an ENOENT TargetError; a non-zero exit is a result. */
+/**
+ * The stdout side of an exec: buffered up to maxBuffer, or written to `opts.stdoutTo` with its
+ * backpressure (`pause`/`resume` act on the source). `onFull` is called once maxBuffer is reached.
+ */
+export function stdoutCollector(opts: ExecOptions, maxBuffer: number, source: { pause(): unknown; resume(): unknown }, onFull: () => void): { add(d: Buffer): void; result(): { stdout: Buffer; stdoutBytes?: number } } {
+  const out: Buffer[] = [];
+  let len = 0;
+  const sink = opts.stdoutTo;
+  return {
+    add(d: Buffer) {
+      if (len >= maxBuffer) return;
+      const part = len + d.length > maxBuffer ? d.subarray(0, maxBuffer - len) : d;
+      len += part.length;
+      if (sink) {
+        if (!sink.write(part)) {
+          source.pause();
+          sink.once('drain', () => source.resume());
+        }
+      } else out.push(part);
+      if (len >= maxBuffer) onFull();
+    },
+    result: () => (sink ? { stdout: Buffer.alloc(0), stdoutBytes: len } : { stdout: Buffer.concat(out, len) }),
+  };
+}
+
 export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const startedAt = utcNow();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -16,20 +41,15 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     });
-    const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let outLen = 0;
     let errLen = 0;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (d: Buffer) => {
-      if (outLen < maxBuffer) out.push(d);
-      outLen += d.length;
-      if (outLen >= maxBuffer) child.kill('SIGKILL');
-    });
+    const stdout = stdoutCollector(opts, maxBuffer, child.stdout, () => child.kill('SIGKILL'));
+    child.stdout.on('data', (d: Buffer) => stdout.add(d));
     child.stderr.on('data', (d: Buffer) => {
       if (errLen < 1 << 20) err.push(d);
       errLen += d.length;
@@ -43,7 +63,7 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       clearTimeout(timer);
       resolve({
         argv,
-        stdout: Buffer.concat(out).subarray(0, maxBuffer),
+        ...stdout.result(),
         stderr: Buffer.concat(err),
         code: timedOut ? null : code,
         signal: signal ?? undefined,

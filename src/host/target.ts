@@ -38,12 +38,20 @@ export interface ExecOptions {
   maxBuffer?: number;
   /** run with elevated rights where the target was opened with --sudo (ignored locally when root) */
   privileged?: boolean;
+  /**
+   * write stdout into this stream as it arrives (its backpressure pauses the command) instead of
+   * buffering it: `stdout` of the result is then empty and `stdoutBytes` counts what was written (at
+   * most maxBuffer). The caller ends the stream. For outputs too large to hold (docker logs).
+   */
+  stdoutTo?: NodeJS.WritableStream;
 }
 
 export interface ExecResult {
   argv: string[];
   stdout: Buffer;
   stderr: Buffer;
+  /** bytes of stdout written to `stdoutTo` (only with that option) */
+  stdoutBytes?: number;
   /** exit code, null when killed by a signal or the timeout */
   code: number | null;
   signal?: string;

@@ -4,8 +4,8 @@ import { EvidenceWriter } from '../evidence/writer.js';
 import type { Target } from '../host/target.js';
 import type { ContainerState, SnapshotRef } from './schema.js';
 
-/** Logs can be large: keep up to this much of each stream (the manifest records a cut). */
-const LOG_MAX = 512 * 1024 * 1024;
+/** Logs can be large: stdout is spooled to disk, never held; this much at most (the log records a cut). */
+const LOG_MAX = 8 * 1024 * 1024 * 1024;
 
 export interface SnapshotInput {
   target: Target;
@@ -42,7 +42,6 @@ export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
     input.onProgress?.(`snapshot of ${containers.length} containers`);
     const perContainer = containers.map((c) => ({
       c,
-      logs: run(['logs', '--timestamps', c.id], { maxBuffer: LOG_MAX, timeoutMs: 300_000 }),
       inspect: run(['inspect', '--type', 'container', c.id]),
       diff: run(['diff', c.id]),
       top: c.running ? run(['top', c.id, '-eo', 'pid,ppid,user,lstart,args']).then((r) => (r.code === 0 ? r : docker(target, ['top', c.id]))) : null,
@@ -53,14 +52,10 @@ export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
     for (const p of perContainer) {
       const { c } = p;
       const dir = `containers/${safe(c.name)}`;
-      const logs = await p.logs;
-      const meta = { mode: 0o644, mtime: Date.parse(logs.endedAt) / 1000 };
-      if (logs.code === 0) {
-        await w.addBuffer(`${dir}/logs.stdout.log`, logs.stdout, { ...meta, source: `docker logs --timestamps ${c.id} (stdout)` });
-        await w.addBuffer(`${dir}/logs.stderr.log`, logs.stderr, { ...meta, source: `docker logs --timestamps ${c.id} (stderr)` });
-      } else {
-        w.skip(`${dir}/logs.stdout.log`, `docker logs exit ${logs.code}: ${logs.stderr.toString('utf8').trim().split('\n')[0]}`);
-      }
+      // streamed to a spool and stored from it (a container's log can be larger than memory)
+      const logs = await w.addCommandSpooled(`${dir}/logs.stdout.log`, (out) => docker(target, ['logs', '--timestamps', c.id], { maxBuffer: LOG_MAX, timeoutMs: 300_000, stdoutTo: out }), `${dir}/logs.stderr.log`);
+      if (logs.code !== 0) w.skip(`${dir}/logs.stdout.log`, `docker logs exit ${logs.code}: ${logs.stderr.toString('utf8').trim().split('\n')[0]}`);
+      if ((logs.stdoutBytes ?? 0) >= LOG_MAX) w.note(`${dir}/logs.stdout.log: cut at ${LOG_MAX} bytes`);
       await w.addCommand(`${dir}/inspect.json`, await p.inspect);
       await w.addCommand(`${dir}/diff.txt`, await p.diff);
       if (p.top && p.stats) {

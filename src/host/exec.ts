@@ -6,7 +6,6 @@ import { utcNow } from '../output/time.js';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 
-/** Runs argv locally without a shell. A missing program is an ENOENT TargetError; a non-zero exit is a result. */
 /**
  * The stdout side of an exec: buffered up to maxBuffer, or written to `opts.stdoutTo` with its
  * backpressure (`pause`/`resume` act on the source). `onFull` is called once maxBuffer is reached.
@@ -32,6 +31,7 @@ export function stdoutCollector(opts: ExecOptions, maxBuffer: number, source: { 
   };
 }
 
+/** Runs argv locally without a shell. A missing program is an ENOENT TargetError; a non-zero exit is a result. */
 export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const startedAt = utcNow();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;

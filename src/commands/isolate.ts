@@ -61,7 +61,8 @@ Modes, and what each keeps:
         const f = { ...flags, case: o.caseDir, yes: flags.yes || !o.ask, host: o.hostSpec ? [o.hostSpec] : flags.host };
         return runHostNetwork(target, f, { argv: this.argv, toolVersion: this.config.version, log: o.log });
       }
-      const spin = o.ask ? progress('isolating', { json: this.jsonEnabled() }) : { update() {}, stop() {} };
+      // no spinner on a fleet: hosts run at once and their lines carry their names
+      const spin = progress('isolating', { json: this.jsonEnabled() || !o.ask });
       try {
         const result = await isolateProject(target, {
           project: flags.project,

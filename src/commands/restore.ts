@@ -59,7 +59,7 @@ export default class Restore extends IrCommand {
       }
       if (journal) {
         const t0 = performance.now();
-        const spin = o.ask ? progress('restoring', { json: this.jsonEnabled() }) : { update() {}, stop() {} };
+        const spin = progress('restoring', { json: this.jsonEnabled() || !o.ask }); // none on a fleet
         const r = await restoreProject(target, journal, {
           caseDir,
           dryRun: flags['dry-run'],

@@ -54,12 +54,10 @@ export const CollectResult = z.object({
 });
 export type CollectResult = z.infer<typeof CollectResult>;
 
-const JOURNAL_MAX = 256 * 1024 * 1024;
-
-async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 'out' | 'optional' | 'timeoutMs'>, maxBuffer?: number): Promise<Buffer | null> {
+async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 'out' | 'optional' | 'timeoutMs'>): Promise<Buffer | null> {
   const path = `live/${item.out}`;
   try {
-    const res = await ctx.target.exec(item.argv, { privileged: true, timeoutMs: item.timeoutMs ?? 60_000, maxBuffer });
+    const res = await ctx.target.exec(item.argv, { privileged: true, timeoutMs: item.timeoutMs ?? 60_000 });
     await ctx.writer.addCommand(path, res);
     if (res.timedOut) ctx.writer.note(`${path}: ${item.argv[0]} timed out, output kept as far as it got`);
     return res.stdout;
@@ -75,6 +73,29 @@ async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 
   }
 }
 
+/**
+ * `journalctl -o export`, streamed through a spool file into the archive like docker logs: a journal can
+ * be larger than memory. Cut at --max-file-size (the cut recorded).
+ */
+async function collectJournal(ctx: CollectContext): Promise<void> {
+  const since = ctx.since ? ['--since', ctx.since.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')] : [];
+  const argv = ['journalctl', '--no-pager', '--utc', '-o', 'export', ...since];
+  const path = 'live/journal.export';
+  ctx.tick(argv.join(' '));
+  try {
+    const res = await ctx.writer.addCommandSpooled(path, (out) => ctx.target.exec(argv, { privileged: true, timeoutMs: 600_000, maxBuffer: ctx.maxFileSize, stdoutTo: out }));
+    if ((res.stdoutBytes ?? 0) >= ctx.maxFileSize) ctx.writer.note(`${path}: cut at ${res.stdoutBytes} bytes (--max-file-size); narrow --since`);
+    if (res.timedOut) ctx.writer.note(`${path}: journalctl timed out, output kept as far as it got`);
+  } catch (err) {
+    if (err instanceof TargetError && err.code === 'ENOENT') {
+      ctx.writer.note(`journalctl: not installed on ${ctx.target.name}`);
+      return;
+    }
+    await checkAlive(ctx, err);
+    ctx.writer.skip(path, (err as Error).message);
+  }
+}
+
 async function collectLive(ctx: CollectContext, commands: CommandItem[], kernel: KernelFileItem[]): Promise<void> {
   for (const c of commands) {
     ctx.tick(c.argv.join(' '));
@@ -84,9 +105,7 @@ async function collectLive(ctx: CollectContext, commands: CommandItem[], kernel:
       for (const j of jails) await runCommand(ctx, { argv: ['fail2ban-client', 'status', j], out: `fail2ban-status-${j.replace(/[^A-Za-z0-9._-]/g, '_')}.txt` });
     }
   }
-  const since = ctx.since ? ['--since', ctx.since.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')] : [];
-  const journal = await runCommand(ctx, { argv: ['journalctl', '--no-pager', '--utc', '-o', 'export', ...since], out: 'journal.export', optional: true, timeoutMs: 600_000 }, JOURNAL_MAX);
-  if (journal && journal.length >= JOURNAL_MAX) ctx.writer.note(`live/journal.export: cut at ${JOURNAL_MAX} bytes; narrow --since`);
+  await collectJournal(ctx);
   for (const k of kernel) {
     for (const p of k.paths) {
       try {

@@ -151,6 +151,9 @@ command -v ufw >/dev/null || need+=(ufw)
 command -v python3 >/dev/null || need+=(python3)
 command -v chromium >/dev/null || need+=(chromium)
 command -v gzip >/dev/null || need+=(gzip)
+# the library systemd-journal-remote links to: that tool (extracted below, never installed as a service)
+# writes real journal files for the journal collection test
+dpkg -s libmicrohttpd12 >/dev/null 2>&1 || need+=(libmicrohttpd12)
 
 apt_install() { # PKG...
   [ "$INSTALL" = 1 ] || die "missing packages: $* (IR_INSTALL=0)"
@@ -678,6 +681,29 @@ EOF
   fi
   timing ssh-verify "$T"
 fi
+
+# ---------------------------------------------------------------- journal writer (a tool, not a service)
+# systemd-journal-remote turns export-format text into a real journal file that journalctl reads. It is
+# extracted from its package into the cache, not installed: its package would enable a listening socket.
+ensure_journal_remote() { # prints the binary's path
+  local bin=$CACHE_DIR/systemd-journal-remote alt
+  if [ -x "$bin" ] && "$bin" --help >/dev/null 2>&1; then echo "$bin"; return 0; fi
+  mkdir -p "$CACHE_DIR"; alt=$(mktemp -d "$CACHE_DIR/jr.XXXXXX")
+  # the system's package lists may predate the machine: refresh them once if the download fails
+  if { (cd "$alt" && apt-get -q -o APT::Sandbox::User=root download systemd-journal-remote) >"$alt/log" 2>&1 \
+       || { apt-get update -q && (cd "$alt" && apt-get -q -o APT::Sandbox::User=root download systemd-journal-remote); } >>"$alt/log" 2>&1; } \
+     && dpkg-deb -x "$alt"/systemd-journal-remote_*.deb "$alt/x" \
+     && "$alt/x/lib/systemd/systemd-journal-remote" --help >/dev/null 2>&1; then
+    install -m 755 "$alt/x/lib/systemd/systemd-journal-remote" "$bin"
+    rm -rf "$alt"; echo "$bin"; return 0
+  fi
+  cat "$alt/log" >> "$STATE/journal-remote-download.log" 2>/dev/null || true
+  rm -rf "$alt"; return 1
+}
+T=$(now)
+JR=$(ensure_journal_remote) || die "systemd-journal-remote could not be fetched (see $STATE/journal-remote-download.log)"
+setenv IR_JOURNAL_REMOTE "$JR"
+timing journal-remote "$T"
 
 # ---------------------------------------------------------------- env.sh / env.json
 json_str() { local s=$1; s=${s//\\/\\\\}; s=${s//\"/\\\"}; printf '"%s"' "$s"; }

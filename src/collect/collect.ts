@@ -2,6 +2,7 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { EvidenceWriter } from '../evidence/writer.js';
+import { DEFAULT_MAX_BUFFER } from '../host/exec.js';
 import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
 import { UserError } from '../output/errors.js';
@@ -60,6 +61,7 @@ async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 
     const res = await ctx.target.exec(item.argv, { privileged: true, timeoutMs: item.timeoutMs ?? 60_000 });
     await ctx.writer.addCommand(path, res);
     if (res.timedOut) ctx.writer.note(`${path}: ${item.argv[0]} timed out, output kept as far as it got`);
+    if (res.stdout.length >= DEFAULT_MAX_BUFFER) ctx.writer.note(`${path}: cut at ${res.stdout.length} bytes`);
     return res.stdout;
   } catch (err) {
     if (err instanceof TargetError && err.code === 'ENOENT') {

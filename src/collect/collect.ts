@@ -85,7 +85,7 @@ async function collectJournal(ctx: CollectContext): Promise<void> {
   const path = 'live/journal.export';
   ctx.tick(argv.join(' '));
   try {
-    const res = await ctx.writer.addCommandSpooled(path, (out) => ctx.target.exec(argv, { privileged: true, timeoutMs: 600_000, maxBuffer: ctx.maxFileSize, stdoutTo: out }));
+    const res = await ctx.writer.addCommandSpooled(path, (s) => ctx.target.exec(argv, { privileged: true, timeoutMs: 600_000, maxBuffer: ctx.maxFileSize, stdoutTo: s.stdout, stderrTo: s.stderr }));
     if ((res.stdoutBytes ?? 0) >= ctx.maxFileSize) ctx.writer.note(`${path}: cut at ${res.stdoutBytes} bytes (--max-file-size); narrow --since`);
     if (res.timedOut) ctx.writer.note(`${path}: journalctl timed out, output kept as far as it got`);
   } catch (err) {

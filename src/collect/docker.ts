@@ -88,8 +88,9 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
       ctx.tick(`docker ${c.name}`);
       try {
         // streamed through a spool file into the archive: a container's log can be larger than memory
-        const logs = await writer.addCommandSpooled(`${cbase}/logs`, (out) => containerLogs(target, c, { since: opts.since, maxBytes: ctx.maxFileSize, stdoutTo: out }));
+        const logs = await writer.addCommandSpooled(`${cbase}/logs`, (s) => containerLogs(target, c, { since: opts.since, maxBytes: ctx.maxFileSize, sinks: s }));
         if ((logs.stdoutBytes ?? 0) >= ctx.maxFileSize) writer.note(`${cbase}/logs: cut at ${logs.stdoutBytes} bytes (--max-file-size)`);
+        if ((logs.stderrBytes ?? 0) >= ctx.maxFileSize) writer.note(`${cbase}/logs.stderr: cut at ${logs.stderrBytes} bytes (--max-file-size)`);
         for (const v of CONTAINER_VIEWS) {
           let res = await containerView(target, v.args(c.id));
           if (v.name === 'inspect.json') {

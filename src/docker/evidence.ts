@@ -11,13 +11,13 @@ export const CONTAINER_VIEWS = [
 
 /**
  * `docker logs --timestamps`: docker writes the container's stdout to its stdout and the container's
- * stderr to its stderr, so the two streams stay apart in the ExecResult. Stdout is written to
- * `stdoutTo` as it comes (a spool of the evidence writer: logs can be larger than memory); maxBytes
- * caps it (the caller records a cut).
+ * stderr to its stderr, so the two streams stay apart. Each is written to its sink as it comes (the
+ * evidence writer's spools: logs can be larger than memory); maxBytes caps each (the caller records
+ * a cut).
  */
-export function containerLogs(target: Target, c: ContainerRow, opts: { since?: Date; maxBytes: number; stdoutTo: NodeJS.WritableStream }): Promise<ExecResult> {
+export function containerLogs(target: Target, c: ContainerRow, opts: { since?: Date; maxBytes: number; sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream } }): Promise<ExecResult> {
   const args = ['logs', '--timestamps', ...(opts.since ? ['--since', opts.since.toISOString()] : []), c.id];
-  return docker(target, args, { maxBuffer: opts.maxBytes, timeoutMs: 600_000, stdoutTo: opts.stdoutTo });
+  return docker(target, args, { maxBuffer: opts.maxBytes, timeoutMs: 600_000, stdoutTo: opts.sinks.stdout, stderrTo: opts.sinks.stderr });
 }
 
 export function containerView(target: Target, args: string[]): Promise<ExecResult> {

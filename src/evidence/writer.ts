@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, promises as fsp } from 'node:fs';
+import { constants, createReadStream, createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { hostname, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
@@ -83,8 +83,9 @@ function commandEntry(res: ExecResult): { command: NonNullable<ManifestEntry['co
 export class EvidenceWriter {
   readonly path: string;
   readonly partialPath: string;
-  /** the one temporary file: a command output too large to hold, spooled before it is stored */
+  /** the temporary files: the stdout and stderr of one command too large to hold, spooled before they are stored */
   private readonly spoolPath: string;
+  private readonly spoolErrPath: string;
   private readonly entries: ManifestEntry[] = [];
   private readonly skipped: SkippedItem[] = [];
   private readonly log: string[] = [];
@@ -106,6 +107,7 @@ export class EvidenceWriter {
     this.path = join(opts.dir, name);
     this.partialPath = `${this.path}.partial`;
     this.spoolPath = `${this.path}.spool`;
+    this.spoolErrPath = `${this.path}.spool-err`;
     this.operator = opts.operator ?? defaultOperator();
     this.note(`ir ${opts.toolVersion}: acquisition of ${opts.host} by ${this.operator}`);
     this.note(`argv: ${JSON.stringify(opts.argv)}`);
@@ -289,28 +291,30 @@ export class EvidenceWriter {
   }
 
   /**
-   * A command whose output may be too large to hold in memory (docker logs): `run` writes stdout into a
-   * spool file beside the archive (mode 600, `<name>.spool`), which is then stored like a file, hashed
-   * on the way, and removed. That spool, one output at a time, is the only temporary copy ir makes.
+   * A command whose output may be too large to hold in memory (docker logs, journalctl): `run` writes
+   * stdout and stderr into two spool files beside the archive (mode 600, `<name>.spool` and
+   * `<name>.spool-err`), which are then stored like files, hashed on the way, and removed. Those
+   * spools, of one command at a time, are the only temporary copies ir makes.
    */
-  async addCommandSpooled(path: string, run: (stdout: NodeJS.WritableStream) => Promise<ExecResult>, stderrPath = `${path}.stderr`): Promise<ExecResult> {
-    const ws = createWriteStream(this.spoolPath, { mode: 0o600 });
+  async addCommandSpooled(path: string, run: (sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<ExecResult>, stderrPath = `${path}.stderr`): Promise<ExecResult> {
+    const spools = [this.spoolPath, this.spoolErrPath];
+    const [out, err] = spools.map((p) => createWriteStream(p, { mode: 0o600 })) as [WriteStream, WriteStream];
     try {
       let res: ExecResult;
       try {
-        res = await run(ws);
+        res = await run({ stdout: out, stderr: err });
       } finally {
-        ws.end();
-        await finished(ws);
+        for (const ws of [out, err]) ws.end();
+        await Promise.all([finished(out), finished(err)]);
       }
-      const { size } = await fsp.stat(this.spoolPath);
       const { command, meta } = commandEntry(res);
-      await this.addStream(path, createReadStream(this.spoolPath), { ...meta, size }, { command });
-      await this.addBuffer(stderrPath, res.stderr, { ...meta, source: `${meta.source} (stderr)` });
+      await this.addStream(path, createReadStream(this.spoolPath), { ...meta, size: (await fsp.stat(this.spoolPath)).size }, { command });
+      const errMeta = { ...meta, source: `${meta.source} (stderr)` };
+      await this.addStream(stderrPath, createReadStream(this.spoolErrPath), { ...errMeta, size: (await fsp.stat(this.spoolErrPath)).size });
       return res;
     } finally {
-      ws.destroy();
-      await fsp.unlink(this.spoolPath).catch(() => {});
+      for (const ws of [out, err]) ws.destroy();
+      await Promise.all(spools.map((p) => fsp.unlink(p).catch(() => {})));
     }
   }
 
@@ -411,6 +415,7 @@ export class EvidenceWriter {
     await this.fh.close().catch(() => {});
     await fsp.unlink(this.partialPath).catch(() => {});
     await fsp.unlink(this.spoolPath).catch(() => {});
+    await fsp.unlink(this.spoolErrPath).catch(() => {});
   }
 
   /** Removes the .partial (a failed or interrupted collection leaves nothing behind). */

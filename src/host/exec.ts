@@ -6,28 +6,81 @@ import { utcNow } from '../output/time.js';
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
 
+/** stderr kept in memory when it is not streamed: enough for any error message */
+export const STDERR_KEEP = 1024 * 1024;
+
+interface Source {
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** of a streamed stderr, the start is also kept in the result: the error message a caller reports */
+const STDERR_HEAD = 64 * 1024;
+
 /**
- * The stdout side of an exec: buffered up to maxBuffer, or written to `opts.stdoutTo` with its
- * backpressure (`pause`/`resume` act on the source). `onFull` is called once maxBuffer is reached.
+ * One output of an exec: buffered up to `max`, or written to `sink` with its backpressure (the first
+ * `keep` bytes also buffered); past `max`, dropped.
  */
-export function stdoutCollector(opts: ExecOptions, maxBuffer: number, source: { pause(): unknown; resume(): unknown }, onFull: () => void): { add(d: Buffer): void; result(): { stdout: Buffer; stdoutBytes?: number } } {
+function streamCollector(sink: NodeJS.WritableStream | undefined, max: number, source: Source, keep = 0) {
   const out: Buffer[] = [];
   let len = 0;
-  const sink = opts.stdoutTo;
+  let kept = 0;
   return {
+    full: () => len >= max,
+    len: () => len,
+    buffer: () => Buffer.concat(out, sink ? kept : len),
     add(d: Buffer) {
-      if (len >= maxBuffer) return;
-      const part = len + d.length > maxBuffer ? d.subarray(0, maxBuffer - len) : d;
+      if (len >= max) return;
+      const part = len + d.length > max ? d.subarray(0, max - len) : d;
       len += part.length;
-      if (sink) {
-        if (!sink.write(part)) {
-          source.pause();
-          sink.once('drain', () => source.resume());
+      if (!sink) out.push(part);
+      else {
+        if (kept < keep) {
+          const head = part.subarray(0, keep - kept);
+          out.push(Buffer.from(head));
+          kept += head.length;
         }
-      } else out.push(part);
-      if (len >= maxBuffer) onFull();
+        if (sink.write(part)) return;
+        source.pause();
+        sink.once('drain', () => source.resume());
+      }
     },
-    result: () => (sink ? { stdout: Buffer.alloc(0), stdoutBytes: len } : { stdout: Buffer.concat(out, len) }),
+  };
+}
+
+/**
+ * Both outputs of an exec. stdout is buffered up to maxBuffer, or written to `opts.stdoutTo`; stderr is
+ * kept up to 1 MiB, or written to `opts.stderrTo` up to maxBuffer (docker logs: a container's stderr
+ * is half its log), its first 64 KiB then also in the result for error messages. `onFull` is called once what is kept is full (stdout, and stderr too when it is
+ * streamed): the command is then stopped.
+ */
+export function outputCollector(opts: ExecOptions, maxBuffer: number, sources: { stdout: Source; stderr: Source }, onFull: () => void) {
+  const out = streamCollector(opts.stdoutTo, maxBuffer, sources.stdout);
+  const err = streamCollector(opts.stderrTo, opts.stderrTo ? maxBuffer : STDERR_KEEP, sources.stderr, STDERR_HEAD);
+  let stopped = false;
+  const check = () => {
+    if (!stopped && out.full() && (!opts.stderrTo || err.full())) {
+      stopped = true;
+      onFull();
+    }
+  };
+  return {
+    stdout(d: Buffer) {
+      out.add(d);
+      check();
+    },
+    stderr(d: Buffer) {
+      err.add(d);
+      if (opts.stderrTo) check();
+    },
+    result(): Pick<ExecResult, 'stdout' | 'stderr' | 'stdoutBytes' | 'stderrBytes'> {
+      return {
+        stdout: out.buffer(),
+        stderr: err.buffer(),
+        ...(opts.stdoutTo ? { stdoutBytes: out.len() } : {}),
+        ...(opts.stderrTo ? { stderrBytes: err.len() } : {}),
+      };
+    },
   };
 }
 
@@ -41,19 +94,14 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, LC_ALL: 'C' },
     });
-    const err: Buffer[] = [];
-    let errLen = 0;
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    const stdout = stdoutCollector(opts, maxBuffer, child.stdout, () => child.kill('SIGKILL'));
-    child.stdout.on('data', (d: Buffer) => stdout.add(d));
-    child.stderr.on('data', (d: Buffer) => {
-      if (errLen < 1 << 20) err.push(d);
-      errLen += d.length;
-    });
+    const output = outputCollector(opts, maxBuffer, { stdout: child.stdout, stderr: child.stderr }, () => child.kill('SIGKILL'));
+    child.stdout.on('data', (d: Buffer) => output.stdout(d));
+    child.stderr.on('data', (d: Buffer) => output.stderr(d));
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
       if (e.code === 'ENOENT') reject(new TargetError('ENOENT', `${argv[0]}: command not found`, argv[0]));
@@ -63,8 +111,7 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       clearTimeout(timer);
       resolve({
         argv,
-        ...stdout.result(),
-        stderr: Buffer.concat(err),
+        ...output.result(),
         code: timedOut ? null : code,
         signal: signal ?? undefined,
         timedOut,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AuthHandlerMiddleware, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper, Stats as SftpStats } from 'ssh2';
-import { DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS, stdoutCollector } from './exec.js';
+import { DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS, outputCollector } from './exec.js';
 import { DEFAULT_MAX_READ } from './fs-target.js';
 import type { HostSpec } from './host-spec.js';
 import { parseHostSpec } from './host-spec.js';
@@ -311,22 +311,20 @@ export class SshHost implements Target {
     return this.guard(new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch: ClientChannel) => {
         if (err) return reject(new TargetError('IO', `${this.spec.raw}: cannot run ${argv[0]}: ${err.message}`));
-        const errs: Buffer[] = [];
         let timedOut = false;
         const timer = setTimeout(() => {
           timedOut = true;
           ch.signal('KILL');
           ch.close();
         }, timeoutMs);
-        const stdout = stdoutCollector(opts, maxBuffer, ch, () => ch.close());
-        ch.on('data', (d: Buffer) => stdout.add(d));
-        ch.stderr.on('data', (d: Buffer) => errs.push(d));
+        const output = outputCollector(opts, maxBuffer, { stdout: ch, stderr: ch.stderr }, () => ch.close());
+        ch.on('data', (d: Buffer) => output.stdout(d));
+        ch.stderr.on('data', (d: Buffer) => output.stderr(d));
         ch.on('close', (code: number | null, signal?: string) => {
           clearTimeout(timer);
           resolve({
             argv,
-            ...stdout.result(),
-            stderr: Buffer.concat(errs),
+            ...output.result(),
             code: timedOut ? null : (code ?? null),
             signal: signal ?? undefined,
             timedOut,

@@ -44,6 +44,11 @@ export interface ExecOptions {
    * most maxBuffer). The caller ends the stream. For outputs too large to hold (docker logs).
    */
   stdoutTo?: NodeJS.WritableStream;
+  /**
+   * the same for stderr (kept up to 1 MiB otherwise): `stderrBytes` counts what was written (at most
+   * maxBuffer) and `stderr` of the result holds its first 64 KiB, for an error message
+   */
+  stderrTo?: NodeJS.WritableStream;
 }
 
 export interface ExecResult {
@@ -52,6 +57,8 @@ export interface ExecResult {
   stderr: Buffer;
   /** bytes of stdout written to `stdoutTo` (only with that option) */
   stdoutBytes?: number;
+  /** bytes of stderr written to `stderrTo` (only with that option) */
+  stderrBytes?: number;
   /** exit code, null when killed by a signal or the timeout */
   code: number | null;
   signal?: string;

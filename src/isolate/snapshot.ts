@@ -53,9 +53,10 @@ export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
       const { c } = p;
       const dir = `containers/${safe(c.name)}`;
       // streamed to a spool and stored from it (a container's log can be larger than memory)
-      const logs = await w.addCommandSpooled(`${dir}/logs.stdout.log`, (out) => docker(target, ['logs', '--timestamps', c.id], { maxBuffer: LOG_MAX, timeoutMs: 300_000, stdoutTo: out }), `${dir}/logs.stderr.log`);
+      const logs = await w.addCommandSpooled(`${dir}/logs.stdout.log`, (s) => docker(target, ['logs', '--timestamps', c.id], { maxBuffer: LOG_MAX, timeoutMs: 300_000, stdoutTo: s.stdout, stderrTo: s.stderr }), `${dir}/logs.stderr.log`);
       if (logs.code !== 0) w.skip(`${dir}/logs.stdout.log`, `docker logs exit ${logs.code}: ${logs.stderr.toString('utf8').trim().split('\n')[0]}`);
       if ((logs.stdoutBytes ?? 0) >= LOG_MAX) w.note(`${dir}/logs.stdout.log: cut at ${LOG_MAX} bytes`);
+      if ((logs.stderrBytes ?? 0) >= LOG_MAX) w.note(`${dir}/logs.stderr.log: cut at ${LOG_MAX} bytes`);
       await w.addCommand(`${dir}/inspect.json`, await p.inspect);
       await w.addCommand(`${dir}/diff.txt`, await p.diff);
       if (p.top && p.stats) {

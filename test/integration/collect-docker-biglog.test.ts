@@ -1,4 +1,4 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,10 +20,15 @@ const docker = (...args: string[]) => execFileSync('docker', args, { env, maxBuf
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ir-biglog-'));
-  // ~40 MB of base64 lines, then idle: the log no longer changes while it is collected
-  docker('run', '-d', '--name', name, '--label', `com.docker.compose.project=${name}`, '--label', 'com.docker.compose.service=big', 'ir-busybox:test', 'sh', '-c', 'head -c 30000000 /dev/urandom | base64; echo done; sleep 3600');
+  // ~40 MB of base64 lines on stdout and ~4 MB on stderr (more than the 1 MiB an exec keeps of a
+  // stderr it does not stream), then idle: the log no longer changes while it is collected. docker copies
+  // the two streams apart, so the log's last line is either stream's "done"
+  const lastLine = () => spawnSync('docker', ['logs', '--tail', '1', name], { env, encoding: 'utf8' });
+  docker('run', '-d', '--name', name, '--label', `com.docker.compose.project=${name}`, '--label', 'com.docker.compose.service=big', 'ir-busybox:test', 'sh', '-c', 'head -c 30000000 /dev/urandom | base64; head -c 3000000 /dev/urandom | base64 >&2; sleep 2; echo done; echo done >&2; sleep 3600');
   const end = Date.now() + 180_000;
-  while (!docker('logs', '--tail', '1', name).includes('done')) {
+  for (;;) {
+    const last = lastLine();
+    if (`${last.stdout}${last.stderr}`.includes('done')) break;
     if (Date.now() > end) throw new Error('the container did not finish writing its log');
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -37,18 +42,28 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** sha256 and size of `docker logs --timestamps` stdout, streamed (never held). */
-function logDigest(): Promise<{ sha256: string; size: number }> {
+interface Digest {
+  sha256: string;
+  size: number;
+}
+
+/** sha256 and size of `docker logs --timestamps` stdout and stderr, streamed (never held). */
+function logDigest(): Promise<{ stdout: Digest; stderr: Digest }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('docker', ['logs', '--timestamps', name], { env, stdio: ['ignore', 'pipe', 'ignore'] });
-    const h = createHash('sha256');
-    let size = 0;
-    child.stdout.on('data', (d: Buffer) => {
-      h.update(d);
-      size += d.length;
-    });
+    const child = spawn('docker', ['logs', '--timestamps', name], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const hasher = (stream: NodeJS.ReadableStream) => {
+      const h = createHash('sha256');
+      let size = 0;
+      stream.on('data', (d: Buffer) => {
+        h.update(d);
+        size += d.length;
+      });
+      return () => ({ sha256: h.digest('hex'), size });
+    };
+    const out = hasher(child.stdout);
+    const err = hasher(child.stderr);
     child.on('error', reject);
-    child.on('close', () => resolve({ sha256: h.digest('hex'), size }));
+    child.on('close', () => resolve({ stdout: out(), stderr: err() }));
   });
 }
 
@@ -60,7 +75,7 @@ function manifestOf(archive: string): Manifest {
   return JSON.parse(execFileSync('tar', ['xzOf', archive, 'manifest.json'], { maxBuffer: 64 << 20 }).toString()) as Manifest;
 }
 
-test('a 40 MB container log is stored whole, streamed through the spool, none left', async () => {
+test('a 40 MB container log and its 4 MB stderr are stored whole, streamed through the spools, none left', async () => {
   const out = mkdtempSync(join(work, 'out-'));
   const child = spawn(process.execPath, [BIN, 'collect', '--project', name, '--exclude', '/**', '--out', out, '--json'], { cwd: ROOT, env: { ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -70,10 +85,14 @@ test('a 40 MB container log is stored whole, streamed through the spool, none le
   const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
   expect(`${code} ${stderr}`).toMatch(/^[01] /);
   const res = JSON.parse(stdout) as { path: string };
-  const entry = manifestOf(res.path).files.find((e) => e.path === `docker/${name}/${name}/logs`)!;
+  const files = manifestOf(res.path).files;
+  const entry = files.find((e) => e.path === `docker/${name}/${name}/logs`)!;
+  const errEntry = files.find((e) => e.path === `docker/${name}/${name}/logs.stderr`)!;
   const want = await logDigest();
-  expect(want.size).toBeGreaterThan(38e6);
-  expect({ size: entry.size, sha256: entry.sha256 }).toEqual(want);
+  expect(want.stdout.size).toBeGreaterThan(38e6);
+  expect(want.stderr.size).toBeGreaterThan(4e6);
+  expect({ size: entry.size, sha256: entry.sha256 }).toEqual(want.stdout);
+  expect({ size: errEntry.size, sha256: errEntry.sha256 }).toEqual(want.stderr);
   expect(entry.command!.argv).toEqual(expect.arrayContaining(['docker', 'logs', '--timestamps']));
   expect(readdirSync(out).sort()).toEqual([res.path.split('/').pop(), `${res.path.split('/').pop()}.sha256`].sort());
   const verify = await runIr(['evidence', 'verify', res.path]);

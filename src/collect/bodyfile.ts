@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import type { FileStat } from '../host/target.js';
 
 const TYPE_CHAR: Record<FileStat['type'], string> = { file: '-', dir: 'd', symlink: 'l', fifo: 'p', socket: 's', char: 'c', block: 'b', unknown: '-' };
@@ -21,7 +22,64 @@ export function modeString(st: FileStat): string {
  * `|` in a name is escaped as TSK does not quote.
  */
 export function bodyfileLine(path: string, st: FileStat, linkTarget?: string): string {
-  const name = (linkTarget !== undefined ? `${path} -> ${linkTarget}` : path).replace(/\|/g, '\\|').replace(/\n/g, '\\n');
-  const s = (n: number | undefined) => String(Math.floor(n ?? 0));
-  return `0|${name}|${st.ino ?? 0}|${modeString(st)}|${st.uid}|${st.gid}|${st.size}|${s(st.atime)}|${s(st.mtime)}|${s(st.ctime)}|0\n`;
+  return record(path, linkTarget, [st.ino ?? 0, modeString(st), st.uid, st.gid, st.size, st.atime, st.mtime, st.ctime]);
+}
+
+/** ino, mode string, uid, gid, size, atime, mtime, ctime (seconds, fractions cut) */
+type Stat8 = [number | string, string, number | string, number | string, number | string, number | string | undefined, number | string | undefined, number | string | undefined];
+
+function record(path: string, linkTarget: string | undefined, [ino, mode, uid, gid, size, a, m, c]: Stat8): string {
+  const name = (linkTarget ? `${path} -> ${linkTarget}` : path).replace(/\|/g, '\\|').replace(/\n/g, '\\n');
+  const s = (n: number | string | undefined) => String(Math.floor(Number(n ?? 0)));
+  return `0|${name}|${ino}|${mode}|${uid}|${gid}|${size}|${s(a)}|${s(m)}|${s(c)}|0\n`;
+}
+
+/**
+ * GNU find's `-printf` for one bodyfile record, the way UAC builds its bodyfile: stat on the host in one
+ * process instead of a round trip per directory (over ssh a walk of 400,000 entries took a minute). The
+ * numbers and the mode (`%M` is ls's, as modeString), then the path and the link target, NUL-separated:
+ * a name can hold any other byte.
+ */
+export const FIND_PRINTF = '%i %M %U %G %s %A@ %T@ %C@\\0%p\\0%l\\0';
+
+/**
+ * Parses find's records as they stream and writes their bodyfile lines to `out`, with its
+ * backpressure. `keep(path)` decides per entry; find prints a directory before its contents, so
+ * when `keep` drops a directory (`prune`), everything under it is dropped without asking.
+ */
+export class FindToBodyfile extends Writable {
+  records = 0;
+  private rest = Buffer.alloc(0);
+  private fields: string[] = [];
+  private pruned: string | null = null;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly keep: (path: string) => 'keep' | 'skip' | 'prune',
+  ) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    const buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    let lines = '';
+    let start = 0;
+    for (let nul = buf.indexOf(0, start); nul !== -1; nul = buf.indexOf(0, start)) {
+      this.fields.push(buf.toString('utf8', start, nul));
+      start = nul + 1;
+      if (this.fields.length < 3) continue;
+      const [stat, path, link] = this.fields as [string, string, string];
+      this.fields = [];
+      this.records++;
+      if (this.pruned !== null && path.startsWith(`${this.pruned}/`)) continue;
+      this.pruned = null;
+      const k = this.keep(path);
+      if (k === 'prune') this.pruned = path;
+      if (k !== 'keep') continue;
+      lines += record(path, link, stat.split(' ') as Stat8);
+    }
+    this.rest = Buffer.from(buf.subarray(start));
+    if (!lines || this.out.write(lines)) cb();
+    else this.out.once('drain', () => cb());
+  }
 }

@@ -2,13 +2,14 @@ import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { EvidenceWriter } from '../evidence/writer.js';
-import { DEFAULT_MAX_BUFFER } from '../host/exec.js';
+import { finished } from 'node:stream/promises';
+import { DEFAULT_MAX_BUFFER, STDERR_KEEP } from '../host/exec.js';
 import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
 import { UserError } from '../output/errors.js';
 import { utcNow } from '../output/time.js';
 import { parsePasswd } from '../scan/facts.js';
-import { bodyfileLine } from './bodyfile.js';
+import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
 import { checkAlive, CollectAborted, type CollectContext } from './context.js';
 import { collectDocker } from './docker.js';
 import { collectPath, neverWalk } from './files.js';
@@ -130,15 +131,64 @@ async function homes(t: Target): Promise<string[]> {
   return [...dirs].sort();
 }
 
-/** Listing only (lstat, never read): the bodyfile's roots beyond what was collected. */
-async function walkForBodyfile(ctx: CollectContext, root: string): Promise<void> {
+/** Writes `text` to `out`, waiting when it is full. */
+async function put(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (text && !out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
+}
+
+/** Per walked path: dropped with what is under it (excluded, pseudo fs), skipped (already a line), or kept. */
+function bodyfileKeep(ctx: CollectContext): (path: string) => 'keep' | 'skip' | 'prune' {
+  return (path) => {
+    if (ctx.excluded(path) || (path !== '/dev/shm' && neverWalk(path))) return 'prune';
+    return ctx.body.has(path) ? 'skip' : 'keep';
+  };
+}
+
+/**
+ * The bodyfile's roots on a live host through one `find -printf` (GNU findutils), streamed into the
+ * bodyfile. False when find is missing or not GNU (busybox): the caller walks instead.
+ */
+async function findForBodyfile(ctx: CollectContext, roots: string[], out: NodeJS.WritableStream): Promise<boolean> {
+  const parser = new FindToBodyfile(out, bodyfileKeep(ctx));
+  let res;
+  try {
+    res = await ctx.target.exec(['find', '-P', ...roots, '-printf', FIND_PRINTF], { privileged: true, timeoutMs: 3_600_000, maxBuffer: Infinity, stdoutTo: parser });
+  } catch (err) {
+    if (err instanceof TargetError && err.code === 'ENOENT') return false;
+    await checkAlive(ctx, err);
+    throw err;
+  } finally {
+    parser.end();
+  }
+  await finished(parser);
+  if (parser.records === 0 && res.code !== 0) {
+    ctx.writer.note(`bodyfile: find -printf failed (${firstLine(res.stderr) || `exit ${res.code}`}); walked instead`);
+    return false;
+  }
+  const errors = res.stderr.toString('utf8').split('\n').filter(Boolean);
+  if (errors.length > 0) ctx.writer.note(`bodyfile: find reported ${errors.length}${res.stderr.length >= STDERR_KEEP ? '+' : ''} unreadable entries, first: ${errors[0]}`);
+  if (res.timedOut) ctx.writer.note(`bodyfile: find timed out after ${parser.records} entries`);
+  return true;
+}
+
+const firstLine = (b: Buffer) => b.toString('utf8').trim().split('\n')[0] ?? '';
+
+/** Listing only (lstat, never read), one directory at a time: where find cannot run (an offline image, busybox). */
+async function walkForBodyfile(ctx: CollectContext, root: string, out: NodeJS.WritableStream): Promise<void> {
   const st = await ctx.target.lstat(root).catch(() => null);
   if (!st) return;
+  const keep = bodyfileKeep(ctx);
   const stack = [{ path: root, stat: st }];
+  let lines = '';
   while (stack.length > 0) {
     const { path, stat } = stack.pop() as (typeof stack)[number];
-    if (ctx.excluded(path) || (path !== '/dev/shm' && neverWalk(path))) continue;
-    if (!ctx.body.has(path)) ctx.body.set(path, bodyfileLine(path, stat));
+    const k = keep(path);
+    if (k === 'prune') continue;
+    if (k === 'keep') lines += bodyfileLine(path, stat);
+    if (lines.length > 1 << 16) {
+      await put(out, lines);
+      lines = '';
+    }
     if (stat.type !== 'dir') continue;
     try {
       for (const e of (await ctx.target.list(path)).reverse()) stack.push({ path: e.path, stat: e.stat });
@@ -147,6 +197,17 @@ async function walkForBodyfile(ctx: CollectContext, root: string): Promise<void>
       ctx.writer.note(`bodyfile: ${path} not listed: ${(err as Error).message}`);
     }
   }
+  await put(out, lines);
+}
+
+/** The collected paths' lines, then every other entry under the roots: streamed, memory flat whatever the tree. */
+async function writeBodyfile(ctx: CollectContext, out: NodeJS.WritableStream): Promise<void> {
+  await put(out, [...ctx.body.keys()].sort().map((k) => ctx.body.get(k)).join(''));
+  const roots: string[] = [];
+  for (const r of BODYFILE_ROOTS) if (await ctx.target.lstat(r).catch(() => null)) roots.push(r);
+  if (roots.length === 0) return;
+  if (ctx.target.live && (await findForBodyfile(ctx, roots, out))) return;
+  for (const r of roots) await walkForBodyfile(ctx, r, out);
 }
 
 /** One collection: live state first (most volatile), then process bodies, Docker, files, the bodyfile. */
@@ -206,9 +267,7 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
     }
     for (const p of o.include) await collectPath(ctx, p.startsWith('/') ? p : `/${p}`);
     ctx.tick('bodyfile');
-    for (const r of BODYFILE_ROOTS) await walkForBodyfile(ctx, r);
-    const lines = [...ctx.body.keys()].sort().map((k) => ctx.body.get(k)).join('');
-    await writer.addBuffer('bodyfile.txt', Buffer.from(lines), { source: `lstat of ${BODYFILE_ROOTS.join(' ')} and the collected paths (mactime -b bodyfile.txt)`, mode: 0o644 });
+    await writer.addSpooled('bodyfile.txt', (out) => writeBodyfile(ctx, out), { source: `lstat of ${BODYFILE_ROOTS.join(' ')} and the collected paths (mactime -b bodyfile.txt)`, mode: 0o644 });
     const res = await writer.finish();
     return {
       path: res.path,

@@ -291,29 +291,52 @@ export class EvidenceWriter {
   }
 
   /**
+   * An entry too large to hold in memory whose size is only known once it is produced (tar needs it
+   * before the bytes): `produce` writes it into a spool file beside the archive (mode 600,
+   * `<name>.spool`), which is then stored like a file, hashed on the way, and removed.
+   */
+  async addSpooled(path: string, produce: (out: NodeJS.WritableStream) => Promise<void>, meta: EntryMeta): Promise<void> {
+    await this.spooled([this.spoolPath], async ([out]) => {
+      await produce(out!);
+      return [{ path, meta }];
+    });
+  }
+
+  /**
    * A command whose output may be too large to hold in memory (docker logs, journalctl): `run` writes
-   * stdout and stderr into two spool files beside the archive (mode 600, `<name>.spool` and
-   * `<name>.spool-err`), which are then stored like files, hashed on the way, and removed. Those
-   * spools, of one command at a time, are the only temporary copies ir makes.
+   * stdout and stderr into two spool files (`<name>.spool` and `<name>.spool-err`), stored as above.
+   * The spools of one entry or command at a time are the only temporary copies ir makes.
    */
   async addCommandSpooled(path: string, run: (sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<ExecResult>, stderrPath = `${path}.stderr`): Promise<ExecResult> {
-    const spools = [this.spoolPath, this.spoolErrPath];
-    const [out, err] = spools.map((p) => createWriteStream(p, { mode: 0o600 })) as [WriteStream, WriteStream];
-    try {
-      let res: ExecResult;
-      try {
-        res = await run({ stdout: out, stderr: err });
-      } finally {
-        for (const ws of [out, err]) ws.end();
-        await Promise.all([finished(out), finished(err)]);
-      }
+    let res: ExecResult | undefined;
+    await this.spooled([this.spoolPath, this.spoolErrPath], async ([stdout, stderr]) => {
+      res = await run({ stdout: stdout!, stderr: stderr! });
       const { command, meta } = commandEntry(res);
-      await this.addStream(path, createReadStream(this.spoolPath), { ...meta, size: (await fsp.stat(this.spoolPath)).size }, { command });
-      const errMeta = { ...meta, source: `${meta.source} (stderr)` };
-      await this.addStream(stderrPath, createReadStream(this.spoolErrPath), { ...errMeta, size: (await fsp.stat(this.spoolErrPath)).size });
-      return res;
+      return [
+        { path, meta, extra: { command } },
+        { path: stderrPath, meta: { ...meta, source: `${meta.source} (stderr)` } },
+      ];
+    });
+    return res!;
+  }
+
+  /** Opens the spools, lets `fill` write them, then stores each as the entry it names; always removes them. */
+  private async spooled(spools: string[], fill: (streams: WriteStream[]) => Promise<{ path: string; meta: EntryMeta; extra?: Partial<ManifestEntry> }[]>): Promise<void> {
+    const streams = spools.map((p) => createWriteStream(p, { mode: 0o600 }));
+    try {
+      let entries: Awaited<ReturnType<typeof fill>>;
+      try {
+        entries = await fill(streams);
+      } finally {
+        for (const ws of streams) ws.end();
+        await Promise.all(streams.map((ws) => finished(ws)));
+      }
+      for (const [i, e] of entries.entries()) {
+        const size = (await fsp.stat(spools[i]!)).size;
+        await this.addStream(e.path, createReadStream(spools[i]!), { ...e.meta, size }, e.extra);
+      }
     } finally {
-      for (const ws of [out, err]) ws.destroy();
+      for (const ws of streams) ws.destroy();
       await Promise.all(spools.map((p) => fsp.unlink(p).catch(() => {})));
     }
   }

@@ -146,7 +146,7 @@ test('quarantine keeps the responder\'s SSH, drops the rest, locks and kills; th
   children.push(victim);
   const caseDir = join(work, 'quarantine');
   const t0 = Date.now();
-  const r = await irFromResponder(['isolate', '--host-network', '--confirm-within', '30s', '--lock-user', VICTIM, '--kill-sessions', VICTIM, '--yes', '--json', '--case', caseDir]);
+  const r = await irFromResponder(['isolate', '--host-network', '--confirm-within', '15s', '--lock-user', VICTIM, '--kill-sessions', VICTIM, '--yes', '--json', '--case', caseDir]);
   const wall = (Date.now() - t0) / 1000;
   const out = json<Contained>(r);
   expect(r.code).toBe(0);
@@ -189,7 +189,7 @@ test('quarantine keeps the responder\'s SSH, drops the rest, locks and kills; th
 test('confirmed over a new connection, the quarantine outlives the deadline until ir restore', async () => {
   const before = await hostRuleset();
   const caseDir = join(work, 'confirmed');
-  const r = await irFromResponder(['isolate', '--host-network', '--confirm-within', '30s', '--yes', '--json', '--case', caseDir]);
+  const r = await irFromResponder(['isolate', '--host-network', '--confirm-within', '15s', '--yes', '--json', '--case', caseDir]);
   expect(r.code).toBe(0);
   const out = json<Contained>(r);
   const c = await irFromResponder(['isolate', '--confirm', '--case', caseDir]);

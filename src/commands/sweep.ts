@@ -8,6 +8,7 @@ import { IrCommand } from '../output/command.js';
 import { UserError } from '../output/errors.js';
 import { progress } from '../output/progress.js';
 import { SEVERITIES } from '../scan/severity.js';
+import { STATE_KINDS, type StateKind } from '../sweep/defaults.js';
 import type { SweepReport } from '../sweep/sweep.js';
 import type { InstallResult } from '../sweep/timer.js';
 
@@ -36,6 +37,7 @@ export default class Sweep extends IrCommand {
     'fail-on': Flags.string({ summary: 'Lowest severity that makes the exit code 1.', options: [...SEVERITIES], default: 'low' }),
     baseline: Flags.string({ summary: 'Accepted state to compare with: only new and changed results count toward --fail-on.' }),
     'save-baseline': Flags.string({ summary: 'Write this sweep as the accepted state (mode 600).' }),
+    state: Flags.string({ summary: `State kept for --baseline and --save-baseline, comma-separated: ${STATE_KINDS.join(', ')} (default all).` }),
     'out-dir': Flags.string({ summary: 'Also write the JSON report to DIR/HOST-TIME.json (what the timer uses).' }),
     verbose: Flags.boolean({ char: 'v', summary: 'Show passed checks too.' }),
     'install-timer': Flags.boolean({ summary: 'Write a systemd service and a daily timer that run this sweep (on this machine; with --host it sweeps over ssh).' }),
@@ -56,6 +58,7 @@ export default class Sweep extends IrCommand {
     ]);
     const policy = await loadPolicy(flags.policy);
     const baseline = flags.baseline ? await loadBaseline(flags.baseline) : undefined;
+    const stateKinds = parseStateKinds(flags.state);
     const sweep = (target: Target) =>
       runSweep(target, policy, {
         only: flags.only?.split(','),
@@ -66,6 +69,7 @@ export default class Sweep extends IrCommand {
         failOn: flags['fail-on'] as SweepReport['failOn'],
         baseline,
         withState: Boolean(flags['save-baseline']),
+        stateKinds,
       });
     if (isFleet(flags)) {
       if (flags['save-baseline']) throw new UserError('--save-baseline takes one host', 'save each host\'s baseline with its own sweep');
@@ -88,7 +92,7 @@ export default class Sweep extends IrCommand {
       spin.stop();
       await target.close();
     }
-    if (flags['save-baseline']) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? []));
+    if (flags['save-baseline']) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? [], stateKinds));
     await this.keep(flags['out-dir'], report);
     if (!flags.json) this.log(renderSweep(report, { verbose: flags.verbose }));
     process.exitCode = report.exitCode;
@@ -145,4 +149,13 @@ export default class Sweep extends IrCommand {
     }
     return res;
   }
+}
+
+/** `--state port,unit` → the kinds; an unknown one is a clear error. */
+function parseStateKinds(text: string | undefined): StateKind[] | undefined {
+  if (text === undefined) return undefined;
+  const kinds = text.split(',').map((k) => k.trim()).filter(Boolean);
+  const bad = kinds.find((k) => !(STATE_KINDS as readonly string[]).includes(k));
+  if (bad !== undefined) throw new UserError(`--state: unknown kind ${bad}`, `one or more of ${STATE_KINDS.join(', ')}`);
+  return kinds as StateKind[];
 }

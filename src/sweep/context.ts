@@ -1,7 +1,7 @@
 import type { ExecOptions, ExecResult, Target } from '../host/target.js';
 import { TargetError, readTextOrNull } from '../host/target.js';
 import type { Policy } from '../policy.js';
-import { SWEEP_DEFAULTS, type SweepDefaults } from './defaults.js';
+import { SWEEP_DEFAULTS, type StateKind, type SweepDefaults } from './defaults.js';
 
 export interface SweepOptions {
   /** application directories given with --app (added to those found from systemd units and Compose) */
@@ -12,6 +12,8 @@ export interface SweepOptions {
   sshMatch?: string[];
   /** fail2ban configuration directory (default /etc/fail2ban); fail2ban-client finds the socket from it */
   fail2banDir?: string;
+  /** the state kinds kept for the baseline (default all): hygiene leaves persistence to its own scan */
+  stateKinds?: readonly StateKind[];
   /** clock for certificate expiry (tests) */
   now?: Date;
 }

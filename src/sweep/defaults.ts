@@ -2,6 +2,10 @@
  * Sweep knobs that src/policy.ts does not (yet) carry: the seeds' own values. Kept here so that one
  * place changes when the policy file grows a `sweep:` section.
  */
+/** What a sweep baseline keeps between runs besides the checks' verdicts (sweep --state). */
+export const STATE_KINDS = ['port', 'account', 'authorized-key', 'persistence', 'unit'] as const;
+export type StateKind = (typeof STATE_KINDS)[number];
+
 export const SWEEP_DEFAULTS = {
   /** a TLS certificate expiring sooner than this fails (Let's Encrypt renews at 30 days left) */
   certMinDays: 14,

@@ -5,6 +5,7 @@ import { UserError } from '../output/errors.js';
 import { utcNow } from '../output/time.js';
 import { Severity } from '../scan/finding.js';
 import { CheckResult } from './result.js';
+import { STATE_KINDS, type StateKind } from './defaults.js';
 import { StateItem } from './state.js';
 
 /** The accepted state (`--save-baseline`): the checks' verdicts and the state items, by stable key. */
@@ -15,6 +16,8 @@ export const Baseline = z.object({
   createdAt: z.string(),
   checks: z.array(z.object({ key: z.string(), id: z.string(), status: z.string(), severity: Severity, contentHash: z.string(), actual: z.string() })),
   state: z.array(StateItem),
+  /** the state kinds this baseline kept (sweep --state); absent: all */
+  stateKinds: z.array(z.enum(STATE_KINDS)).optional(),
 });
 export type Baseline = z.infer<typeof Baseline>;
 
@@ -38,7 +41,7 @@ export const DriftReport = z.object({
 });
 export type DriftReport = z.infer<typeof DriftReport>;
 
-export function makeBaseline(host: string, results: CheckResult[], state: StateItem[]): Baseline {
+export function makeBaseline(host: string, results: CheckResult[], state: StateItem[], stateKinds?: readonly StateKind[]): Baseline {
   return {
     kind: 'ir-sweep-baseline',
     version: 1,
@@ -46,11 +49,12 @@ export function makeBaseline(host: string, results: CheckResult[], state: StateI
     createdAt: utcNow(),
     checks: results.map((r) => ({ key: r.key, id: r.id, status: r.status, severity: r.severity, contentHash: r.contentHash, actual: r.actual })),
     state,
+    ...(stateKinds ? { stateKinds: [...stateKinds] } : {}),
   };
 }
 
 /** Marks each result new / changed / unchanged (in place) and lists the state that was added, removed or changed. */
-export function compareToBaseline(b: Baseline, results: CheckResult[], state: StateItem[]): DriftReport {
+export function compareToBaseline(b: Baseline, results: CheckResult[], stateNow: StateItem[], kindsNow: readonly StateKind[] = STATE_KINDS): DriftReport {
   const before = new Map(b.checks.map((c) => [c.key, c]));
   const counts = { new: 0, changed: 0, unchanged: 0 };
   for (const r of results) {
@@ -60,7 +64,11 @@ export function compareToBaseline(b: Baseline, results: CheckResult[], state: St
   }
   const now = new Map(results.map((r) => [r.key, r]));
   const resolved = b.checks.filter((c) => c.status === 'fail' && now.get(c.key)?.status !== 'fail').map((c) => c.key);
-  const oldState = new Map(b.state.map((s) => [s.key, s]));
+  // only the kinds both runs kept are compared: a kind one of them left out is neither added nor removed
+  const kindsThen = new Set(b.stateKinds ?? STATE_KINDS);
+  const both = (s: StateItem) => kindsThen.has(s.kind) && kindsNow.includes(s.kind);
+  const state = stateNow.filter(both);
+  const oldState = new Map(b.state.filter(both).map((s) => [s.key, s]));
   const newState = new Map(state.map((s) => [s.key, s]));
   const changes: StateChange[] = [];
   for (const s of state) {
@@ -68,7 +76,7 @@ export function compareToBaseline(b: Baseline, results: CheckResult[], state: St
     if (!o) changes.push({ key: s.key, kind: s.kind, change: 'added', severity: s.severity, summary: s.summary });
     else if (o.contentHash !== s.contentHash) changes.push({ key: s.key, kind: s.kind, change: 'changed', severity: s.severity, summary: s.summary, was: o.summary });
   }
-  for (const o of b.state) if (!newState.has(o.key)) changes.push({ key: o.key, kind: o.kind, change: 'removed', severity: 'info', summary: o.summary });
+  for (const o of oldState.values()) if (!newState.has(o.key)) changes.push({ key: o.key, kind: o.kind, change: 'removed', severity: 'info', summary: o.summary });
   changes.sort((x, y) => x.key.localeCompare(y.key));
   return { baselineHost: b.host, baselineCreatedAt: b.createdAt, checks: counts, resolved, state: changes };
 }

@@ -7,6 +7,7 @@ import { Facts, NOLOGIN_SHELLS, parsePasswd } from '../scan/facts.js';
 import { contentHash, maxSeverity, Severity } from '../scan/finding.js';
 import { expandKeysPath } from '../scan/sshd.js';
 import { SweepContext, type SweepOptions } from './context.js';
+import { STATE_KINDS } from './defaults.js';
 import { shadowEntries } from './facts/shadow.js';
 import { listeningSockets } from './facts/sockets.js';
 import { sshdViews } from './facts/sshd.js';
@@ -14,7 +15,7 @@ import { sshdViews } from './facts/sshd.js';
 /** One thing whose appearance, change or removal between two sweeps matters, under a stable key. */
 export const StateItem = z.object({
   key: z.string(),
-  kind: z.enum(['port', 'account', 'authorized-key', 'persistence', 'unit']),
+  kind: z.enum(STATE_KINDS),
   contentHash: z.string(),
   summary: z.string(),
   /** how much a new or changed item of this kind matters */
@@ -104,6 +105,14 @@ async function enabledUnits(ctx: SweepContext): Promise<StateItem[]> {
 
 /** The state between sweeps, sorted by key so that two baselines diff cleanly. */
 export async function collectState(target: Target, policy: Policy, opts: SweepOptions = {}, ctx = new SweepContext(target, policy, opts)): Promise<StateItem[]> {
-  const parts = await Promise.all([ports(ctx), accounts(ctx), authorizedKeys(ctx), persistence(target, policy).catch(() => []), enabledUnits(ctx)]);
+  const want = new Set(opts.stateKinds ?? STATE_KINDS);
+  const none = Promise.resolve([] as StateItem[]);
+  const parts = await Promise.all([
+    want.has('port') ? ports(ctx) : none,
+    want.has('account') ? accounts(ctx) : none,
+    want.has('authorized-key') ? authorizedKeys(ctx) : none,
+    want.has('persistence') ? persistence(target, policy).catch(() => []) : none,
+    want.has('unit') ? enabledUnits(ctx) : none,
+  ]);
   return parts.flat().sort((a, b) => a.key.localeCompare(b.key));
 }

@@ -49,7 +49,7 @@ export async function runSweep(target: Target, policy: Policy, opts: SweepRunOpt
   let drift: DriftReport | undefined;
   let failing: string[];
   if (opts.baseline) {
-    drift = compareToBaseline(opts.baseline, results, state ?? []);
+    drift = compareToBaseline(opts.baseline, results, state ?? [], opts.stateKinds);
     failing = [
       ...results.filter((r) => r.status === 'fail' && r.drift !== 'unchanged' && atLeast(r.severity)).map((r) => r.key),
       ...drift.state.filter((c) => atLeast(c.severity)).map((c) => c.key),

@@ -66,6 +66,11 @@ test('baseline: unchanged failures do not count, a new key and an SSH change do'
   const high = parseJson<Report>(await runIr(['sweep', '--root', root, '--baseline', base, '--fail-on', 'high', '--json']));
   expect(high.failing).toContain(key.key);
   expect(high.failing).not.toContain('IR-SSH-005:/etc/ssh/sshd_config');
+  // --state without persistence (hygiene leaves it to persistence-scan): the key is drift, the scan's
+  // finding of the same key is not even gathered
+  const lean = parseJson<Report>(await runIr(['sweep', '--root', root, '--baseline', base, '--state', 'port,account,authorized-key,unit', '--json']));
+  expect(lean.drift!.state.map((s) => s.kind)).toEqual(['authorized-key']);
+  expect((lean as Report & { state: { kind: string }[] }).state.some((s) => s.kind === 'persistence')).toBe(false);
 });
 
 test('--out-dir keeps the JSON result, bad flags and a missing baseline are one line and exit 2', async () => {
@@ -83,6 +88,9 @@ test('--out-dir keeps the JSON result, bad flags and a missing baseline are one 
   const unknown = await runIr(['sweep', '--root', copyRoot('good'), '--only', 'nonsense']);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toMatch(/unknown check or area nonsense/);
+  const kind = await runIr(['sweep', '--root', copyRoot('good'), '--state', 'port,nonsense']);
+  expect(`${kind.code} ${kind.stderr.trim().split('\n').length}`).toBe('2 1');
+  expect(kind.stderr).toMatch(/--state: unknown kind nonsense/);
 });
 
 test('--install-timer --dry-run prints the units; written units pass systemd-analyze verify', async () => {

@@ -34,6 +34,21 @@ test('drift: new, changed, unchanged, resolved and state added / removed / chang
   ]);
 });
 
+test('drift with --state: a kind either run left out is neither added nor removed', () => {
+  const all = makeBaseline('h', [], [s('port:p', 'a'), s('persistence:cron:x', 'b', 'persistence'), s('unit:u', 'c', 'unit')]);
+  // this run kept no persistence state (hygiene scans it in its own step)
+  const d1 = compareToBaseline(all, [], [s('port:p', 'a'), s('unit:u', 'c2', 'unit')], ['port', 'unit']);
+  expect(d1.state.map((c) => [c.key, c.change])).toEqual([['unit:u', 'changed']]);
+  // a baseline without persistence, compared with a full run: the run's persistence is not "added"
+  const some = makeBaseline('h', [], [s('port:p', 'a')], ['port', 'account', 'authorized-key', 'unit']);
+  expect(some.stateKinds).toEqual(['port', 'account', 'authorized-key', 'unit']);
+  const d2 = compareToBaseline(some, [], [s('port:p', 'a'), s('persistence:cron:y', 'd', 'persistence'), s('port:q', 'e')]);
+  expect(d2.state.map((c) => [c.key, c.change])).toEqual([['port:q', 'added']]);
+  // a baseline of every kind, compared with every kind: persistence counts as before
+  const d3 = compareToBaseline(all, [], [s('port:p', 'a'), s('unit:u', 'c', 'unit')]);
+  expect(d3.state.map((c) => [c.key, c.change])).toEqual([['persistence:cron:x', 'removed']]);
+});
+
 test('score: severity-weighted, not-applicable and errors left out', () => {
   const sc = score([r('a', 'pass', 'high'), r('b', 'fail', 'low'), r('c', 'na', 'critical'), r('d', 'error', 'high'), r('e', 'pass', 'medium', 'x', 'docker')]);
   expect(sc).toEqual({

@@ -53,9 +53,14 @@ export class FindToBodyfile extends Writable {
   private fields: string[] = [];
   private pruned: string | null = null;
 
+  /**
+   * `rename` maps find's path to the one the bodyfile shows (an offline image: the image's own path);
+   * it is called once per record, in find's order.
+   */
   constructor(
     private readonly out: NodeJS.WritableStream,
     private readonly keep: (path: string) => 'keep' | 'skip' | 'prune',
+    private readonly rename: (path: string) => string = (p) => p,
   ) {
     super();
   }
@@ -68,7 +73,8 @@ export class FindToBodyfile extends Writable {
       this.fields.push(buf.toString('utf8', start, nul));
       start = nul + 1;
       if (this.fields.length < 3) continue;
-      const [stat, path, link] = this.fields as [string, string, string];
+      const [stat, found, link] = this.fields as [string, string, string];
+      const path = this.rename(found);
       this.fields = [];
       this.records++;
       if (this.pruned !== null && path.startsWith(`${this.pruned}/`)) continue;

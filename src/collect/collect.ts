@@ -3,7 +3,8 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { EvidenceWriter } from '../evidence/writer.js';
 import { finished } from 'node:stream/promises';
-import { DEFAULT_MAX_BUFFER, STDERR_KEEP } from '../host/exec.js';
+import { DEFAULT_MAX_BUFFER, execLocal, STDERR_KEEP } from '../host/exec.js';
+import { ImageHost } from '../host/image.js';
 import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
 import { UserError } from '../output/errors.js';
@@ -145,14 +146,27 @@ function bodyfileKeep(ctx: CollectContext): (path: string) => 'keep' | 'skip' | 
 }
 
 /**
- * The bodyfile's roots on a live host through one `find -printf` (GNU findutils), streamed into the
- * bodyfile. False when find is missing or not GNU (busybox): the caller walks instead.
+ * The bodyfile's roots through one `find -printf` (GNU findutils), on the host (local, ssh) or here
+ * under an offline image, streamed into the bodyfile. False when find is missing or not GNU (busybox):
+ * the caller walks instead.
  */
 async function findForBodyfile(ctx: CollectContext, roots: string[], out: NodeJS.WritableStream): Promise<boolean> {
-  const parser = new FindToBodyfile(out, bodyfileKeep(ctx));
+  const image = ctx.target instanceof ImageHost ? ctx.target : null;
+  // an offline image: find runs here, on each root's place in the image (links in its parents resolved
+  // inside the image), and every path is mapped back to the image's own
+  const places = image ? await Promise.all(roots.map((r) => image.localPath(r))) : roots;
+  let cur = -1;
+  const rename = (p: string) => {
+    // find prints each starting point first, then what is under it
+    if (p === places[cur + 1]) cur++;
+    return roots[cur]! + p.slice(places[cur]!.length);
+  };
+  const parser = new FindToBodyfile(out, bodyfileKeep(ctx), image ? rename : undefined);
+  const argv = ['find', '-P', ...places, '-printf', FIND_PRINTF];
+  const opts = { privileged: true, timeoutMs: 3_600_000, maxBuffer: Infinity, stdoutTo: parser };
   let res;
   try {
-    res = await ctx.target.exec(['find', '-P', ...roots, '-printf', FIND_PRINTF], { privileged: true, timeoutMs: 3_600_000, maxBuffer: Infinity, stdoutTo: parser });
+    res = await (image ? execLocal(argv, opts) : ctx.target.exec(argv, opts));
   } catch (err) {
     if (err instanceof TargetError && err.code === 'ENOENT') return false;
     await checkAlive(ctx, err);
@@ -173,7 +187,7 @@ async function findForBodyfile(ctx: CollectContext, roots: string[], out: NodeJS
 
 const firstLine = (b: Buffer) => b.toString('utf8').trim().split('\n')[0] ?? '';
 
-/** Listing only (lstat, never read), one directory at a time: where find cannot run (an offline image, busybox). */
+/** Listing only (lstat, never read), one directory at a time: where find is not GNU (busybox). */
 async function walkForBodyfile(ctx: CollectContext, root: string, out: NodeJS.WritableStream): Promise<void> {
   const st = await ctx.target.lstat(root).catch(() => null);
   if (!st) return;
@@ -206,7 +220,7 @@ async function writeBodyfile(ctx: CollectContext, out: NodeJS.WritableStream): P
   const roots: string[] = [];
   for (const r of BODYFILE_ROOTS) if (await ctx.target.lstat(r).catch(() => null)) roots.push(r);
   if (roots.length === 0) return;
-  if (ctx.target.live && (await findForBodyfile(ctx, roots, out))) return;
+  if (await findForBodyfile(ctx, roots, out)) return;
   for (const r of roots) await walkForBodyfile(ctx, r, out);
 }
 

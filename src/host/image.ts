@@ -82,6 +82,11 @@ export class ImageHost extends FsTarget {
     return posix.join(this.root, ...done);
   }
 
+  /** Where the image's `path` is on this machine, links before the last component resolved inside the image. */
+  localPath(path: string): Promise<string> {
+    return this.realPath(path, false);
+  }
+
   /** Maps a path of this machine under the root back to the image's own path. */
   imagePath(localPath: string): string {
     const rel = posix.relative(this.root, localPath);

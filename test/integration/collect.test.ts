@@ -99,6 +99,14 @@ test('offline --root: files and bodyfile, live sections recorded as not availabl
   writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\n');
   writeFileSync(join(root, 'var/log/auth.log'), 'Jan  1 00:00:00 web-9 sshd[1]: Failed password for root from 203.0.113.5 port 1 ssh2\n');
   symlinkSync('/etc/passwd', join(root, 'var/log/escape'));
+  // bodyfile roots: a plain one, one behind a link in its parent (usr -> /data/usr, inside the image), a link
+  mkdirSync(join(root, 'var/www'), { recursive: true });
+  writeFileSync(join(root, 'var/www/shell.php'), '<?php system($_GET["c"]);');
+  mkdirSync(join(root, 'data/usr/local/bin'), { recursive: true });
+  writeFileSync(join(root, 'data/usr/local/bin/tool'), '#!/bin/sh\n');
+  symlinkSync('/data/usr', join(root, 'usr'));
+  mkdirSync(join(root, 'data/srv'), { recursive: true });
+  symlinkSync('/data/srv', join(root, 'srv'));
   const out = outDir('offline');
   const r = await runIr(['collect', '--root', root, '--out', out, '--json']);
   expect(r.code).toBe(0);
@@ -108,6 +116,12 @@ test('offline --root: files and bodyfile, live sections recorded as not availabl
   expect(names).toEqual(expect.arrayContaining(['fs/var/log/auth.log', 'fs/etc/passwd', 'fs/var/log/escape', 'bodyfile.txt']));
   expect(names).not.toContain('fs/etc/shadow');
   expect(execFileSync('tar', ['xzf', res.path, '-O', 'acquisition.log']).toString()).toMatch(/not available on an offline image/);
+  // the bodyfile names the image's own paths (find ran on this machine, under the image)
+  const body = execFileSync('tar', ['xzf', res.path, '-O', 'bodyfile.txt']).toString();
+  const names2 = body.trim().split('\n').map((l) => l.split('|')[1]);
+  expect(names2).toEqual(expect.arrayContaining(['/var/www', '/var/www/shell.php', '/usr/local', '/usr/local/bin/tool', '/srv -> /data/srv', '/etc/passwd']));
+  expect(body).not.toContain(root);
+  expect(names2.filter((n) => n!.startsWith('/srv/'))).toEqual([]);
   expect((await verify(res.path)).code).toBe(0);
 });
 

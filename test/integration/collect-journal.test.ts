@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { BIN, ROOT } from '../helpers/cli.js';
-import { serviceEnv } from '../helpers/services.js';
+import { serviceEnv, STATE } from '../helpers/services.js';
 
 /**
  * `journalctl -o export` is streamed through the spool into the archive, like docker logs: a real
@@ -77,7 +77,9 @@ beforeAll(async () => {
   ws.end();
   await finished(ws);
   journal = join(work, 'system.journal');
-  execFileSync('sh', ['-c', '"$1" -o "$2" - < "$3"', 'sh', serviceEnv().IR_JOURNAL_REMOTE!, journal, text], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const writer = serviceEnv().IR_JOURNAL_REMOTE;
+  if (!writer) throw new Error(`test/services/start.sh could not fetch systemd-journal-remote (see ${STATE}/journal-remote-download.log)`);
+  execFileSync('sh', ['-c', '"$1" -o "$2" - < "$3"', 'sh', writer, journal, text], { stdio: ['ignore', 'ignore', 'pipe'] });
 }, T);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 

@@ -1,8 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import { EvidenceWriter } from '../evidence/writer.js';
-import { finished } from 'node:stream/promises';
 import { DEFAULT_MAX_BUFFER, execLocal, STDERR_KEEP } from '../host/exec.js';
 import { ImageHost } from '../host/image.js';
 import type { Target } from '../host/target.js';
@@ -146,42 +146,49 @@ function bodyfileKeep(ctx: CollectContext): (path: string) => 'keep' | 'skip' | 
 }
 
 /**
- * The bodyfile's roots through one `find -printf` (GNU findutils), on the host (local, ssh) or here
- * under an offline image, streamed into the bodyfile. False when find is missing or not GNU (busybox):
- * the caller walks instead.
+ * The bodyfile's roots through GNU `find -printf`, streamed into the bodyfile: on a host (local, ssh)
+ * one find for all roots; under an offline image one per root, run here on the root's place in the
+ * image (links in its parents resolved inside the image), each path mapped back to the image's own.
+ * False when find is missing or not GNU (busybox): the caller walks instead.
  */
 async function findForBodyfile(ctx: CollectContext, roots: string[], out: NodeJS.WritableStream): Promise<boolean> {
   const image = ctx.target instanceof ImageHost ? ctx.target : null;
-  // an offline image: find runs here, on each root's place in the image (links in its parents resolved
-  // inside the image), and every path is mapped back to the image's own
-  const places = image ? await Promise.all(roots.map((r) => image.localPath(r))) : roots;
-  let cur = -1;
-  const rename = (p: string) => {
-    // find prints each starting point first, then what is under it
-    if (p === places[cur + 1]) cur++;
-    return roots[cur]! + p.slice(places[cur]!.length);
-  };
-  const parser = new FindToBodyfile(out, bodyfileKeep(ctx), image ? rename : undefined);
-  const argv = ['find', '-P', ...places, '-printf', FIND_PRINTF];
-  const opts = { privileged: true, timeoutMs: 3_600_000, maxBuffer: Infinity, stdoutTo: parser };
-  let res;
-  try {
-    res = await (image ? execLocal(argv, opts) : ctx.target.exec(argv, opts));
-  } catch (err) {
-    if (err instanceof TargetError && err.code === 'ENOENT') return false;
-    await checkAlive(ctx, err);
-    throw err;
-  } finally {
-    parser.end();
+  const runs = image
+    ? await Promise.all(
+        roots.map(async (root) => {
+          const place = await image.localPath(root);
+          return { places: [place], rename: (p: string) => root + p.slice(place.length) };
+        }),
+      )
+    : [{ places: roots, rename: undefined }];
+  for (const [i, run] of runs.entries()) {
+    const parser = new FindToBodyfile(out, bodyfileKeep(ctx), run.rename);
+    const argv = ['find', '-P', ...run.places, '-printf', FIND_PRINTF];
+    const opts = { privileged: true, timeoutMs: 3_600_000, maxBuffer: Infinity, stdoutTo: parser };
+    let res;
+    try {
+      res = await (image ? execLocal(argv, opts) : ctx.target.exec(argv, opts));
+    } catch (err) {
+      if (i === 0 && err instanceof TargetError && err.code === 'ENOENT') return false;
+      await checkAlive(ctx, err);
+      throw err;
+    } finally {
+      parser.end();
+    }
+    await finished(parser);
+    const what = image ? `bodyfile: ${roots[i]}` : 'bodyfile';
+    if (parser.records === 0 && res.code !== 0) {
+      if (i === 0) {
+        ctx.writer.note(`${what}: find -printf failed (${firstLine(res.stderr) || `exit ${res.code}`}); walked instead`);
+        return false;
+      }
+      ctx.writer.note(`${what}: find failed (${firstLine(res.stderr) || `exit ${res.code}`})`);
+      continue;
+    }
+    const errors = res.stderr.toString('utf8').split('\n').filter(Boolean);
+    if (errors.length > 0) ctx.writer.note(`${what}: find reported ${errors.length}${res.stderr.length >= STDERR_KEEP ? '+' : ''} unreadable entries, first: ${errors[0]}`);
+    if (res.timedOut) ctx.writer.note(`${what}: find timed out after ${parser.records} entries`);
   }
-  await finished(parser);
-  if (parser.records === 0 && res.code !== 0) {
-    ctx.writer.note(`bodyfile: find -printf failed (${firstLine(res.stderr) || `exit ${res.code}`}); walked instead`);
-    return false;
-  }
-  const errors = res.stderr.toString('utf8').split('\n').filter(Boolean);
-  if (errors.length > 0) ctx.writer.note(`bodyfile: find reported ${errors.length}${res.stderr.length >= STDERR_KEEP ? '+' : ''} unreadable entries, first: ${errors[0]}`);
-  if (res.timedOut) ctx.writer.note(`bodyfile: find timed out after ${parser.records} entries`);
   return true;
 }
 

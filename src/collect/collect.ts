@@ -57,14 +57,22 @@ export const CollectResult = z.object({
 });
 export type CollectResult = z.infer<typeof CollectResult>;
 
-async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 'out' | 'optional' | 'timeoutMs'>): Promise<Buffer | null> {
+/**
+ * One live command into `live/<out>`: buffered (the Target's cap, a cut noted), or with `spool` streamed
+ * through the writer's spool files and cut at `spool.max` (a journal can be larger than memory).
+ */
+async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 'out' | 'optional' | 'timeoutMs'>, spool?: { max: number; why: string }): Promise<Buffer | null> {
   const path = `live/${item.out}`;
+  const opts = { privileged: true, timeoutMs: item.timeoutMs ?? 60_000 };
   try {
-    const res = await ctx.target.exec(item.argv, { privileged: true, timeoutMs: item.timeoutMs ?? 60_000 });
-    await ctx.writer.addCommand(path, res);
+    const res = spool
+      ? await ctx.writer.addCommandSpooled(path, (s) => ctx.target.exec(item.argv, { ...opts, maxBuffer: spool.max, stdoutTo: s.stdout, stderrTo: s.stderr }))
+      : await ctx.target.exec(item.argv, opts);
+    if (!spool) await ctx.writer.addCommand(path, res);
     if (res.timedOut) ctx.writer.note(`${path}: ${item.argv[0]} timed out, output kept as far as it got`);
-    if (res.stdout.length >= DEFAULT_MAX_BUFFER) ctx.writer.note(`${path}: cut at ${res.stdout.length} bytes`);
-    return res.stdout;
+    const kept = res.stdoutBytes ?? res.stdout.length;
+    if (kept >= (spool?.max ?? DEFAULT_MAX_BUFFER)) ctx.writer.note(`${path}: cut at ${kept} bytes${spool ? ` ${spool.why}` : ''}`);
+    return spool ? null : res.stdout;
   } catch (err) {
     if (err instanceof TargetError && err.code === 'ENOENT') {
       if (item.optional) ctx.writer.note(`${item.argv[0]}: not installed on ${ctx.target.name}`);
@@ -77,29 +85,6 @@ async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 
   }
 }
 
-/**
- * `journalctl -o export`, streamed through a spool file into the archive like docker logs: a journal can
- * be larger than memory. Cut at --max-file-size (the cut recorded).
- */
-async function collectJournal(ctx: CollectContext): Promise<void> {
-  const since = ctx.since ? ['--since', ctx.since.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')] : [];
-  const argv = ['journalctl', '--no-pager', '--utc', '-o', 'export', ...since];
-  const path = 'live/journal.export';
-  ctx.tick(argv.join(' '));
-  try {
-    const res = await ctx.writer.addCommandSpooled(path, (s) => ctx.target.exec(argv, { privileged: true, timeoutMs: 600_000, maxBuffer: ctx.maxFileSize, stdoutTo: s.stdout, stderrTo: s.stderr }));
-    if ((res.stdoutBytes ?? 0) >= ctx.maxFileSize) ctx.writer.note(`${path}: cut at ${res.stdoutBytes} bytes (--max-file-size); narrow --since`);
-    if (res.timedOut) ctx.writer.note(`${path}: journalctl timed out, output kept as far as it got`);
-  } catch (err) {
-    if (err instanceof TargetError && err.code === 'ENOENT') {
-      ctx.writer.note(`journalctl: not installed on ${ctx.target.name}`);
-      return;
-    }
-    await checkAlive(ctx, err);
-    ctx.writer.skip(path, (err as Error).message);
-  }
-}
-
 async function collectLive(ctx: CollectContext, commands: CommandItem[], kernel: KernelFileItem[]): Promise<void> {
   for (const c of commands) {
     ctx.tick(c.argv.join(' '));
@@ -109,7 +94,11 @@ async function collectLive(ctx: CollectContext, commands: CommandItem[], kernel:
       for (const j of jails) await runCommand(ctx, { argv: ['fail2ban-client', 'status', j], out: `fail2ban-status-${j.replace(/[^A-Za-z0-9._-]/g, '_')}.txt` });
     }
   }
-  await collectJournal(ctx);
+  // `journalctl -o export`, streamed like docker logs, cut at --max-file-size
+  const since = ctx.since ? ['--since', ctx.since.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')] : [];
+  const journal = ['journalctl', '--no-pager', '--utc', '-o', 'export', ...since];
+  ctx.tick(journal.join(' '));
+  await runCommand(ctx, { argv: journal, out: 'journal.export', optional: true, timeoutMs: 600_000 }, { max: ctx.maxFileSize, why: '(--max-file-size); narrow --since' });
   for (const k of kernel) {
     for (const p of k.paths) {
       try {

@@ -2,7 +2,7 @@ import { UTCDate } from '@date-fns/utc';
 import { isValid } from 'date-fns/isValid';
 import { parseISO } from 'date-fns/parseISO';
 import { sub } from 'date-fns/sub';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 
 /** `100M`, `2G`, `512k`, `1048576` → bytes. */
 export function parseSize(s: string, flag: string): number {

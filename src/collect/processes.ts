@@ -1,6 +1,6 @@
 import { listProcesses } from '../host/proc.js';
 import { NotAvailable, TargetError } from '../host/target.js';
-import { defaultPolicy } from '../policy.js';
+import { defaultPolicy } from '../core/policy.js';
 import { runScan } from '../scan/engine.js';
 import { checkAlive, type CollectContext } from './context.js';
 

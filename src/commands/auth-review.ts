@@ -6,9 +6,9 @@ import type { Target } from '../host/target.js';
 import type { AuthReport } from '../logs/auth-report.js';
 import { AUTH_REVIEW_DEFAULTS } from '../logs/defaults.js';
 import { IrCommand } from '../output/command.js';
-import { EXIT_FINDINGS, UserError } from '../output/errors.js';
+import { EXIT_FINDINGS, UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
-import { SEVERITIES, severityRank, type Severity } from '../scan/severity.js';
+import { SEVERITIES, severityRank, type Severity } from '../core/severity.js';
 
 export default class AuthReview extends IrCommand {
   static override summary = 'Read the auth logs: who tried, who got in, brute force, spray, success after failures, sudo.';
@@ -57,10 +57,10 @@ Exit codes: 0 no alert at or above --fail-on, 1 alerts at or above it, 2 error.`
     const [{ Fail2banClient }, { runFleetCommand }, { renderAuthReport }, { reviewAuth }, { parseTimeArg, parseUtcOffset }, { loadPolicy }] = await Promise.all([
       import('../fail2ban/client.js'),
       import('../output/fleet-table.js'),
-      import('../logs/auth-render.js'),
+      import('../output/auth-review.js'),
       import('../logs/auth-review.js'),
       import('../logs/syslog-time.js'),
-      import('../policy.js'),
+      import('../core/policy.js'),
     ]);
     const files = argv as string[];
     const time = (name: 'since' | 'until'): number | undefined => {

@@ -6,7 +6,7 @@ import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { isIP } from 'node:net';
 import { IrCommand } from '../output/command.js';
-import { EXIT_FINDINGS } from '../output/errors.js';
+import { EXIT_FINDINGS } from '../core/errors.js';
 
 export default class Ban extends IrCommand {
   static override summary = 'Ban addresses that fail2ban missed, in one jail, with the same checks and journal as unban.';
@@ -38,7 +38,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     const [{ BanReport, execute, journalEntry, planBan, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }] = await Promise.all([
       import('../fail2ban/actions.js'),
       import('../fail2ban/confirm.js'),
-      import('../fail2ban/render-actions.js'),
+      import('../output/fail2ban-actions.js'),
     ]);
     const ips = validateIps(argv as string[]);
     const fleet = isFleet(flags);

@@ -8,9 +8,9 @@ import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
-import { EXIT_ERROR, EXIT_FINDINGS, UserError } from '../output/errors.js';
+import { EXIT_ERROR, EXIT_FINDINGS, UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
-import { forTerminal } from '../output/sanitize.js';
+import { escapeControls } from '../core/escape.js';
 
 function human(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -112,7 +112,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
       try {
         res = await run(target, (p) => {
           const secs = Math.max(0.001, (Date.now() - t0) / 1000);
-          spinner.update(`${p.files} files, ${human(p.bytes)} (${human(p.bytes / secs)}/s) ${forTerminal(p.current, { max: 60 })}`);
+          spinner.update(`${p.files} files, ${human(p.bytes)} (${human(p.bytes / secs)}/s) ${escapeControls(p.current, { max: 60 })}`);
         });
       } finally {
         await target.close();

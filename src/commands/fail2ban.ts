@@ -5,7 +5,7 @@ import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
-import { EXIT_FINDINGS, UserError } from '../output/errors.js';
+import { EXIT_FINDINGS, UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
 
 export default class Fail2ban extends IrCommand {
@@ -37,11 +37,11 @@ Exit codes: 0 every check passes, 1 a check fails (sshd jail missing, maxretry t
   async run(): Promise<Fail2banStatus | { hosts: FleetRow<Fail2banStatus>[] }> {
     const { flags } = await this.parse(Fail2ban);
     const [{ renderFail2banStatus }, { fail2banStatus }, { runFleetCommand }, { parseUtcOffset }, { loadPolicy }] = await Promise.all([
-      import('../fail2ban/render.js'),
+      import('../output/fail2ban.js'),
       import('../fail2ban/status.js'),
       import('../output/fleet-table.js'),
       import('../logs/syslog-time.js'),
-      import('../policy.js'),
+      import('../core/policy.js'),
     ]);
     const offset = parseUtcOffset(flags.tz);
     if (offset === null) throw new UserError(`--tz ${flags.tz}: expected an offset like +01:00 or UTC`);

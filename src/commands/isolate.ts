@@ -4,7 +4,7 @@ import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
 import { hostNetworkFlags } from '../isolate/host/flags.js';
 import type { HostNetworkCommandResult } from '../isolate/host/run.js';
@@ -47,11 +47,12 @@ Modes, and what each keeps:
 
   async run(): Promise<IsolateResult | HostNetworkCommandResult | { case: string; hosts: FleetRow<IsolateResult | HostNetworkCommandResult>[] }> {
     const { flags } = await this.parse(Isolate);
-    const [{ confirmOrRefuse }, { isolateProject }, { renderIsolateResult, renderPlan }, { runHostNetwork }] = await Promise.all([
+    const [{ confirmOrRefuse }, { isolateProject }, { renderIsolateResult, renderPlan }, { runHostNetwork }, hostView] = await Promise.all([
       import('../isolate/confirm.js'),
       import('../isolate/isolate.js'),
-      import('../isolate/render.js'),
+      import('../output/isolate.js'),
       import('../isolate/host/run.js'),
+      import('../output/isolate-host.js'),
     ]);
     const hostNetwork = Boolean(flags['host-network'] || flags.confirm);
 
@@ -59,7 +60,7 @@ Modes, and what each keeps:
     const isolateOn = async (target: Target, o: { caseDir?: string; ask: boolean; log: (s: string) => void; hostSpec?: string }): Promise<IsolateResult | HostNetworkCommandResult> => {
       if (hostNetwork) {
         const f = { ...flags, case: o.caseDir, yes: flags.yes || !o.ask, host: o.hostSpec ? [o.hostSpec] : flags.host };
-        return runHostNetwork(target, f, { argv: this.argv, toolVersion: this.config.version, log: o.log });
+        return runHostNetwork(target, f, { argv: this.argv, toolVersion: this.config.version, log: o.log, view: { plan: hostView.renderHostPlan, ufwNote: hostView.ufwNote, result: hostView.renderContainResult } });
       }
       // no spinner on a fleet: hosts run at once and their lines carry their names
       const spin = progress('isolating', { json: this.jsonEnabled() || !o.ask });
@@ -100,7 +101,7 @@ Modes, and what each keeps:
     };
 
     if (isFleet(flags)) {
-      const [{ fleetHosts, fleetCaseDir }, { runFleetCommand }, { compactUtc }] = await Promise.all([import('../host/fleet.js'), import('../output/fleet-table.js'), import('../output/time.js')]);
+      const [{ fleetHosts, fleetCaseDir }, { runFleetCommand }, { compactUtc }] = await Promise.all([import('../host/fleet.js'), import('../output/fleet-table.js'), import('../core/time.js')]);
       if (flags.confirm && !flags.case) throw new UserError('--confirm needs --case DIR of the host isolation');
       const hosts = fleetHosts(flags);
       const caseDir = flags.case ?? join('cases', `${hostNetwork ? 'quarantine' : (flags.project ?? 'isolate')}-${compactUtc()}`);

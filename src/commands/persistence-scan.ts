@@ -2,11 +2,11 @@ import { Flags } from '@oclif/core';
 import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import { IrCommand } from '../output/command.js';
-import { EXIT_FINDINGS, UserError } from '../output/errors.js';
+import { EXIT_FINDINGS, UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
 import { DETECTOR_IDS } from '../scan/detector-ids.js';
 import type { ScanReport } from '../scan/engine.js';
-import { SEVERITIES, severityRank, type Severity } from '../scan/severity.js';
+import { SEVERITIES, severityRank, type Severity } from '../core/severity.js';
 
 export default class PersistenceScan extends IrCommand {
   static override summary = 'Look for persistence: cron jobs, SSH keys, suspicious processes, unexpected listeners.';
@@ -43,9 +43,9 @@ Detectors: ${DETECTOR_IDS.join(', ')}.`;
     const { flags } = await this.parse(PersistenceScan);
     const [{ runFleetCommand }, { loadPolicy }, { runScan }, { renderScan }, { compareBaseline, readBaseline, saveBaseline, writeBaseline }] = await Promise.all([
       import('../output/fleet-table.js'),
-      import('../policy.js'),
+      import('../core/policy.js'),
       import('../scan/engine.js'),
-      import('../scan/render.js'),
+      import('../output/scan.js'),
       import('../scan/baseline-file.js'),
     ]);
     let expectPorts: number[] | undefined;

@@ -4,7 +4,7 @@ import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
 import type { RestoreResult } from '../isolate/schema.js';
 import type { HostRestoreResult } from '../isolate/host/restore.js';
@@ -32,14 +32,14 @@ export default class Restore extends IrCommand {
 
   async run(): Promise<Restored | { case: string; hosts: FleetRow<Restored>[] }> {
     const { flags } = await this.parse(Restore);
-    const [{ confirmOrRefuse }, { readJournal }, { renderRestorePlan, renderRestoreResult }, { restoreProject }, { readHostJournal }, { restoreHostNetwork }, { renderHostRestore }] = await Promise.all([
+    const [{ confirmOrRefuse }, { readJournal }, { renderRestorePlan, renderRestoreResult }, { restoreProject }, { readHostJournal }, { restoreHostNetwork }, { renderHostRestore, renderHostPlan }] = await Promise.all([
       import('../isolate/confirm.js'),
       import('../isolate/journal.js'),
-      import('../isolate/render.js'),
+      import('../output/isolate.js'),
       import('../isolate/restore.js'),
       import('../isolate/host/journal.js'),
       import('../isolate/host/restore.js'),
-      import('../isolate/host/render.js'),
+      import('../output/isolate-host.js'),
     ]);
     if (!existsSync(flags.case)) throw new UserError(`case directory ${flags.case} does not exist`);
 
@@ -54,7 +54,7 @@ export default class Restore extends IrCommand {
       const out: Restored = {};
       // the host's network first: compose up may need it (images, DNS)
       if (hostJournal) {
-        out.hostNetwork = await restoreHostNetwork(target, hostJournal, { caseDir, dryRun: flags['dry-run'], yes: flags.yes || !o.ask, force: flags.force, log: o.log });
+        out.hostNetwork = await restoreHostNetwork(target, hostJournal, { caseDir, dryRun: flags['dry-run'], yes: flags.yes || !o.ask, force: flags.force, log: o.log, renderPlan: renderHostPlan });
         o.log(renderHostRestore(out.hostNetwork));
       }
       if (journal) {

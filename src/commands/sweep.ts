@@ -5,9 +5,9 @@ import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
-import { SEVERITIES } from '../scan/severity.js';
+import { SEVERITIES } from '../core/severity.js';
 import { STATE_KINDS, type StateKind } from '../sweep/defaults.js';
 import type { SweepReport } from '../sweep/sweep.js';
 import type { InstallResult } from '../sweep/timer.js';
@@ -51,9 +51,9 @@ export default class Sweep extends IrCommand {
     if (flags['install-timer']) return this.installTimer(flags);
     const [{ runFleetCommand }, { loadPolicy }, { loadBaseline, makeBaseline, saveBaseline }, { renderSweep }, { runSweep }] = await Promise.all([
       import('../output/fleet-table.js'),
-      import('../policy.js'),
+      import('../core/policy.js'),
       import('../sweep/drift.js'),
-      import('../sweep/render.js'),
+      import('../output/sweep.js'),
       import('../sweep/sweep.js'),
     ]);
     const policy = await loadPolicy(flags.policy);
@@ -102,7 +102,7 @@ export default class Sweep extends IrCommand {
   /** --out-dir: the JSON report as HOST-TIME.json (what the timer keeps under /var/lib/ir/sweeps). */
   private async keep(dir: string | undefined, report: SweepReport): Promise<void> {
     if (!dir) return;
-    const { compactUtc } = await import('../output/time.js');
+    const { compactUtc } = await import('../core/time.js');
     await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
     await fsp.writeFile(join(dir, `${report.host.replace(/[^A-Za-z0-9_.-]/g, '_')}-${compactUtc()}.json`), JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
   }

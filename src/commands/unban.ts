@@ -6,7 +6,7 @@ import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
 import { AUTH_REVIEW_DEFAULTS } from '../logs/defaults.js';
-import { EXIT_FINDINGS } from '../output/errors.js';
+import { EXIT_FINDINGS } from '../core/errors.js';
 
 export default class Unban extends IrCommand {
   static override summary = 'Unban addresses from fail2ban, after checking the auth log that they are not an attacker who got in.';
@@ -42,9 +42,9 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     const [{ BanReport, execute, journalEntry, planUnban, unbanDanger, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }, { reviewAuth }, { loadPolicy }] = await Promise.all([
       import('../fail2ban/actions.js'),
       import('../fail2ban/confirm.js'),
-      import('../fail2ban/render-actions.js'),
+      import('../output/fail2ban-actions.js'),
       import('../logs/auth-review.js'),
-      import('../policy.js'),
+      import('../core/policy.js'),
     ]);
     const ips = validateIps(argv as string[]);
     const fleet = isFleet(flags);

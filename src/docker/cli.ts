@@ -1,4 +1,4 @@
-import { IrError } from '../output/errors.js';
+import { IrError } from '../core/errors.js';
 import type { ExecOptions, ExecResult, Target } from '../host/target.js';
 import { TargetError } from '../host/target.js';
 

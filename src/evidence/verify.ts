@@ -2,7 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import { HASHES_NAME, MANIFEST_NAME, Manifest, parseSha256sum, sha256sumLine } from './manifest.js';
 import { NotGzip, readArchive } from './reader.js';
 import type { TarEntry } from './tar-parser.js';

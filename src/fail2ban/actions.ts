@@ -5,8 +5,8 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { Target } from '../host/target.js';
 import type { AuthReport } from '../logs/auth-report.js';
-import { UserError } from '../output/errors.js';
-import { utcNow } from '../output/time.js';
+import { UserError } from '../core/errors.js';
+import { utcNow } from '../core/time.js';
 import { Fail2banClient } from './client.js';
 
 /**

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 
 /**
  * The confirmation rule of a changing command: `--yes` goes on, a terminal is asked, no terminal

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isMissing, type Target } from '../host/target.js';
-import type { Policy } from '../policy.js';
-import { Severity } from '../scan/finding.js';
+import type { Policy } from '../core/policy.js';
+import { Severity } from '../core/finding.js';
 import { DEFAULT_SOCKET, Fail2banClient, Fail2banError, Fail2banUnavailable, parseBanipWithTime, parseJailStatus, type BannedWithTime } from './client.js';
 import { DEFAULT_CONF_DIR, readFail2banConfig, type Fail2banConfig, type JailConfig } from './config.js';
 import { DEFAULT_DB, DEFAULT_LOG, readBanDatabase, readBanHistory } from './database.js';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import type { ExecOptions, ExecResult } from './target.js';
 import { TargetError } from './target.js';
-import { utcNow } from '../output/time.js';
+import { utcNow } from '../core/time.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import type { Target } from './target.js';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 
 // Light on purpose: every command module imports these flag definitions at start-up (see
 // output/command.ts); the hosts themselves (ssh2, the image reader) load only when a target opens.

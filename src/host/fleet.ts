@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import type { FleetFlagValues, TargetFlagValues } from './flags.js';
 import { HostSpecError, parseHostSpec } from './host-spec.js';
 import { limitHosts, readInventory, type InventoryHost } from './inventory.js';

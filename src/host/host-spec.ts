@@ -1,4 +1,4 @@
-import { IrError } from '../output/errors.js';
+import { IrError } from '../core/errors.js';
 /** `--host [user@]name[:port]`; IPv6 as `[2001:db8::1]:2222` or bare. Repeatable later for fleets. */
 export interface HostSpec {
   /** what the user typed, used as the ssh_config alias and in messages */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 
 /**
  * One host of a fleet: its label (inventory name) and how to reach it. Read from an Ansible inventory

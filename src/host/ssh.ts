@@ -1,4 +1,4 @@
-import { IrError } from '../output/errors.js';
+import { IrError } from '../core/errors.js';
 import { promises as fsp } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { appendKnownHost, keyTypeOfBlob, knownKeysFor, sha256Fingerprint, verify
 import { expandTilde, expandTokens, sshConfigFor } from './ssh-config.js';
 import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, ReadOptions, Target } from './target.js';
 import { TargetError, joinPath } from './target.js';
-import { utcNow } from '../output/time.js';
+import { utcNow } from '../core/time.js';
 
 const { Client, utils } = ssh2;
 

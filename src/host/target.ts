@@ -1,4 +1,4 @@
-import { IrError } from '../output/errors.js';
+import { IrError } from '../core/errors.js';
 /**
  * One way to read a host (Velociraptor's accessors): every module reads through a Target and never
  * asks which kind it has. A capability a target lacks (processes offline) is a typed NotAvailable error.

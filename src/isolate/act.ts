@@ -1,7 +1,7 @@
 import { DockerUnavailable } from '../docker/cli.js';
 import type { Target } from '../host/target.js';
 import { TargetError } from '../host/target.js';
-import { utcNow } from '../output/time.js';
+import { utcNow } from '../core/time.js';
 import { ACTION_TIMEOUT_MS } from './plan.js';
 import type { Action, ActionResult } from './schema.js';
 

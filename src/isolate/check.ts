@@ -1,7 +1,7 @@
 import { composeContainers } from '../docker/compose.js';
 import { containerStates } from '../docker/containers.js';
 import type { Target } from '../host/target.js';
-import { utcNow } from '../output/time.js';
+import { utcNow } from '../core/time.js';
 import type { ActionResult, CheckResult, ContainerJournal, ContainerState, Mode, SelfTest } from './schema.js';
 
 function netSummary(c: ContainerState): string {

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 
 /** True when a person can answer: stdin and stderr are terminals. */
 export function interactive(): boolean {

@@ -2,7 +2,7 @@ import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { containerStates } from '../docker/containers.js';
 import type { Target } from '../host/target.js';
-import { compactUtc, utcNow } from '../output/time.js';
+import { compactUtc, utcNow } from '../core/time.js';
 import { runActions } from './act.js';
 import { isolationSelfTest } from './check.js';
 import { JOURNAL_NAME, writeJournal } from './journal.js';

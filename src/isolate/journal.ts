@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJsonFile, writeJsonAtomic } from '../output/json-file.js';
+import { readJsonFile, writeJsonAtomic } from '../core/json-file.js';
 import { ContainerJournal } from './schema.js';
 
 export const JOURNAL_NAME = 'isolation.json';

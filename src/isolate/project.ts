@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { composeProjects, type ComposeProject } from '../docker/compose.js';
 import { composeFlavor } from '../docker/cli.js';
 import type { Target } from '../host/target.js';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import type { ComposeCall, ProjectRef } from './schema.js';
 
 export interface ProjectChoice {

@@ -1,6 +1,6 @@
 import type { Target } from '../host/target.js';
-import { UserError } from '../output/errors.js';
-import { utcNow } from '../output/time.js';
+import { UserError } from '../core/errors.js';
+import { utcNow } from '../core/time.js';
 import { runActions } from './act.js';
 import { restoreCheck } from './check.js';
 import { writeJournal } from './journal.js';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Policy } from '../policy.js';
-import { contentHash, Finding, type Severity } from '../scan/finding.js';
+import type { Policy } from '../core/policy.js';
+import { contentHash, Finding, type Severity } from '../core/finding.js';
 import { EVENT_KINDS } from './auth-event.js';
 import { subnetFirstFailures, subnetOf, type AuthStats } from './auth-stats.js';
 

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { listOrEmpty, TargetError, type Target } from '../host/target.js';
-import type { Policy } from '../policy.js';
+import type { Policy } from '../core/policy.js';
 import type { AuthEvent } from './auth-event.js';
 import { AUTH_PROGRAMS } from './auth-parse.js';
 import { buildReport, type AuthReport, type AuthSource } from './auth-report.js';

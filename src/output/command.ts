@@ -1,6 +1,6 @@
 import { Command } from '@oclif/core';
-import { EXIT_ERROR, IrError, UserError } from './errors.js';
-import { forTerminal } from './sanitize.js';
+import { EXIT_ERROR, IrError, UserError } from '../core/errors.js';
+import { escapeControls, toJson } from '../core/escape.js';
 
 /**
  * Base of every ir command: `--json` prints exactly what run() returns; a fatal error is one line on
@@ -13,6 +13,11 @@ import { forTerminal } from './sanitize.js';
 export abstract class IrCommand extends Command {
   static override enableJsonFlag = true;
 
+  /** --json: raw values, JSON-escaped, C1 and bidi controls as \uNNNN (core/escape.ts toJson) */
+  override logJson(json: unknown): void {
+    process.stdout.write(toJson(json) + '\n');
+  }
+
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
     // this.exit() and oclif's own exits pass through
     if (err.oclif?.exit !== undefined && err.name === 'ExitError') throw err;
@@ -20,12 +25,13 @@ export abstract class IrCommand extends Command {
     const parseError = err.oclif !== undefined || /Nonexistent flag|Unexpected argument|Expected .* to be one of|Missing required flag|Parsing --/.test(err.message);
     let msg = known || parseError ? err.message : `unexpected error: ${err.message}`;
     if (err instanceof UserError && (err as UserError).hint) msg += ` (${(err as UserError).hint})`;
-    // oclif's flag errors start with "The following errors occurred:" and name the problem on the next line
+    // oclif's flag errors start with "The following error(s) occurred:" and name the problem on the next
+    // lines, then "See more help with --help"
     const lines = msg.split('\n').map((l) => l.trim()).filter(Boolean);
-    const first = /^The following errors occurred:?$/.test(lines[0] ?? '') && lines[1] ? lines.slice(1).join('; ') : (lines[0] ?? msg);
-    const line = forTerminal(first);
+    const first = /^The following errors? occurred:?$/.test(lines[0] ?? '') && lines[1] ? lines.slice(1).filter((l) => !/^See more help with/.test(l)).join('; ') : (lines[0] ?? msg);
+    const line = escapeControls(first);
     if (process.env.IR_DEBUG) process.stderr.write(`${err.stack}\n`);
-    if (this.jsonEnabled()) process.stdout.write(JSON.stringify({ error: { message: msg, code: EXIT_ERROR } }) + '\n');
+    if (this.jsonEnabled()) process.stdout.write(toJson({ error: { message: msg, code: EXIT_ERROR } }, undefined) + '\n');
     process.stderr.write(`ir ${(this.id ?? '').replace(/:/g, ' ')}: ${line}\n`.replace('ir : ', 'ir: '));
     process.exitCode = EXIT_ERROR;
     return undefined;

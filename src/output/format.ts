@@ -1,4 +1,4 @@
-import type { Severity } from '../scan/finding.js';
+import type { Severity } from '../core/finding.js';
 
 /** Colour only on a TTY and without NO_COLOR: text the user pipes stays plain. */
 export const useColor = Boolean(process.stdout.isTTY) && !process.env.NO_COLOR && process.env.TERM !== 'dumb';

@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import { RUN_FLAGS, type Catalog } from './catalog.js';
 import { Playbook, REPORT_COMMAND, Step } from './schema.js';
 import { BUILTIN_VARS, templateNames } from './template.js';

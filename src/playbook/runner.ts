@@ -4,12 +4,12 @@ import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { forEachHost } from '../host/fleet.js';
 import type { InventoryHost } from '../host/inventory.js';
-import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../output/errors.js';
-import { utcNow } from '../output/time.js';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../core/errors.js';
+import { utcNow } from '../core/time.js';
 import { fleetCaseDir } from '../host/fleet.js';
-import { lastRun, type CaseMeta } from './case.js';
+import { lastRun, type CaseMeta } from '../case/case.js';
 import type { Catalog, FlagInfo } from './catalog.js';
-import { Journal, readJournal, JOURNAL, type JournalEvent } from './journal.js';
+import { Journal, readJournal, JOURNAL, type JournalEvent } from '../case/journal.js';
 import { REPORT_COMMAND, type Playbook, type Step, type StepStatus } from './schema.js';
 import { fill } from './template.js';
 

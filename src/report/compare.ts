@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lastRun, type CaseMeta } from '../playbook/case.js';
-import { JOURNAL, readJournal } from '../playbook/journal.js';
+import { lastRun, type CaseMeta } from '../case/case.js';
+import { JOURNAL, readJournal } from '../case/journal.js';
 
 /**
  * persistence-scan has no --baseline of its own yet: the report compares a host's findings with those of

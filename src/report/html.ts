@@ -1,4 +1,4 @@
-import { SEVERITIES } from '../scan/finding.js';
+import { SEVERITIES } from '../core/finding.js';
 import type { CaseReport } from './model.js';
 import { esc, timelineSvg } from './svg.js';
 

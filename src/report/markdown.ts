@@ -1,4 +1,4 @@
-import { SEVERITIES } from '../scan/finding.js';
+import { SEVERITIES } from '../core/finding.js';
 import type { CaseReport } from './model.js';
 
 /** Untrusted text in Markdown: no HTML a viewer would render, no table or line breaks. */

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { readCaseMeta, type CaseMeta } from '../playbook/case.js';
-import { JOURNAL, readJournal, type JournalEvent } from '../playbook/journal.js';
-import { SEVERITIES, severityRank, type Severity } from '../scan/finding.js';
+import { readCaseMeta, type CaseMeta } from '../case/case.js';
+import { JOURNAL, readJournal, type JournalEvent } from '../case/journal.js';
+import { SEVERITIES, severityRank, type Severity } from '../core/finding.js';
 
 /** The case report: every line of report.md and report.html is rendered from this object. */
 export const ReportFinding = z.object({

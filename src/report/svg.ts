@@ -1,5 +1,5 @@
 import type { CaseReport } from './model.js';
-import type { Severity } from '../scan/finding.js';
+import type { Severity } from '../core/finding.js';
 
 /** Text for SVG and HTML: every evidence string is untrusted. */
 export function esc(s: string): string {

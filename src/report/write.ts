@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readCaseMeta } from '../playbook/case.js';
+import { readCaseMeta } from '../case/case.js';
 import { lastRunFindings } from './compare.js';
 import { renderHtml } from './html.js';
 import { renderMarkdown } from './markdown.js';

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import { UserError } from '../output/errors.js';
-import { writeJsonAtomic } from '../output/json-file.js';
+import { UserError } from '../core/errors.js';
+import { writeJsonAtomic } from '../core/json-file.js';
 import { compareBaseline, parseBaseline, saveBaseline, type Baseline } from './baseline.js';
 
 export { compareBaseline, saveBaseline };

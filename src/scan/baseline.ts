@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ScanReport } from './engine.js';
-import { Finding, Severity } from './finding.js';
+import { Finding, Severity } from '../core/finding.js';
 
 /**
  * The accepted state of a host (`--save-baseline FILE`): each finding's stable key and content hash, never a

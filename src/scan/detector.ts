@@ -1,6 +1,6 @@
 import type { Target } from '../host/target.js';
-import type { Policy } from '../policy.js';
-import type { Finding, ScanWarning, Severity } from './finding.js';
+import type { Policy } from '../core/policy.js';
+import type { Finding, ScanWarning, Severity } from '../core/finding.js';
 
 /** What a detector returns: findings plus the items it could not read, and what it examined. */
 export interface DetectorResult {

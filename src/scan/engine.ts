@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError } from '../host/target.js';
-import type { Policy } from '../policy.js';
-import { utcNow } from '../output/time.js';
-import { UserError } from '../output/errors.js';
+import type { Policy } from '../core/policy.js';
+import { utcNow } from '../core/time.js';
+import { UserError } from '../core/errors.js';
 import type { Detector, DetectorResult } from './detector.js';
 import { Facts } from './facts.js';
-import { Finding, ScanWarning, severityRank } from './finding.js';
+import { Finding, ScanWarning, severityRank } from '../core/finding.js';
 import { DETECTORS } from './registry.js';
 
 export const DetectorRun = z.object({

@@ -1,5 +1,5 @@
-import type { Policy } from '../policy.js';
-import type { Severity } from '../scan/finding.js';
+import type { Policy } from '../core/policy.js';
+import type { Severity } from '../core/finding.js';
 import type { Area, CheckStatus } from './result.js';
 import type { SweepContext } from './context.js';
 

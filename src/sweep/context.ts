@@ -1,6 +1,6 @@
 import type { ExecOptions, ExecResult, Target } from '../host/target.js';
 import { TargetError, readTextOrNull } from '../host/target.js';
-import type { Policy } from '../policy.js';
+import type { Policy } from '../core/policy.js';
 import { SWEEP_DEFAULTS, type StateKind, type SweepDefaults } from './defaults.js';
 
 export interface SweepOptions {

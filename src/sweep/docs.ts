@@ -1,4 +1,4 @@
-import { defaultPolicy } from '../policy.js';
+import { defaultPolicy } from '../core/policy.js';
 import { CHECKS } from './registry.js';
 
 /** The table of docs/sweep.md, generated from the registry so that it cannot drift from the code. */

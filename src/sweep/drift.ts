@@ -1,9 +1,9 @@
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../output/errors.js';
-import { utcNow } from '../output/time.js';
-import { Severity } from '../scan/finding.js';
+import { UserError } from '../core/errors.js';
+import { utcNow } from '../core/time.js';
+import { Severity } from '../core/finding.js';
 import { CheckResult } from './result.js';
 import { STATE_KINDS, type StateKind } from './defaults.js';
 import { StateItem } from './state.js';

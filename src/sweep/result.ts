@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Severity } from '../scan/finding.js';
+import { Severity } from '../core/finding.js';
 
 export const AREAS = ['ssh', 'fail2ban', 'firewall', 'updates', 'docker', 'app', 'accounts'] as const;
 export const Area = z.enum(AREAS);

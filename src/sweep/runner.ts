@@ -1,8 +1,8 @@
 import pLimit from 'p-limit';
 import { NotAvailable, TargetError, type Target } from '../host/target.js';
-import { UserError } from '../output/errors.js';
-import type { Policy } from '../policy.js';
-import { contentHash } from '../scan/finding.js';
+import { UserError } from '../core/errors.js';
+import type { Policy } from '../core/policy.js';
+import { contentHash } from '../core/finding.js';
 import type { Outcome, SweepCheck } from './check.js';
 import { SweepContext, type SweepOptions } from './context.js';
 import { CHECKS } from './registry.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Severity } from '../scan/finding.js';
+import type { Severity } from '../core/finding.js';
 import { AREAS, type Area, type CheckResult } from './result.js';
 
 /** Like Lynis's hardening index: points per passed check, weighted by severity, over the applicable ones. */

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Target } from '../host/target.js';
 import { listOrEmpty, readTextOrNull } from '../host/target.js';
-import type { Policy } from '../policy.js';
+import type { Policy } from '../core/policy.js';
 import { runScan } from '../scan/engine.js';
 import { Facts, NOLOGIN_SHELLS, parsePasswd } from '../scan/facts.js';
-import { contentHash, maxSeverity, Severity } from '../scan/finding.js';
+import { contentHash, maxSeverity, Severity } from '../core/finding.js';
 import { expandKeysPath } from '../scan/sshd.js';
 import { SweepContext, type SweepOptions } from './context.js';
 import { STATE_KINDS } from './defaults.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Target } from '../host/target.js';
-import type { Policy } from '../policy.js';
-import { utcNow } from '../output/time.js';
-import { Severity, severityRank } from '../scan/finding.js';
+import type { Policy } from '../core/policy.js';
+import { utcNow } from '../core/time.js';
+import { Severity, severityRank } from '../core/finding.js';
 import { compareToBaseline, DriftReport, type Baseline } from './drift.js';
 import { SweepContext } from './context.js';
 import { CheckResult } from './result.js';

@@ -2,10 +2,10 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageHost } from '../../src/host/image.js';
-import { defaultPolicy, type Policy } from '../../src/policy.js';
+import { defaultPolicy, type Policy } from '../../src/core/policy.js';
 import type { Detector, DetectorResult } from '../../src/scan/detector.js';
 import { Facts } from '../../src/scan/facts.js';
-import { severityRank, type Finding } from '../../src/scan/finding.js';
+import { severityRank, type Finding } from '../../src/core/finding.js';
 
 export const PERSIST = 'test/fixtures/persist';
 

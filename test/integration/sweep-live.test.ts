@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalHost } from '../../src/host/local.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { runChecks } from '../../src/sweep/runner.js';
 import type { CheckResult } from '../../src/sweep/result.js';
 import { dockerEnv, serviceEnv } from '../helpers/services.js';

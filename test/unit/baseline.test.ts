@@ -2,7 +2,7 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageHost } from '../../src/host/image.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { compareBaseline, driftingFindings, parseBaseline, saveBaseline } from '../../src/scan/baseline.js';
 import { runScan } from '../../src/scan/engine.js';
 import { PERSIST } from '../helpers/persist.js';

@@ -1,7 +1,7 @@
 import { parseAnacrontab, parseCrontab } from '../../src/scan/detectors/cron.js';
 import { cron } from '../../src/scan/detectors/cron.js';
 import { ImageHost } from '../../src/host/image.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { Facts } from '../../src/scan/facts.js';
 
 describe('parseCrontab', () => {

@@ -1,5 +1,5 @@
 import { parseSudoers, privilege } from '../../src/scan/detectors/privilege.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { PERSIST, atLeast, runOn } from '../helpers/persist.js';
 
 describe('privilege detector', () => {

@@ -1,5 +1,5 @@
 import { systemd, parseUnit } from '../../src/scan/detectors/systemd.js';
-import { Finding } from '../../src/scan/finding.js';
+import { Finding } from '../../src/core/finding.js';
 import { PERSIST, atLeast, runOn } from '../helpers/persist.js';
 
 describe('systemd detector', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { EvidenceWriter } from '../../src/evidence/writer.js';
 import { listEvidence, verifyEvidence } from '../../src/evidence/verify.js';
-import { UserError } from '../../src/output/errors.js';
+import { UserError } from '../../src/core/errors.js';
 
 let dir: string;
 let archive: string;

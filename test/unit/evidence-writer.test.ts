@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { EvidenceWriter } from '../../src/evidence/writer.js';
 import { Manifest } from '../../src/evidence/manifest.js';
-import { UserError } from '../../src/output/errors.js';
+import { UserError } from '../../src/core/errors.js';
 
 let dir: string;
 beforeEach(() => {

@@ -6,7 +6,7 @@ import { parseDuration, parseIni, readFail2banConfig } from '../../src/fail2ban/
 import { readBanDatabase, readBanHistory } from '../../src/fail2ban/database.js';
 import { checkJail } from '../../src/fail2ban/status.js';
 import { ImageHost } from '../../src/host/image.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { ROOT } from '../helpers/cli.js';
 
 let root: string;

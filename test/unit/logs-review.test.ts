@@ -4,12 +4,12 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { ImageHost } from '../../src/host/image.js';
-import { renderAuthReport } from '../../src/logs/auth-render.js';
+import { renderAuthReport } from '../../src/output/auth-review.js';
 import { AuthReport } from '../../src/logs/auth-report.js';
 import { AUTH_REVIEW_DEFAULTS, discoverAuthLogs, reviewAuth, type AuthReviewOptions } from '../../src/logs/auth-review.js';
 import { lineHandler } from '../../src/logs/auth-scan.js';
 import { mergeStats, newStats, subnetOf } from '../../src/logs/auth-stats.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { ROOT } from '../helpers/cli.js';
 
 const FIX = join(ROOT, 'test/fixtures/authlog');

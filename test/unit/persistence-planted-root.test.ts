@@ -1,9 +1,9 @@
 import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageHost } from '../../src/host/image.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { runScan } from '../../src/scan/engine.js';
-import { severityRank, type Finding } from '../../src/scan/finding.js';
+import { severityRank, type Finding } from '../../src/core/finding.js';
 import { DETECTORS } from '../../src/scan/registry.js';
 import { PERSIST, tempCopy } from '../helpers/persist.js';
 

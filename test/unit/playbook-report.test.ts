@@ -1,8 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCaseMeta, type CaseMeta } from '../../src/playbook/case.js';
-import { Journal } from '../../src/playbook/journal.js';
+import { writeCaseMeta, type CaseMeta } from '../../src/case/case.js';
+import { Journal } from '../../src/case/journal.js';
 import { buildCaseReport } from '../../src/report/model.js';
 import { writeCaseReport } from '../../src/report/write.js';
 

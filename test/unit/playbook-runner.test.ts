@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCaseMeta, type CaseMeta } from '../../src/playbook/case.js';
-import { readJournal } from '../../src/playbook/journal.js';
+import { writeCaseMeta, type CaseMeta } from '../../src/case/case.js';
+import { readJournal } from '../../src/case/journal.js';
 import { checkPlaybook } from '../../src/playbook/load.js';
 import { runPlaybook, stepArgv, whenHolds, type RunnerOptions } from '../../src/playbook/runner.js';
 import type { Playbook } from '../../src/playbook/schema.js';

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadPolicy } from '../../src/policy.js';
+import { loadPolicy } from '../../src/core/policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ir-pol-'));
 const file = (name: string, text: string) => {

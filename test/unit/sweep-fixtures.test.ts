@@ -2,7 +2,7 @@ import { chmodSync, chownSync, cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageHost } from '../../src/host/image.js';
-import { defaultPolicy } from '../../src/policy.js';
+import { defaultPolicy } from '../../src/core/policy.js';
 import { runChecks } from '../../src/sweep/runner.js';
 import type { CheckResult } from '../../src/sweep/result.js';
 import { ROOT } from '../helpers/cli.js';

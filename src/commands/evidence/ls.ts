@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { IrCommand } from '../../output/command.js';
-import { forTerminal } from '../../output/sanitize.js';
+import { escapeControls } from '../../core/escape.js';
 import type { LsEntry } from '../../evidence/verify.js';
 
 function modeString(type: LsEntry['type'], mode: number): string {
@@ -20,8 +20,8 @@ export default class EvidenceLs extends IrCommand {
     const entries = await listEvidence(args.file);
     if (!this.jsonEnabled()) {
       for (const e of entries) {
-        const link = e.linkTarget !== undefined ? ` -> ${forTerminal(e.linkTarget)}` : '';
-        this.log(`${modeString(e.type, e.mode)} ${String(e.uid).padStart(5)} ${String(e.gid).padStart(5)} ${String(e.size).padStart(12)} ${e.mtime.slice(0, 19)}Z ${forTerminal(e.path)}${link}`);
+        const link = e.linkTarget !== undefined ? ` -> ${escapeControls(e.linkTarget)}` : '';
+        this.log(`${modeString(e.type, e.mode)} ${String(e.uid).padStart(5)} ${String(e.gid).padStart(5)} ${String(e.size).padStart(12)} ${e.mtime.slice(0, 19)}Z ${escapeControls(e.path)}${link}`);
       }
     }
     return { file: args.file, entries };

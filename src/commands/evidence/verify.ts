@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { IrCommand } from '../../output/command.js';
-import { EXIT_FINDINGS } from '../../output/errors.js';
-import { forTerminal } from '../../output/sanitize.js';
+import { EXIT_FINDINGS } from '../../core/errors.js';
+import { escapeControls } from '../../core/escape.js';
 import type { VerifyResult } from '../../evidence/verify.js';
 
 export default class EvidenceVerify extends IrCommand {
@@ -15,14 +15,14 @@ export default class EvidenceVerify extends IrCommand {
     const { verifyEvidence } = await import('../../evidence/verify.js');
     const res = await verifyEvidence(args.file);
     if (!this.jsonEnabled()) {
-      const name = forTerminal(args.file);
-      for (const w of res.warnings) this.logToStderr(`warning: ${forTerminal(w)}`);
+      const name = escapeControls(args.file);
+      for (const w of res.warnings) this.logToStderr(`warning: ${escapeControls(w)}`);
       if (res.intact) this.log(`${name}: intact (${res.checked} members checked, archive sha256 ${res.sha256})`);
       else {
         this.log(`${name}: ${res.problems.length} problem(s)`);
         for (const p of res.problems) {
           const detail = p.expected || p.actual ? ` (expected ${p.expected ?? '-'}, got ${p.actual ?? '-'})` : '';
-          this.log(`  ${forTerminal(p.path)}: ${forTerminal(p.problem)}${detail}`);
+          this.log(`  ${escapeControls(p.path)}: ${escapeControls(p.problem)}${detail}`);
         }
       }
     }

@@ -12,7 +12,7 @@ export default class PlaybookList extends IrCommand {
 
   async run(): Promise<{ playbooks: (PlaybookEntry & { description?: string; version?: number; valid: boolean })[] }> {
     const { flags } = await this.parse(PlaybookList);
-    const [{ checkPlaybook, listPlaybooks }, { renderList }] = await Promise.all([import('../../playbook/load.js'), import('../../playbook/render.js')]);
+    const [{ checkPlaybook, listPlaybooks }, { renderList }] = await Promise.all([import('../../playbook/load.js'), import('../../output/playbook.js')]);
     const entries = listPlaybooks(flags.playbooks).map((e) => {
       const { playbook, issues } = checkPlaybook(readFileSync(e.file, 'utf8'), e.file);
       return { ...e, ...(playbook ? { description: playbook.description.trim().split('\n')[0], version: playbook.version } : {}), valid: issues.length === 0 };

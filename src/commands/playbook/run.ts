@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { fleetFlags, targetFlags } from '../../host/flags.js';
 import { IrCommand } from '../../output/command.js';
-import { UserError } from '../../output/errors.js';
+import { UserError } from '../../core/errors.js';
 import type { PlaybookRun } from '../../playbook/runner.js';
 
 export default class PlaybookRunCommand extends IrCommand {
@@ -36,7 +36,7 @@ Steps that change a host (confirm: true) are asked for once before anything runs
     const { args, flags } = await this.parse(PlaybookRunCommand);
     const [{ catalogFrom }, { renderRun }, { runPlaybook }, { prepareRun }] = await Promise.all([
       import('../../playbook/catalog.js'),
-      import('../../playbook/render.js'),
+      import('../../output/playbook.js'),
       import('../../playbook/runner.js'),
       import('../../playbook/setup.js'),
     ]);

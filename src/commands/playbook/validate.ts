@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { readFileSync } from 'node:fs';
 import { IrCommand } from '../../output/command.js';
-import { EXIT_FINDINGS, UserError } from '../../output/errors.js';
+import { EXIT_FINDINGS, UserError } from '../../core/errors.js';
 import type { PlaybookIssue } from '../../playbook/load.js';
 
 export default class PlaybookValidate extends IrCommand {
@@ -12,7 +12,7 @@ export default class PlaybookValidate extends IrCommand {
 
   async run(): Promise<{ file: string; valid: boolean; issues: PlaybookIssue[] }> {
     const { args } = await this.parse(PlaybookValidate);
-    const [{ catalogFrom }, { checkPlaybook }, { renderIssues }] = await Promise.all([import('../../playbook/catalog.js'), import('../../playbook/load.js'), import('../../playbook/render.js')]);
+    const [{ catalogFrom }, { checkPlaybook }, { renderIssues }] = await Promise.all([import('../../playbook/catalog.js'), import('../../playbook/load.js'), import('../../output/playbook.js')]);
     let text: string;
     try {
       text = readFileSync(args.file, 'utf8');

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { readJsonFile, writeJsonAtomic } from '../../output/json-file.js';
+import { readJsonFile, writeJsonAtomic } from '../../core/json-file.js';
 import { HostJournal } from './schema.js';
 
 export const HOST_JOURNAL_NAME = 'host-isolation.json';

@@ -1,11 +1,10 @@
 import type { Target } from '../../host/target.js';
-import { UserError } from '../../output/errors.js';
-import { utcNow } from '../../output/time.js';
+import { UserError } from '../../core/errors.js';
+import { utcNow } from '../../core/time.js';
 import { confirmOrRefuse } from '../confirm.js';
 import type { CheckResult } from '../schema.js';
 import { firstDifference, normalizeRuleset, REVERT_RULESET } from './firewall.js';
 import { writeHostJournal } from './journal.js';
-import { renderHostPlan } from './render.js';
 import { TABLE_FAMILY, TABLE_NAME, type HostJournal, type HostStep, type HostStepResult } from './schema.js';
 import { probe, runStep } from './steps.js';
 import { existingPaths, unlockSteps } from './users.js';
@@ -20,7 +19,7 @@ export interface HostRestoreResult {
 }
 
 /** Undoes exactly the journal: stop the watchdog, remove ir's table, give the users back what they had. */
-export async function restoreHostNetwork(target: Target, j: HostJournal, o: { caseDir: string; dryRun: boolean; yes?: boolean; force?: boolean; log: (s: string) => void }): Promise<HostRestoreResult> {
+export async function restoreHostNetwork(target: Target, j: HostJournal, o: { caseDir: string; dryRun: boolean; yes?: boolean; force?: boolean; log: (s: string) => void; renderPlan: (title: string, plan: HostStep[]) => string }): Promise<HostRestoreResult> {
   if (j.host !== target.name) throw new UserError(`the journal was written for host ${j.host}, not ${target.name}`);
   const done = j.restores.find((r) => r.ok);
   if (done && !o.force) throw new UserError(`the host quarantine was already restored at ${done.endedAt}`, 'add --force to run the restore again');
@@ -31,10 +30,10 @@ export async function restoreHostNetwork(target: Target, j: HostJournal, o: { ca
   if (applied.some((s) => s.kind === 'nft-apply')) plan.push({ kind: 'nft-revert', subject: `table ${TABLE_FAMILY} ${TABLE_NAME}`, argv: ['nft', '-f', '-'], input: REVERT_RULESET, why: 'other tables were never touched' });
   for (const u of j.users) plan.push(...unlockSteps(u, applied.filter((s) => s.subject === u.user)));
   if (o.dryRun) {
-    o.log(renderHostPlan('restore the host\'s network', plan));
+    o.log(o.renderPlan('restore the host\'s network', plan));
     return { case: o.caseDir, dryRun: true, plan, steps: [], checks: [], ok: true };
   }
-  o.log(renderHostPlan('restore the host\'s network', plan));
+  o.log(o.renderPlan('restore the host\'s network', plan));
   await confirmOrRefuse({ yes: o.yes, questions: ['Restore the host\'s network now?'], what: 'restore the host' });
   const startedAt = utcNow();
   const steps: HostStepResult[] = [];

@@ -1,10 +1,10 @@
 import type { Target } from '../../host/target.js';
 import { parseHostSpec } from '../../host/host-spec.js';
-import { UserError } from '../../output/errors.js';
+import { UserError } from '../../core/errors.js';
 import { confirmOrRefuse } from '../confirm.js';
 import { confirmHost, containHost, type ContainResult } from './contain.js';
 import { readHostJournal } from './journal.js';
-import { renderContainResult, renderHostPlan, ufwNote } from './render.js';
+import type { HostJournal, HostStep } from './schema.js';
 import { parseDuration } from './watchdog.js';
 import type { HostNetworkFlagValues } from './flags.js';
 
@@ -12,7 +12,14 @@ export { hostNetworkFlags, type HostNetworkFlagValues } from './flags.js';
 
 export type HostNetworkCommandResult = ContainResult | { case: string; confirmedAt: string; ok: boolean; detail: string };
 
-export async function runHostNetwork(target: Target, f: HostNetworkFlagValues, ctx: { argv: string[]; toolVersion: string; log: (s: string) => void }): Promise<HostNetworkCommandResult> {
+/** How the command shows the plan and the result (rendering lives in output/, never in this module). */
+export interface HostNetworkView {
+  plan(title: string, plan: HostStep[]): string;
+  ufwNote(j: HostJournal): string | null;
+  result(r: ContainResult): string;
+}
+
+export async function runHostNetwork(target: Target, f: HostNetworkFlagValues, ctx: { argv: string[]; toolVersion: string; log: (s: string) => void; view: HostNetworkView }): Promise<HostNetworkCommandResult> {
   if (f.confirm) {
     if (!f.case) throw new UserError('--confirm needs --case DIR of the host isolation');
     const j = await readHostJournal(f.case);
@@ -41,14 +48,14 @@ export async function runHostNetwork(target: Target, f: HostNetworkFlagValues, c
     argv: ctx.argv,
     toolVersion: ctx.toolVersion,
     confirm: async (j, plan) => {
-      ctx.log(renderHostPlan(`quarantine host ${target.name}`, plan));
-      const ufw = ufwNote(j);
+      ctx.log(ctx.view.plan(`quarantine host ${target.name}`, plan));
+      const ufw = ctx.view.ufwNote(j);
       if (ufw) ctx.log(ufw);
       await confirmOrRefuse({ yes: f.yes, questions: [`Quarantine ${target.name} now?`], what: `quarantine ${target.name}` });
     },
   });
-  if (r.dryRun) ctx.log([renderHostPlan(`quarantine host ${target.name}`, r.plan), ufwNote(r.record)].filter(Boolean).join('\n'));
-  ctx.log(renderContainResult(r));
+  if (r.dryRun) ctx.log([ctx.view.plan(`quarantine host ${target.name}`, r.plan), ctx.view.ufwNote(r.record)].filter(Boolean).join('\n'));
+  ctx.log(ctx.view.result(r));
   if (r.record.selfTest && !r.record.selfTest.ok) process.exitCode = 1;
   return r;
 }

@@ -1,6 +1,6 @@
 import type { Target } from '../../host/target.js';
 import { TargetError } from '../../host/target.js';
-import { utcNow } from '../../output/time.js';
+import { utcNow } from '../../core/time.js';
 import type { HostStep, HostStepResult } from './schema.js';
 
 /** Runs one host step with its stdin; never throws for a failed command, the result says it. */

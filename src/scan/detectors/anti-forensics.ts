@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
 import type { DirEntry } from '../../host/target.js';
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { contentHash, instanceKey, type Severity } from '../finding.js';
+import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf } from '../rules/judge-file.js';
 import { homes, startupFiles } from '../rules/startup-files.js';
 import { readBounded } from './util.js';
@@ -100,7 +100,7 @@ async function histories(ctx: DetectorContext, c: Collector): Promise<void> {
         path: f.path,
         line: i + 1,
         user: f.user ?? 'root',
-        evidence: forTerminal(l, { max: 300 }),
+        evidence: clip(l, 300),
         attack: 'T1070.003',
         reason: `every ${f.user ? `shell of ${f.user}` : 'login shell'} starts without history`,
         mtime: isoFromEpochSeconds(file.stat.mtime),

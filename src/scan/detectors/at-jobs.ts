@@ -1,7 +1,7 @@
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector } from '../detector.js';
-import { contentHash, instanceKey } from '../finding.js';
+import { contentHash, instanceKey } from '../../core/finding.js';
 import { raise } from '../rules/location.js';
 import { entriesOf } from '../rules/judge-file.js';
 import { logicalLines, classifyShellLine, worst } from '../rules/shell-script.js';
@@ -48,12 +48,12 @@ export const atJobs: Detector = {
           path: e.path,
           line: top?.line,
           user,
-          evidence: forTerminal(top?.text ?? e.path, { max: 300 }),
+          evidence: clip(top?.text ?? e.path, 300),
           attack: 'T1053.002',
           reason: [...new Set(cmds.flatMap((l) => l.signals.map((s) => s.reason)))].concat([`runs once as ${user ?? '?'} at ${isoFromEpochSeconds(e.stat.mtime)} or later`]).join('; '),
           remediation: `atrm the job (file name ${e.name}) after preserving it.`,
           mtime: isoFromEpochSeconds(e.stat.mtime),
-          details: { commands: cmds.map((l) => forTerminal(l.text, { max: 300 })) },
+          details: { commands: cmds.map((l) => clip(l.text, 300)) },
         });
       }
     }

@@ -1,12 +1,12 @@
 import { Collector, type Detector } from '../detector.js';
 import { Facts } from '../facts.js';
 import { NOLOGIN_SHELLS } from '../facts.js';
-import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { classifyCommand } from '../rules/command-line.js';
 import { parseAuthorizedKey } from '../ssh-keys.js';
 import { authorizedKeysTemplates, expandKeysPath, sshdConfigs } from '../sshd.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
-import { forTerminal } from '../../output/sanitize.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
+import { clip } from '../../core/escape.js';
 import { readBounded } from './util.js';
 
 export const authorizedKeys: Detector = {
@@ -41,7 +41,7 @@ export const authorizedKeys: Detector = {
           try {
             key = parseAuthorizedKey(line);
           } catch (err) {
-            c.warn(`line ${i + 1}: ${(err as Error).message}: ${forTerminal(line, { max: 120 })}`, path);
+            c.warn(`line ${i + 1}: ${(err as Error).message}: ${clip(line, 120)}`, path);
             return;
           }
           seen.set(key.fingerprint, [...(seen.get(key.fingerprint) ?? []), a.name]);

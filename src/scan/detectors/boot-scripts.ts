@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector } from '../detector.js';
-import { contentHash, instanceKey } from '../finding.js';
+import { contentHash, instanceKey } from '../../core/finding.js';
 import { entriesOf, isFileish, judgeScriptFile } from '../rules/judge-file.js';
 import { logicalLines } from '../rules/shell-script.js';
 import { readBounded } from './util.js';
@@ -39,7 +39,7 @@ export const bootScripts: Detector = {
           title: `Runlevel link to a script outside /etc/init.d: ${e.path}`,
           path: e.path,
           user: 'root',
-          evidence: forTerminal(`${e.path} -> ${to}`, { max: 300 }),
+          evidence: clip(`${e.path} -> ${to}`, 300),
           attack: 'T1037.004',
           reason: 'runs as root when the runlevel starts; init scripts live in /etc/init.d',
           mtime: isoFromEpochSeconds(e.stat.mtime),

@@ -1,7 +1,7 @@
 import { DockerUnavailable, dockerOk } from '../../docker/cli.js';
 import { NotAvailable, TargetError } from '../../host/target.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { entriesOf } from '../rules/judge-file.js';
 import { readBounded } from './util.js';
 

@@ -1,9 +1,9 @@
 import type { Target } from '../../host/target.js';
 import { listOrEmpty } from '../../host/target.js';
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector } from '../detector.js';
-import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { classifyCommand } from '../rules/command-line.js';
 import { readBounded } from './util.js';
 
@@ -71,7 +71,7 @@ async function scanCrontabFile(t: Target, c: Collector, path: string, system: bo
   if (!file) return;
   c.examined++;
   const { entries, malformed } = parseCrontab(file.text, system);
-  for (const m of malformed) c.warn(`malformed crontab line ${m.line}: ${forTerminal(m.raw, { max: 200 })}`, path);
+  for (const m of malformed) c.warn(`malformed crontab line ${m.line}: ${clip(m.raw, 200)}`, path);
   for (const e of entries) {
     const user = e.user ?? owner;
     const j = judge(e.command, e.schedule === '@reboot' ? 'low' : 'info');

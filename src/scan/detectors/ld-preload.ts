@@ -1,8 +1,8 @@
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { packageOwner } from '../facts-dpkg.js';
-import { contentHash, instanceKey, type Severity } from '../finding.js';
+import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf, isFileish } from '../rules/judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
 import { startupFiles } from '../rules/startup-files.js';
@@ -53,7 +53,7 @@ export const ldPreload: Detector = {
             path: '/etc/ld.so.preload',
             line: i + 1,
             user: 'root',
-            evidence: forTerminal(raw.trim(), { max: 300 }),
+            evidence: clip(raw.trim(), 300),
             attack: 'T1574.006',
             reason: ['/etc/ld.so.preload makes the dynamic linker load it into every program (a userland rootkit hides files and processes this way)', ...j.notes].join('; '),
             remediation: `Preserve the library and /etc/ld.so.preload (ir collect), then empty the file; check ps and ls from a static busybox, the preloaded library lies to dynamically linked tools.`,
@@ -82,7 +82,7 @@ export const ldPreload: Detector = {
           path: f.path,
           line: i + 1,
           user: f.user ?? 'root',
-          evidence: forTerminal(raw.trim(), { max: 300 }),
+          evidence: clip(raw.trim(), 300),
           attack: 'T1574.006',
           reason: [`every program started from ${f.user ? `${f.user}'s` : 'a login'} shell loads ${lib || 'it'}`, ...j.notes].join('; '),
           mtime: isoFromEpochSeconds(file.stat.mtime),
@@ -108,7 +108,7 @@ export const ldPreload: Detector = {
           path: e.path,
           line: i + 1,
           user: 'root',
-          evidence: forTerminal(raw.trim(), { max: 300 }),
+          evidence: clip(raw.trim(), 300),
           attack: 'T1574.006',
           reason: 'ldconfig adds this directory to the search path of every program',
           mtime: isoFromEpochSeconds(file.stat.mtime),

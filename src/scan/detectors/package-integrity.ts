@@ -1,10 +1,10 @@
 import pLimit from 'p-limit';
 import { NotAvailable } from '../../host/target.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { canonicalPath } from '../dpkg.js';
 import { dpkgIndex, md5OfFile } from '../facts-dpkg.js';
-import { contentHash, instanceKey, type Severity } from '../finding.js';
+import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf } from '../rules/judge-file.js';
 
 /** Where a replaced file is a rootkit or a credential stealer: content checked against the package's md5sums. */

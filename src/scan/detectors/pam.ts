@@ -1,9 +1,9 @@
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { canonicalPath } from '../dpkg.js';
 import { packageOwner } from '../facts-dpkg.js';
-import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { entriesOf, isFileish, provenance } from '../rules/judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
 import { readBounded } from './util.js';
@@ -93,7 +93,7 @@ export const pam: Detector = {
           title: `PAM backdoor in ${f.path}: ${v.reasons[0]}`,
           path: f.path,
           line: l.line,
-          evidence: forTerminal(l.raw, { max: 300 }),
+          evidence: clip(l.raw, 300),
           attack: 'T1556.003',
           reason: [...v.reasons, ...prov.notes].join('; '),
           remediation: `Keep a root shell open, preserve ${f.path} and the module (ir collect), restore the stock stack (apt-get install --reinstall libpam-runtime / the owning package), then test a login.`,

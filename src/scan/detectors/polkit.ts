@@ -1,7 +1,7 @@
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { contentHash, instanceKey, type Severity } from '../finding.js';
+import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf, isFileish, provenance } from '../rules/judge-file.js';
 import { walk } from '../walk.js';
 import { readBounded } from './util.js';
@@ -42,7 +42,7 @@ async function judge(ctx: DetectorContext, c: Collector, path: string, fn: (t: s
     severity,
     title: `polkit rule ${v.why}`,
     path,
-    evidence: forTerminal(file.text.slice(0, 400), { max: 400 }),
+    evidence: clip(file.text.slice(0, 400), 400),
     attack: 'T1548',
     reason: [v.why, ...prov.notes].join('; '),
     remediation: `Preserve and remove ${path}; polkit reloads rules on change.`,

@@ -3,7 +3,7 @@ import { isLoopback, isWildcard, listSockets, socketOwners, type Socket } from '
 import { listProcesses, type ProcessInfo } from '../../host/proc.js';
 import type { Target } from '../../host/target.js';
 import { Collector, type Detector } from '../detector.js';
-import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { classifyCommand } from '../rules/command-line.js';
 
 /** Services that must never face the network (the seed keeps Redis internal). */

@@ -1,9 +1,9 @@
 import { posix } from 'node:path';
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { NOLOGIN_SHELLS } from '../facts.js';
-import { contentHash, instanceKey, type Severity } from '../finding.js';
+import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf, provenance } from '../rules/judge-file.js';
 import { readBounded } from './util.js';
 
@@ -98,7 +98,7 @@ async function sudoers(ctx: DetectorContext, c: Collector): Promise<void> {
         title: 'sudo never asks for a password (!authenticate)',
         path,
         line: d.line,
-        evidence: forTerminal(d.raw, { max: 300 }),
+        evidence: clip(d.raw, 300),
         attack: 'T1548.003',
         reason: ['Defaults !authenticate turns off the password check', ...prov.notes].join('; '),
         remediation: `Remove the line with visudo -f ${path}`,
@@ -140,7 +140,7 @@ async function sudoers(ctx: DetectorContext, c: Collector): Promise<void> {
         path,
         line: r.line,
         user,
-        evidence: forTerminal(r.raw, { max: 300 }),
+        evidence: clip(r.raw, 300),
         attack: 'T1548.003',
         reason: [...reasons, ...prov.notes].join('; '),
         remediation: severity === 'info' ? undefined : `Review with the owner of ${r.who}; remove the line with visudo -f ${path}`,
@@ -172,7 +172,7 @@ async function accounts(ctx: DetectorContext, c: Collector): Promise<void> {
     const login = !NOLOGIN_SHELLS.test(shell) && shell !== '';
     const hasPassword = hash !== undefined && hash !== '' && !/^[!*]/.test(hash);
     const add = (rule: string, severity: Severity, title: string, reason: string, attack: string, path = '/etc/passwd') =>
-      c.add({ rule: `privilege.${rule}`, key: instanceKey('privilege', path, `${rule} ${name}`), contentHash: contentHash(raw, String(hasPassword), String(login)), severity, title, path, line: path === '/etc/passwd' ? i + 1 : undefined, user: name, evidence: forTerminal(raw, { max: 300 }), attack, reason, mtime, details: { uid, home, shell, login, hasPassword } });
+      c.add({ rule: `privilege.${rule}`, key: instanceKey('privilege', path, `${rule} ${name}`), contentHash: contentHash(raw, String(hasPassword), String(login)), severity, title, path, line: path === '/etc/passwd' ? i + 1 : undefined, user: name, evidence: clip(raw, 300), attack, reason, mtime, details: { uid, home, shell, login, hasPassword } });
     if (uid === 0 && name !== 'root') add('uid0', 'critical', `Second root account: ${name} has UID 0`, 'an account with UID 0 is root under another name', 'T1136.001');
     if (hash === '' && login) add('empty-password', expected.has(name) ? 'medium' : 'critical', `Account ${name} has an empty password and a login shell`, 'anyone can log in as this account without a password (where PAM allows nullok)', 'T1098', '/etc/shadow');
     else if (hash === '') add('empty-password', 'medium', `Account ${name} has an empty password`, 'empty password field (no login shell)', 'T1098', '/etc/shadow');
@@ -206,7 +206,7 @@ async function groups(ctx: DetectorContext, c: Collector): Promise<void> {
         title: `${member} is in the privileged group ${f[0]}`,
         path: '/etc/group',
         user: member,
-        evidence: forTerminal(raw, { max: 300 }),
+        evidence: clip(raw, 300),
         attack: 'T1098',
         reason: `${f[0]} membership gives root or root-equivalent access${f[0] === 'docker' ? ' (the docker socket is root)' : ''}; with --baseline a new member shows as new`,
         mtime: isoFromEpochSeconds(file.stat.mtime),

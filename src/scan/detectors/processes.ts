@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { listProcesses, type ProcessInfo } from '../../host/proc.js';
 import { Collector, type Detector } from '../detector.js';
-import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { classifyCommand } from '../rules/command-line.js';
 
 const WRITABLE = /^(\/tmp|\/var\/tmp|\/dev\/shm|\/run\/shm)\//;

@@ -1,9 +1,9 @@
 import type { FileStat } from '../../host/target.js';
 import { NotAvailable } from '../../host/target.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { packageOwner, resolveOwners } from '../facts-dpkg.js';
-import { contentHash, instanceKey, type Severity } from '../finding.js';
+import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
 import { walk } from '../walk.js';
 

@@ -1,10 +1,10 @@
 import { posix } from 'node:path';
 import type { DirEntry } from '../../host/target.js';
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { md5OfFile, packageOwner } from '../facts-dpkg.js';
-import { contentHash, instanceKey, maxSeverity, severityRank, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, severityRank, type Severity } from '../../core/finding.js';
 import { classifyCommand, type CommandSignal } from '../rules/command-line.js';
 import { entriesOf, isFileish } from '../rules/judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir, programOf, raise, recentlyChanged } from '../rules/location.js';
@@ -154,12 +154,12 @@ async function judgeFile(ctx: DetectorContext, c: Collector, src: UnitSource, en
     path: src.path,
     line: j.evidence?.line,
     user: values(u, /^User$/).pop()?.value ?? src.homeOwner ?? 'root',
-    evidence: forTerminal(ev, { max: 500 }),
+    evidence: clip(ev, 500),
     attack: isTimer ? 'T1053.006' : 'T1543.002',
     reason: reasons.join('; ') || 'systemd unit (inventory)',
     remediation: j.signals.length ? `systemctl disable --now ${unitName}, preserve ${src.path} (ir collect), then remove it and look for what it fetched or started.` : undefined,
     mtime: isoFromEpochSeconds(file.stat.mtime),
-    details: { unit: unitName, enabled: isEnabled, owner, timer, exec: values(u, EXEC_KEYS).map((e) => `${e.key}=${forTerminal(e.value, { max: 300 })}`), rules: j.signals.map((s) => s.rule), linkTarget: src.linkTarget },
+    details: { unit: unitName, enabled: isEnabled, owner, timer, exec: values(u, EXEC_KEYS).map((e) => `${e.key}=${clip(e.value, 300)}`), rules: j.signals.map((s) => s.rule), linkTarget: src.linkTarget },
   });
 }
 
@@ -192,7 +192,7 @@ async function judgeGenerator(ctx: DetectorContext, c: Collector, e: DirEntry): 
     title: `systemd generator ${e.name}${owner === null ? ' not shipped by a package' : ''}`,
     path: e.path,
     user: 'root',
-    evidence: forTerminal(evidence, { max: 500 }),
+    evidence: clip(evidence, 500),
     attack: 'T1543.002',
     reason: [...new Set(reasons)].join('; '),
     remediation: `Preserve ${e.path} (ir collect) and remove it; generated units land in /run/systemd/generator*.`,

@@ -1,8 +1,8 @@
 import { posix } from 'node:path';
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { contentHash, instanceKey, maxSeverity, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { entriesOf, isFileish } from '../rules/judge-file.js';
 import { raise } from '../rules/location.js';
 import { walk } from '../walk.js';
@@ -111,7 +111,7 @@ export const webshell: Detector = {
         title: `Web shell: ${v.reasons[0]}`,
         path,
         line: v.line,
-        evidence: forTerminal(v.evidence ?? file.text.slice(0, 300), { max: 300 }),
+        evidence: clip(v.evidence ?? file.text.slice(0, 300), 300),
         attack: 'T1505.003',
         reason: v.reasons.join('; '),
         remediation: `Preserve ${path} and the web server access logs (ir collect), find the request that wrote it, then remove it.`,

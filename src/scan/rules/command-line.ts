@@ -1,4 +1,4 @@
-import type { Severity } from '../finding.js';
+import type { Severity } from '../../core/finding.js';
 
 /** What a command line (crontab entry, ExecStart, process cmdline) gives away. */
 export interface CommandSignal {

@@ -1,7 +1,7 @@
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import type { Collector, DetectorContext } from '../detector.js';
-import { contentHash, instanceKey, maxSeverity, severityRank, type Severity } from '../finding.js';
+import { contentHash, instanceKey, maxSeverity, severityRank, type Severity } from '../../core/finding.js';
 import { readBounded } from '../detectors/util.js';
 import { classifyCommand, type CommandSignal } from './command-line.js';
 import { provenance } from './judge-file.js';
@@ -69,11 +69,11 @@ export async function judgeConfigFile(ctx: DetectorContext, c: Collector, path: 
     path,
     line: top.line,
     user: 'root',
-    evidence: forTerminal(top.raw, { max: 400 }),
+    evidence: clip(top.raw, 400),
     attack: spec.attack,
     reason: [...new Set(flagged.flatMap((x) => x.all.map((s) => s.reason)))].concat(prov.notes, [spec.runs]).join('; '),
     remediation: sig ? `Preserve ${path} (ir collect), remove the entry, and look for what it fetched or started.` : undefined,
     mtime: isoFromEpochSeconds(file.stat.mtime),
-    details: { owner: prov.owner, commands: cmds.map((x) => ({ line: x.line, command: forTerminal(x.command, { max: 300 }), rules: x.all.map((s) => s.rule) })) },
+    details: { owner: prov.owner, commands: cmds.map((x) => ({ line: x.line, command: clip(x.command, 300), rules: x.all.map((s) => s.rule) })) },
   });
 }

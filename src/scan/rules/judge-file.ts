@@ -1,10 +1,10 @@
 import type { DirEntry, FileStat } from '../../host/target.js';
 import { listOrEmpty } from '../../host/target.js';
-import { forTerminal } from '../../output/sanitize.js';
-import { isoFromEpochSeconds } from '../../output/time.js';
+import { clip } from '../../core/escape.js';
+import { isoFromEpochSeconds } from '../../core/time.js';
 import type { Collector, DetectorContext } from '../detector.js';
 import { isPristineConffile, packageOwner } from '../facts-dpkg.js';
-import { contentHash, instanceKey, severityRank, type Severity } from '../finding.js';
+import { contentHash, instanceKey, severityRank, type Severity } from '../../core/finding.js';
 import { readBounded } from '../detectors/util.js';
 import { looselyWritable, raise, recentlyChanged } from './location.js';
 import { rulesOf, suspiciousLines, worst, type LineSignals } from './shell-script.js';
@@ -102,11 +102,11 @@ export async function judgeScriptFile(ctx: DetectorContext, c: Collector, path: 
     path,
     line: top?.line,
     user: 'root',
-    evidence: forTerminal(top?.text ?? path, { max: 500 }),
+    evidence: clip(top?.text ?? path, 500),
     attack: spec.attack,
     reason: [...new Set(lines.flatMap((l) => l.signals.map((s) => s.reason)))].concat(prov.notes, [spec.runs]).join('; '),
     remediation: top ? `Preserve ${path} (ir collect), then remove the lines and look for what they fetched or started.` : undefined,
     mtime: isoFromEpochSeconds(file.stat.mtime),
-    details: { owner: prov.owner, rules, lines: lines.map((l) => ({ line: l.line, text: forTerminal(l.text, { max: 300 }), rules: l.signals.map((s) => s.rule) })) },
+    details: { owner: prov.owner, rules, lines: lines.map((l) => ({ line: l.line, text: clip(l.text, 300), rules: l.signals.map((s) => s.rule) })) },
   });
 }

@@ -1,5 +1,5 @@
 import type { FileStat } from '../../host/target.js';
-import { SEVERITIES, type Severity } from '../finding.js';
+import { SEVERITIES, type Severity } from '../../core/finding.js';
 
 /** Directories any local user (or a web process) can write: a root job running from there is a gift. */
 const WORLD_WRITABLE = /^\/(tmp|var\/tmp|dev\/shm|run\/shm|var\/crash|run\/lock|var\/lock)(\/|$)/;

@@ -1,5 +1,5 @@
-import type { Severity } from '../finding.js';
-import { maxSeverity } from '../finding.js';
+import type { Severity } from '../../core/finding.js';
+import { maxSeverity } from '../../core/finding.js';
 import { classifyCommand, type CommandSignal } from './command-line.js';
 
 /** Shell-specific idioms on top of classifyCommand: what a backdoored rc file or boot script looks like. */

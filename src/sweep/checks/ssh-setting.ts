@@ -1,4 +1,4 @@
-import type { Policy } from '../../policy.js';
+import type { Policy } from '../../core/policy.js';
 import { broken, na, verdict, type Outcome, type SweepCheck } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { sshdViews } from '../facts/sshd.js';

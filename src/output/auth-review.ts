@@ -1,9 +1,9 @@
-import { forTerminal } from '../output/sanitize.js';
-import type { AuthReport } from './auth-report.js';
+import { escapeControls } from '../core/escape.js';
+import type { AuthReport } from '../logs/auth-report.js';
 
-/** Human rendering of the same AuthReport that --json prints; every log-borne string through forTerminal. */
+/** Human rendering of the same AuthReport that --json prints; every log-borne string through escapeControls. */
 
-const t = (s: string, max = 200): string => forTerminal(s, { max });
+const t = (s: string, max = 200): string => escapeControls(s, { max });
 const num = (n: number): string => n.toLocaleString('en-US');
 const short = (iso: string): string => iso.replace('T', ' ').replace(/:\d\d\.\d{3}Z$/, 'Z');
 

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../output/errors.js';
+import { UserError } from '../core/errors.js';
 import { JOURNAL, readJournal } from './journal.js';
 
 /** `case.json`: what a later `--resume` and the next run's `{{last_run}}` need to know about this case. */

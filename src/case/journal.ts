@@ -1,6 +1,6 @@
 import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { utcNow } from '../output/time.js';
+import { utcNow } from '../core/time.js';
 
 /** One line of `journal.jsonl`: the case's own record of what ran, when, and how it ended. */
 export const JournalEvent = z.object({

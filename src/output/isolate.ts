@@ -1,6 +1,6 @@
-import { forTerminal } from '../output/sanitize.js';
-import type { Plan } from './plan.js';
-import { MODE_KEEPS, type Action, type ActionResult, type IsolateResult, type ProjectRef, type RestoreResult, type SelfTest } from './schema.js';
+import { escapeControls } from '../core/escape.js';
+import type { Plan } from '../isolate/plan.js';
+import { MODE_KEEPS, type Action, type ActionResult, type IsolateResult, type ProjectRef, type RestoreResult, type SelfTest } from '../isolate/schema.js';
 
 /** argv as a person would type it: each argument quoted only when the shell would need it. */
 export function shellLine(argv: string[]): string {
@@ -9,7 +9,7 @@ export function shellLine(argv: string[]): string {
 
 function pad(rows: [string, string][]): string[] {
   const w = Math.max(0, ...rows.map((r) => r[0].length));
-  return rows.map(([a, b]) => `  ${forTerminal(a.padEnd(w))}  ${forTerminal(b)}`);
+  return rows.map(([a, b]) => `  ${escapeControls(a.padEnd(w))}  ${escapeControls(b)}`);
 }
 
 export function renderPlan(p: { project: ProjectRef; mode: IsolateResult['mode']; plan: Plan | Action[]; caseDir: string; host: string; snapshot: boolean }): string {
@@ -20,7 +20,7 @@ export function renderPlan(p: { project: ProjectRef; mode: IsolateResult['mode']
     `  (${MODE_KEEPS[p.mode]})`,
     p.snapshot ? `  0. snapshot of every container (logs, inspect, diff, top, stats, networks) into ${p.caseDir}/` : '  0. NO snapshot (--no-snapshot)',
     ...pad(actions.map((a) => [a.subject, shellLine(a.argv)])),
-    ...warnings.map((w) => `  ! ${forTerminal(w)}`),
+    ...warnings.map((w) => `  ! ${escapeControls(w)}`),
     `  then: self-test; journal ${p.caseDir}/isolation.json`,
   ];
   return lines.join('\n');
@@ -31,11 +31,11 @@ export function renderRestorePlan(caseDir: string, plan: Action[]): string {
 }
 
 export function renderActions(actions: ActionResult[]): string[] {
-  return actions.map((a) => `  ${a.ok ? 'ok  ' : 'FAIL'} ${forTerminal(shellLine(a.argv))}${a.ok ? '' : `: ${forTerminal(a.stderr ?? `exit ${a.code}`)}`}`);
+  return actions.map((a) => `  ${a.ok ? 'ok  ' : 'FAIL'} ${escapeControls(shellLine(a.argv))}${a.ok ? '' : `: ${escapeControls(a.stderr ?? `exit ${a.code}`)}`}`);
 }
 
 export function renderCheck(title: string, t: SelfTest): string[] {
-  return [`${title}: ${t.ok ? 'passed' : 'FAILED'}`, ...t.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${forTerminal(c.subject)}: ${forTerminal(c.actual)}${c.ok ? '' : ` (expected ${c.expected})`}`)];
+  return [`${title}: ${t.ok ? 'passed' : 'FAILED'}`, ...t.checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} ${escapeControls(c.subject)}: ${escapeControls(c.actual)}${c.ok ? '' : ` (expected ${c.expected})`}`)];
 }
 
 export function renderIsolateResult(r: IsolateResult): string {

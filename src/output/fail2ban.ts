@@ -1,7 +1,7 @@
-import { forTerminal } from '../output/sanitize.js';
-import type { Fail2banStatus } from './status.js';
+import { escapeControls } from '../core/escape.js';
+import type { Fail2banStatus } from '../fail2ban/status.js';
 
-const t = (s: string, max = 160): string => forTerminal(s, { max });
+const t = (s: string, max = 160): string => escapeControls(s, { max });
 const dur = (s: number | null): string => (s === null ? '?' : s < 0 ? 'forever' : s % 86400 === 0 ? `${s / 86400}d` : s % 3600 === 0 ? `${s / 3600}h` : s % 60 === 0 ? `${s / 60}m` : `${s}s`);
 
 export function renderFail2banStatus(r: Fail2banStatus): string {

@@ -1,4 +1,4 @@
-import { IrError } from './output/errors.js';
+import { IrError } from './errors.js';
 import { promises as fsp } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';

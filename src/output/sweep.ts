@@ -1,12 +1,12 @@
-import { forTerminal } from '../output/sanitize.js';
-import type { CheckResult } from './result.js';
-import type { SweepReport } from './sweep.js';
+import { escapeControls } from '../core/escape.js';
+import type { CheckResult } from '../sweep/result.js';
+import type { SweepReport } from '../sweep/sweep.js';
 
 const MARK: Record<CheckResult['status'], string> = { pass: 'PASS', fail: 'FAIL', na: 'N/A ', error: 'ERR ' };
 
-/** Human output, rendered from the same report --json prints; every value from the host goes through forTerminal. */
+/** Human output, rendered from the same report --json prints; every value from the host goes through escapeControls. */
 export function renderSweep(r: SweepReport, opts: { verbose?: boolean } = {}): string {
-  const t = (s: string, max = 160) => forTerminal(s, { max });
+  const t = (s: string, max = 160) => escapeControls(s, { max });
   const lines: string[] = [];
   lines.push(`ir sweep: ${t(r.host)} (${r.target}), ${r.results.length} results in ${(r.durationMs / 1000).toFixed(1)} s`);
   let area = '';

@@ -1,26 +1,26 @@
-import { forTerminal } from '../../output/sanitize.js';
-import { renderCheck, shellLine } from '../render.js';
-import type { ContainResult } from './contain.js';
-import type { HostRestoreResult } from './restore.js';
-import type { HostJournal, HostStep, HostStepResult } from './schema.js';
+import { escapeControls } from '../core/escape.js';
+import { renderCheck, shellLine } from './isolate.js';
+import type { ContainResult } from '../isolate/host/contain.js';
+import type { HostRestoreResult } from '../isolate/host/restore.js';
+import type { HostJournal, HostStep, HostStepResult } from '../isolate/host/schema.js';
 
 export function renderHostPlan(title: string, plan: HostStep[]): string {
   const lines = [`Plan: ${title}`];
   plan.forEach((s, i) => {
-    lines.push(`  ${i + 1}. ${forTerminal(shellLine(s.argv))}${s.input ? ' <<EOF' : ''}${s.why ? `   # ${forTerminal(s.why)}` : ''}`);
-    if (s.input) lines.push(...s.input.trimEnd().split('\n').map((l) => `       ${forTerminal(l)}`), '     EOF');
+    lines.push(`  ${i + 1}. ${escapeControls(shellLine(s.argv))}${s.input ? ' <<EOF' : ''}${s.why ? `   # ${escapeControls(s.why)}` : ''}`);
+    if (s.input) lines.push(...s.input.trimEnd().split('\n').map((l) => `       ${escapeControls(l)}`), '     EOF');
   });
   return lines.join('\n');
 }
 
 function renderSteps(steps: HostStepResult[]): string[] {
-  return steps.map((s) => `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.kind} ${forTerminal(s.subject)}${s.ok ? '' : `: ${forTerminal(s.stderr ?? `exit ${s.code}`)}`}`);
+  return steps.map((s) => `  ${s.ok ? 'ok  ' : 'FAIL'} ${s.kind} ${escapeControls(s.subject)}${s.ok ? '' : `: ${escapeControls(s.stderr ?? `exit ${s.code}`)}`}`);
 }
 
 /** Said with the plan and the result when the host runs ufw: what ir does with it (nothing) and why that holds. */
 export function ufwNote(j: HostJournal): string | null {
   if (!j.firewall.ufwActive) return null;
-  return `ufw is active on ${forTerminal(j.host)} (${forTerminal(j.firewall.ufwEvidence ?? 'ufw status')}): ir leaves it alone and adds its own nft table next to ufw's chains; its drop is final, so ufw's allow rules cannot let traffic past the quarantine (ufw status keeps saying active)`;
+  return `ufw is active on ${escapeControls(j.host)} (${escapeControls(j.firewall.ufwEvidence ?? 'ufw status')}): ir leaves it alone and adds its own nft table next to ufw's chains; its drop is final, so ufw's allow rules cannot let traffic past the quarantine (ufw status keeps saying active)`;
 }
 
 export function renderContainResult(r: ContainResult): string {

@@ -1,8 +1,8 @@
-import { paint, table } from '../output/format.js';
-import { forTerminal } from '../output/sanitize.js';
-import type { LoadedPlaybook, PlaybookEntry, PlaybookIssue } from './load.js';
-import { formatIssue } from './load.js';
-import type { PlaybookRun } from './runner.js';
+import { paint, table } from './format.js';
+import { escapeControls } from '../core/escape.js';
+import type { LoadedPlaybook, PlaybookEntry, PlaybookIssue } from '../playbook/load.js';
+import { formatIssue } from '../playbook/load.js';
+import type { PlaybookRun } from '../playbook/runner.js';
 
 /** argv shown as one shell-safe line (for reading and copying; the runner itself never uses a shell). */
 export function shellLine(argv: string[]): string {
@@ -11,29 +11,29 @@ export function shellLine(argv: string[]): string {
 
 export function renderList(entries: PlaybookEntry[], descriptions: Map<string, string>): string {
   return table(
-    entries.map((e) => [e.name + (e.shadowed ? ' (hidden)' : ''), e.origin, forTerminal(descriptions.get(e.file) ?? '', { max: 70 }), e.file]),
+    entries.map((e) => [e.name + (e.shadowed ? ' (hidden)' : ''), e.origin, escapeControls(descriptions.get(e.file) ?? '', { max: 70 }), e.file]),
     ['NAME', 'FROM', 'DESCRIPTION', 'FILE'],
   );
 }
 
 export function renderShow(l: LoadedPlaybook): string {
   const p = l.playbook;
-  const out = [paint('bold', `${p.name} v${p.version}`) + `  ${l.file}`, forTerminal(p.description.trim(), { multiline: true }), ''];
+  const out = [paint('bold', `${p.name} v${p.version}`) + `  ${l.file}`, escapeControls(p.description.trim(), { multiline: true }), ''];
   if (Object.keys(p.vars).length) out.push('vars (--set NAME=VALUE):', ...Object.entries(p.vars).map(([k, v]) => `  ${k} = ${v === null ? '(unset)' : String(v)}`), '');
   p.steps.forEach((s, i) => {
     const flags = [s.confirm ? 'changes the host: asks first' : '', s.continue_on_error ? 'continues on error' : ''].filter(Boolean).join(', ');
-    const what = s.command === 'report' ? 'built-in report (report.md, report.html, findings.json)' : `ir ${s.command}${s.args.length ? ` ${s.args.map((a) => forTerminal(a)).join(' ')}` : ''}`;
+    const what = s.command === 'report' ? 'built-in report (report.md, report.html, findings.json)' : `ir ${s.command}${s.args.length ? ` ${s.args.map((a) => escapeControls(a)).join(' ')}` : ''}`;
     out.push(`${i + 1}. ${paint('bold', s.name)}: ${what}${flags ? `  (${flags})` : ''}`);
-    if (s.seed) out.push(`   seed: ${forTerminal(s.seed)}`);
-    if (s.description) out.push(`   ${forTerminal(s.description.trim(), { multiline: true }).replace(/\n/g, '\n   ')}`);
-    for (const [k, v] of Object.entries(s.with)) out.push(`   ${s.command === 'report' ? `${k}:` : `--${k}`} ${forTerminal(JSON.stringify(v))}`);
-    if (s.when) out.push(`   when: ${forTerminal(JSON.stringify(s.when))}`);
+    if (s.seed) out.push(`   seed: ${escapeControls(s.seed)}`);
+    if (s.description) out.push(`   ${escapeControls(s.description.trim(), { multiline: true }).replace(/\n/g, '\n   ')}`);
+    for (const [k, v] of Object.entries(s.with)) out.push(`   ${s.command === 'report' ? `${k}:` : `--${k}`} ${escapeControls(JSON.stringify(v))}`);
+    if (s.when) out.push(`   when: ${escapeControls(JSON.stringify(s.when))}`);
   });
   return out.join('\n');
 }
 
 export function renderIssues(issues: PlaybookIssue[]): string {
-  return issues.map((i) => forTerminal(formatIssue(i))).join('\n');
+  return issues.map((i) => escapeControls(formatIssue(i))).join('\n');
 }
 
 function statusText(s: string): string {
@@ -55,19 +55,19 @@ export function renderRun(r: PlaybookRun): string {
   if (r.dryRun) {
     out.push(paint('bold', `dry run of ${r.playbook} v${r.version}: nothing is run, nothing written`) + ` (case would be ${r.case})`);
     for (const h of r.hosts) {
-      if (r.hosts.length > 1 || h.spec) out.push('', paint('bold', `host ${forTerminal(h.label)}`) + (h.spec ? ` (${forTerminal(h.spec)})` : '') + ` → ${h.dir}`);
+      if (r.hosts.length > 1 || h.spec) out.push('', paint('bold', `host ${escapeControls(h.label)}`) + (h.spec ? ` (${escapeControls(h.spec)})` : '') + ` → ${h.dir}`);
       for (const s of h.steps) {
         const head = `${s.n}. ${s.name}`;
         if (s.command === 'report') out.push(`${head}: write report.md, report.html and findings.json into the case`);
-        else if (s.status === 'skipped') out.push(`${head}: ${paint('dim', `skipped: ${forTerminal(s.reason ?? '')}`)}`);
-        else out.push(`${head}${s.reason ? ` (${forTerminal(s.reason)})` : ''}:\n   ir ${forTerminal(shellLine(s.argv))}${s.omitted?.length ? paint('dim', `\n   (left out, template empty: ${s.omitted.join(', ')})`) : ''}`);
+        else if (s.status === 'skipped') out.push(`${head}: ${paint('dim', `skipped: ${escapeControls(s.reason ?? '')}`)}`);
+        else out.push(`${head}${s.reason ? ` (${escapeControls(s.reason)})` : ''}:\n   ir ${escapeControls(shellLine(s.argv))}${s.omitted?.length ? paint('dim', `\n   (left out, template empty: ${s.omitted.join(', ')})`) : ''}`);
       }
     }
     return out.join('\n');
   }
   out.push(
     table(
-      r.hosts.map((h) => [forTerminal(h.label), statusText(h.status), String(h.exitCode), h.steps.map((s) => `${s.name}:${s.status}`).join(' '), `${h.seconds.toFixed(1)}s`, forTerminal(h.error ?? h.steps.find((s) => s.status === 'error')?.reason ?? '', { max: 80 })]),
+      r.hosts.map((h) => [escapeControls(h.label), statusText(h.status), String(h.exitCode), h.steps.map((s) => `${s.name}:${s.status}`).join(' '), `${h.seconds.toFixed(1)}s`, escapeControls(h.error ?? h.steps.find((s) => s.status === 'error')?.reason ?? '', { max: 80 })]),
       ['HOST', 'STATUS', 'EXIT', 'STEPS', 'TIME', 'ERROR'],
     ),
   );

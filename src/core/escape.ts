@@ -8,9 +8,7 @@
  *
  * Detectors and parsers store raw values; escaping happens once, here, at rendering.
  */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-// eslint-disable-next-line no-control-regex
 const CONTROL_ONE_LINE = /[\x00-\x1f\x7f-\x9f]/g;
 const FORMAT = /[\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
@@ -29,7 +27,6 @@ export function escapeControls(text: string, opts: { multiline?: boolean; max?: 
 
 /** True when `text` holds a character escapeControls would show escaped (tests, and a hostile-name note). */
 export function hasControls(text: string): boolean {
-  // eslint-disable-next-line no-control-regex
   return /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text);
 }
 

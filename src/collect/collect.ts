@@ -4,7 +4,6 @@ import { finished } from 'node:stream/promises';
 import { z } from 'zod';
 import { EvidenceWriter } from '../evidence/writer.js';
 import { DEFAULT_MAX_BUFFER, execLocal, STDERR_KEEP } from '../host/exec.js';
-import { ImageHost } from '../host/image.js';
 import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
 import { UserError } from '../core/errors.js';
@@ -141,7 +140,9 @@ function bodyfileKeep(ctx: CollectContext): (path: string) => 'keep' | 'skip' | 
  * False when find is missing or not GNU (busybox): the caller walks instead.
  */
 async function findForBodyfile(ctx: CollectContext, roots: string[], out: NodeJS.WritableStream): Promise<boolean> {
-  const image = ctx.target instanceof ImageHost ? ctx.target : null;
+  // a target whose files lie on this machine under another name (an image): find runs here, per root
+  const t = ctx.target;
+  const image = t.localPath && t.targetPathOf && (await t.localPath('/')) !== '/' ? { localPath: t.localPath.bind(t) } : null;
   const runs = image
     ? await Promise.all(
         roots.map(async (root) => {
@@ -234,7 +235,8 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
   })();
   const userExcluded = globMatcher(o.exclude);
   // the archive being written is never collected into itself
-  const excluded = (p: string) => userExcluded(p) || (target.kind === 'local' && (p === outReal || p.startsWith(`${outReal}/`)));
+  const outOnTarget = target.targetPathOf?.(outReal) ?? null;
+  const excluded = (p: string) => userExcluded(p) || (outOnTarget !== null && (p === outOnTarget || p.startsWith(`${outOnTarget}/`)));
   let current = '';
   const ctx: CollectContext = {
     target,

@@ -34,12 +34,7 @@ export function fsPath(hostPath: string): string {
 export async function checkAlive(ctx: CollectContext, err: unknown): Promise<void> {
   const wf = ctx.writer.failure;
   if (wf) throw new CollectAborted(`writing ${ctx.writer.partialPath} failed: ${wf.message}`);
-  if (ctx.target.kind !== 'ssh') return;
+  if (!ctx.target.alive) return;
   if (err instanceof TargetError && (err.code === 'EACCES' || err.code === 'ENOENT' || err.code === 'NOT_REGULAR')) return;
-  const probe = ctx.target.lstat('/').then(
-    () => true,
-    () => false,
-  );
-  const alive = await Promise.race([probe, new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref())]);
-  if (!alive) throw new CollectAborted(`lost ${ctx.target.name}: ${(err as Error).message}`);
+  if (!(await ctx.target.alive())) throw new CollectAborted(`lost ${ctx.target.name}: ${(err as Error).message}`);
 }

@@ -1,5 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { basename, posix, resolve as resolveLocal } from 'node:path';
+import { execLocal } from './exec.js';
+import { getfattr } from './xattr.js';
 import { FsTarget } from './fs-target.js';
 import { NotAvailable, TargetError } from './target.js';
 import type { ExecResult } from './target.js';
@@ -91,6 +93,15 @@ export class ImageHost extends FsTarget {
   imagePath(localPath: string): string {
     const rel = posix.relative(this.root, localPath);
     return '/' + rel;
+  }
+
+  targetPathOf(localPath: string): string | null {
+    return localPath === this.root || localPath.startsWith(`${this.root}/`) ? this.imagePath(localPath) : null;
+  }
+
+  /** getfattr run here on the image's file: the xattrs are in the image, whatever machine captured it */
+  async xattrs(path: string, names?: string[]): Promise<Record<string, Buffer>> {
+    return getfattr((argv) => execLocal(argv), await this.localPath(path), names);
   }
 
   async exec(argv: string[]): Promise<ExecResult> {

@@ -14,6 +14,8 @@ import { expandTilde, expandTokens, sshConfigFor } from './ssh-config.js';
 import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, ReadOptions, Target } from './target.js';
 import { TargetError, joinPath } from './target.js';
 import { utcNow } from '../core/time.js';
+import { getfattr } from './xattr.js';
+import { createRequire } from 'node:module';
 
 const { Client, utils } = ssh2;
 
@@ -457,6 +459,19 @@ export class SshHost implements Target {
     return stream;
   }
 
+  /** The connection answers within 15 s (a dropped one makes every later read fail the same way). */
+  async alive(): Promise<boolean> {
+    const probe = this.lstat('/').then(
+      () => true,
+      () => false,
+    );
+    return Promise.race([probe, new Promise<boolean>((r) => setTimeout(() => r(false), 15_000).unref())]);
+  }
+
+  xattrs(path: string, names?: string[]): Promise<Record<string, Buffer>> {
+    return getfattr((argv) => this.exec(argv, { privileged: true }), path, names);
+  }
+
   async close(): Promise<void> {
     this.closing = true;
     this.client.end();
@@ -465,5 +480,4 @@ export class SshHost implements Target {
 }
 
 // ssh2 does not export SFTP from its index; load it from its module path.
-import { createRequire } from 'node:module';
 const sftpCtor = createRequire(import.meta.url)('ssh2/lib/protocol/SFTP.js').SFTP as new (...a: unknown[]) => SFTPWrapper;

@@ -95,6 +95,19 @@ export interface Target {
   /** runs argv without a shell (remote: every argument quoted). Throws NotAvailable offline. */
   exec(argv: string[], opts?: ExecOptions): Promise<ExecResult>;
   close(): Promise<void>;
+
+  // Capabilities. A module asks whether a target has one (`if (t.localPath)`), never which kind it is.
+  /** where a file of the target lies on this machine (local: the path itself; an image: resolved inside it) */
+  localPath?(path: string): Promise<string>;
+  /** the target's own path of a file of this machine, null when that file is not on the target */
+  targetPathOf?(localPath: string): string | null;
+  /** false when the connection to the target is gone (only targets that can be lost have it) */
+  alive?(): Promise<boolean>;
+  /**
+   * extended attributes by name (`security.capability`, `trusted.overlay.opaque`), raw bytes; a name
+   * the file does not carry is absent. Throws NotAvailable when the target cannot read them (no getfattr).
+   */
+  xattrs?(path: string, names?: string[]): Promise<Record<string, Buffer>>;
 }
 
 export type TargetErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'ELOOP' | 'NOT_REGULAR' | 'NOT_AVAILABLE' | 'TIMEOUT' | 'IO';

@@ -151,6 +151,8 @@ command -v ufw >/dev/null || need+=(ufw)
 command -v python3 >/dev/null || need+=(python3)
 command -v chromium >/dev/null || need+=(chromium)
 command -v gzip >/dev/null || need+=(gzip)
+# getfattr/setfattr: extended attributes (overlay opaque directories, file capabilities) have no Node API
+command -v getfattr >/dev/null || need+=(attr)
 # the library systemd-journal-remote links to: that tool (extracted below, never installed as a service)
 # writes real journal files for the journal collection test
 dpkg -s libmicrohttpd12 >/dev/null 2>&1 || need+=(libmicrohttpd12)

@@ -18,7 +18,7 @@ function findingBlock(f: Finding): string[] {
   lines.push(`    > ${escapeControls(f.evidence, { max: 200 })}`);
   lines.push(`    why: ${escapeControls(f.reason, { max: 300 })}`);
   if (f.remediation) lines.push(`    next: ${escapeControls(f.remediation, { max: 300 })}`);
-  lines.push(`    ${paint('dim', `rule ${f.rule}  key ${f.key}`)}`);
+  lines.push(`    ${paint('dim', `rule ${escapeControls(f.rule)}  key ${escapeControls(f.key)}`)}`);
   return lines;
 }
 

@@ -1,7 +1,7 @@
 import { promises as fsp } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, isFleet, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
@@ -49,13 +49,16 @@ export default class Sweep extends IrCommand {
   async run(): Promise<SweepReport | InstallResult | { hosts: FleetRow<SweepReport>[] }> {
     const { flags } = await this.parse(Sweep);
     if (flags['install-timer']) return this.installTimer(flags);
-    const [{ runFleetCommand }, { loadPolicy }, { loadBaseline, makeBaseline, saveBaseline }, { renderSweep }, { runSweep }] = await Promise.all([
+    const [{ showHosts }, { runOnHosts }, { loadPolicy }, { loadBaseline, makeBaseline, saveBaseline }, { renderSweep }, { runSweep }, { existingDir }] = await Promise.all([
       import('../output/fleet-table.js'),
+      import('../host/fleet.js'),
       import('../core/policy.js'),
       import('../sweep/drift.js'),
       import('../output/sweep.js'),
       import('../sweep/sweep.js'),
+      import('../core/dirs.js'),
     ]);
+    if (flags['out-dir']) await existingDir('--out-dir', flags['out-dir']);
     const policy = await loadPolicy(flags.policy);
     const baseline = flags.baseline ? await loadBaseline(flags.baseline) : undefined;
     const stateKinds = parseStateKinds(flags.state);
@@ -71,40 +74,35 @@ export default class Sweep extends IrCommand {
         withState: Boolean(flags['save-baseline']),
         stateKinds,
       });
-    if (isFleet(flags)) {
-      if (flags['save-baseline']) throw new UserError('--save-baseline takes one host', 'save each host\'s baseline with its own sweep');
-      const sweepAndKeep = async (t: Target) => {
-        const r = await sweep(t);
-        await this.keep(flags['out-dir'], r);
-        return r;
-      };
-      return runFleetCommand({ log: (s) => this.log(s), json: Boolean(flags.json) }, flags, sweepAndKeep, (r) => r.exitCode !== 0, {
-        report: (r) => renderSweep(r, { verbose: flags.verbose }),
-        summary: (r) => `${r.results.filter((c) => c.status === 'fail').length} failed checks`,
-      });
-    }
-    const target = await openTarget(flags);
-    const spin = progress(`sweeping ${target.name}`, { json: flags.json });
-    let report: SweepReport;
-    try {
-      report = await sweep(target);
-    } finally {
-      spin.stop();
-      await target.close();
-    }
-    if (flags['save-baseline']) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? [], stateKinds));
-    await this.keep(flags['out-dir'], report);
-    if (!flags.json) this.log(renderSweep(report, { verbose: flags.verbose }));
-    process.exitCode = report.exitCode;
-    return report;
+    if (isFleet(flags) && flags['save-baseline']) throw new UserError('--save-baseline takes one host', 'save each host\'s baseline with its own sweep');
+    const fleet = isFleet(flags);
+    const run = await runOnHosts(
+      flags,
+      async (t: Target) => {
+        const spin = progress(`sweeping ${t.name}`, { json: flags.json || fleet });
+        let report: SweepReport;
+        try {
+          report = await sweep(t);
+        } finally {
+          spin.stop();
+        }
+        if (flags['save-baseline']) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? [], stateKinds));
+        await this.keep(flags['out-dir'], report);
+        return report;
+      },
+      (r) => r.exitCode,
+    );
+    return showHosts({ log: (s) => this.log(s), json: Boolean(flags.json) }, run, {
+      report: (r) => renderSweep(r, { verbose: flags.verbose }),
+      summary: (r) => `${r.results.filter((c) => c.status === 'fail').length} failed checks${r.errors.length ? `, ${r.errors.length} could not run` : ''}`,
+    });
   }
 
   /** --out-dir: the JSON report as HOST-TIME.json (what the timer keeps under /var/lib/ir/sweeps). */
   private async keep(dir: string | undefined, report: SweepReport): Promise<void> {
     if (!dir) return;
-    const { compactUtc } = await import('../core/time.js');
-    await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-    await fsp.writeFile(join(dir, `${report.host.replace(/[^A-Za-z0-9_.-]/g, '_')}-${compactUtc()}.json`), JSON.stringify(report, null, 2) + '\n', { mode: 0o600 });
+    const [{ compactUtc }, { toJson }] = await Promise.all([import('../core/time.js'), import('../core/escape.js')]);
+    await fsp.writeFile(join(dir, `${report.host.replace(/[^A-Za-z0-9_.-]/g, '_')}-${compactUtc()}.json`), toJson(report) + '\n', { mode: 0o600 });
   }
 
   private async installTimer(flags: Record<string, unknown>): Promise<InstallResult> {

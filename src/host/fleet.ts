@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { UserError } from '../core/errors.js';
-import type { FleetFlagValues, TargetFlagValues } from './flags.js';
+import { isFleet, openTarget, type FleetFlagValues, type TargetFlagValues } from './flags.js';
 import { HostSpecError, parseHostSpec } from './host-spec.js';
 import { limitHosts, readInventory, type InventoryHost } from './inventory.js';
 import { SshHost } from './ssh.js';
@@ -80,16 +80,6 @@ export function connectFleetHost(host: InventoryHost, f: TargetFlagValues): Prom
   });
 }
 
-/**
- * For commands that take a fleet: opens every host concurrently. Hosts that cannot be reached or whose
- * key does not verify come back with `error` and no target; the caller reports them and goes on.
- */
-export async function openTargets(f: TargetFlagValues & FleetFlagValues): Promise<{ host: InventoryHost; target?: Target; error?: string }[]> {
-  const hosts = fleetHosts(f);
-  const res = await forEachHost(hosts, f.concurrency ?? 5, (h) => connectFleetHost(h, f));
-  return res.map((r) => (r.ok ? { host: r.host, target: r.value } : { host: r.host, error: r.error.message }));
-}
-
 export interface FleetRow<T> {
   host: string;
   spec: string;
@@ -106,7 +96,7 @@ export interface FleetRow<T> {
  * run `fn` on its Target, close it. `exitOf` maps a result to 0 or 1; a host that cannot be reached,
  * whose key does not verify, or whose `fn` throws is a row with exit 2, and never stops the others.
  */
-export async function runOnFleet<T>(f: TargetFlagValues & FleetFlagValues, fn: (target: Target, host: InventoryHost) => Promise<T>, exitOf: (result: T) => 0 | 1): Promise<{ rows: FleetRow<T>[]; exitCode: number }> {
+export async function runOnFleet<T>(f: TargetFlagValues & FleetFlagValues, fn: (target: Target, host: InventoryHost) => Promise<T>, exitOf: (result: T) => number): Promise<{ rows: FleetRow<T>[]; exitCode: number }> {
   const outcomes = await forEachHost(fleetHosts(f), f.concurrency ?? 5, async (h) => {
     const target = await connectFleetHost(h, f);
     try {
@@ -121,4 +111,27 @@ export async function runOnFleet<T>(f: TargetFlagValues & FleetFlagValues, fn: (
     return { host: o.host.label, spec: o.host.spec, status: exitCode ? 'findings' : 'ok', exitCode, seconds: o.seconds, result: o.value };
   });
   return { rows, exitCode: Math.max(0, ...rows.map((r) => r.exitCode)) };
+}
+
+/** What runOnHosts did: one host's result, or a fleet's rows; `exitCode` is the worst host's. */
+export type HostsRun<T> = { fleet: false; result: T; exitCode: number } | { fleet: true; rows: FleetRow<T>[]; exitCode: number };
+
+/**
+ * Every command that reads hosts: this machine, `--root`, one `--host` or a fleet. A single host is
+ * opened, run and closed, and its error is the command's error (one line, exit 2); on a fleet each
+ * host is a row (runOnFleet). `exitOf` maps a result to its exit code (0 clean, 1 findings, 2 error).
+ */
+export async function runOnHosts<T>(f: TargetFlagValues & FleetFlagValues, fn: (target: Target, host: InventoryHost) => Promise<T>, exitOf: (result: T) => number): Promise<HostsRun<T>> {
+  if (isFleet(f)) {
+    const { rows, exitCode } = await runOnFleet(f, fn, exitOf);
+    return { fleet: true, rows, exitCode };
+  }
+  const target = await openTarget(f);
+  try {
+    const spec = f.root ?? f.host?.[0] ?? 'local';
+    const result = await fn(target, { label: target.name, spec, groups: [] });
+    return { fleet: false, result, exitCode: exitOf(result) };
+  } finally {
+    await target.close();
+  }
 }

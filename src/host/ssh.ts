@@ -1,3 +1,4 @@
+import { shQuote } from '../core/shell.js';
 import { IrError } from '../core/errors.js';
 import { promises as fsp } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
@@ -34,11 +35,6 @@ export interface SshOptions {
   commandTimeoutMs?: number;
 }
 
-/** POSIX shell single quoting: every remote argument goes through this. */
-export function shQuote(s: string): string {
-  if (/^[A-Za-z0-9_@%+=:,./-]+$/.test(s)) return s;
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 export class SshError extends IrError {}
 

@@ -1,7 +1,4 @@
-import type { FleetFlagValues, TargetFlagValues } from '../host/flags.js';
-import { runOnFleet, type FleetRow } from '../host/fleet.js';
-import type { InventoryHost } from '../host/inventory.js';
-import type { Target } from '../host/target.js';
+import type { FleetRow, HostsRun } from '../host/fleet.js';
 import { escapeControls } from '../core/escape.js';
 import { table } from './format.js';
 
@@ -14,21 +11,34 @@ export function renderFleetTable<T>(rows: FleetRow<T>[], summary: (r: T) => stri
 }
 
 /**
- * What every single-host command does with a fleet: run `fn` on each host, print each host's report
- * (when `report` is given) and the table, set the exit code to the worst host's, return the rows for --json.
+ * Shows what runOnHosts did, the same way for every command: one host's report (its result is what
+ * --json prints), or each host's report and the fleet table (`{ hosts }` for --json). Sets the exit code.
+ */
+export function showHosts<T>(out: { log(s: string): void; json: boolean }, run: HostsRun<T>, view: { report: (r: T) => string; summary: (r: T) => string; reportEach?: boolean }): T | { hosts: FleetRow<T>[] } {
+  process.exitCode = run.exitCode;
+  if (!run.fleet) {
+    if (!out.json) out.log(view.report(run.result));
+    return run.result;
+  }
+  if (!out.json) {
+    if (view.reportEach !== false) for (const row of run.rows) if (row.result) out.log(`\n=== ${escapeControls(row.host)} ===\n${view.report(row.result)}`);
+    out.log(`\n${renderFleetTable(run.rows, view.summary)}`);
+  }
+  return { hosts: run.rows };
+}
+
+/**
+ * The older entry point of the fleet-only branch of a command, kept for the commands that still
+ * build their own single-host path: runs the fleet and shows it.
  */
 export async function runFleetCommand<T>(
   out: { log(s: string): void; json: boolean },
-  flags: TargetFlagValues & FleetFlagValues,
-  fn: (target: Target, host: InventoryHost) => Promise<T>,
+  flags: Parameters<typeof import('../host/fleet.js').runOnFleet>[0],
+  fn: Parameters<typeof import('../host/fleet.js').runOnFleet<T>>[1],
   failing: (r: T) => boolean,
   view: { report?: (r: T) => string; summary: (r: T) => string },
 ): Promise<{ hosts: FleetRow<T>[] }> {
+  const { runOnFleet } = await import('../host/fleet.js');
   const { rows, exitCode } = await runOnFleet(flags, fn, (r) => (failing(r) ? 1 : 0));
-  if (!out.json) {
-    if (view.report) for (const row of rows) if (row.result) out.log(`\n=== ${row.host} ===\n${view.report(row.result)}`);
-    out.log(`\n${renderFleetTable(rows, view.summary)}`);
-  }
-  process.exitCode = exitCode;
-  return { hosts: rows };
+  return showHosts(out, { fleet: true, rows, exitCode }, { report: view.report ?? (() => ''), summary: view.summary, reportEach: Boolean(view.report) }) as { hosts: FleetRow<T>[] };
 }

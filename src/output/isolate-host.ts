@@ -1,5 +1,6 @@
 import { escapeControls } from '../core/escape.js';
-import { renderCheck, shellLine } from './isolate.js';
+import { renderCheck } from './isolate.js';
+import { shellLine } from '../core/shell.js';
 import type { ContainResult } from '../isolate/host/contain.js';
 import type { HostRestoreResult } from '../isolate/host/restore.js';
 import type { HostJournal, HostStep, HostStepResult } from '../isolate/host/schema.js';

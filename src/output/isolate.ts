@@ -1,11 +1,8 @@
+import { shellLine } from '../core/shell.js';
 import { escapeControls } from '../core/escape.js';
 import type { Plan } from '../isolate/plan.js';
 import { MODE_KEEPS, type Action, type ActionResult, type IsolateResult, type ProjectRef, type RestoreResult, type SelfTest } from '../isolate/schema.js';
 
-/** argv as a person would type it: each argument quoted only when the shell would need it. */
-export function shellLine(argv: string[]): string {
-  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
 
 function pad(rows: [string, string][]): string[] {
   const w = Math.max(0, ...rows.map((r) => r[0].length));

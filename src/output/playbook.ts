@@ -1,13 +1,10 @@
+import { shellLine } from '../core/shell.js';
 import { paint, table } from './format.js';
 import { escapeControls } from '../core/escape.js';
 import type { LoadedPlaybook, PlaybookEntry, PlaybookIssue } from '../playbook/load.js';
 import { formatIssue } from '../playbook/load.js';
 import type { PlaybookRun } from '../playbook/runner.js';
 
-/** argv shown as one shell-safe line (for reading and copying; the runner itself never uses a shell). */
-export function shellLine(argv: string[]): string {
-  return argv.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
 
 export function renderList(entries: PlaybookEntry[], descriptions: Map<string, string>): string {
   return table(

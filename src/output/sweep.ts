@@ -9,6 +9,7 @@ export function renderSweep(r: SweepReport, opts: { verbose?: boolean } = {}): s
   const t = (s: string, max = 160) => escapeControls(s, { max });
   const lines: string[] = [];
   lines.push(`ir sweep: ${t(r.host)} (${r.target}), ${r.results.length} results in ${(r.durationMs / 1000).toFixed(1)} s`);
+  lines.push(verdict(r));
   let area = '';
   for (const x of r.results) {
     if (!opts.verbose && x.status === 'pass') continue;
@@ -35,6 +36,17 @@ export function renderSweep(r: SweepReport, opts: { verbose?: boolean } = {}): s
     lines.push(`  ${a.padEnd(10)} ${String(s.pass).padStart(3)} pass ${String(s.fail).padStart(3)} fail ${String(s.na).padStart(3)} n/a ${String(s.error).padStart(3)} error   index ${s.index ?? '-'}`);
   }
   lines.push(`hardening index: ${r.score.index ?? '-'} / 100 (${r.score.earned} of ${r.score.possible} points)`);
-  lines.push(r.exitCode === 0 ? `OK: nothing at or above ${r.failOn}${r.drift ? ' that is new or changed' : ''}` : `${r.failing.length} failing at or above ${r.failOn}${r.drift ? ' (new or changed)' : ''}`);
+  lines.push(verdict(r));
   return lines.join('\n');
+}
+
+/** The answer first and last: a check that could not run is never "OK". */
+function verdict(r: SweepReport): string {
+  const failing = `${r.failing.length} failing at or above ${r.failOn}${r.drift ? ' (new or changed)' : ''}`;
+  if (r.errors.length) {
+    const ids = [...new Set(r.results.filter((x) => x.status === 'error').map((x) => x.id))];
+    const shown = ids.slice(0, 4).join(', ') + (ids.length > 4 ? `, and ${ids.length - 4} more` : '');
+    return `ERROR: ${r.errors.length} check${r.errors.length > 1 ? 's' : ''} could not run (${shown}): this sweep is incomplete, see ERR above; ${failing}`;
+  }
+  return r.exitCode === 0 ? `OK: nothing at or above ${r.failOn}${r.drift ? ' that is new or changed' : ''}` : failing;
 }

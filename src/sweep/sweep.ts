@@ -25,7 +25,10 @@ export const SweepReport = z.object({
   drift: DriftReport.optional(),
   /** keys of the results and state changes that make the exit code 1 */
   failing: z.array(z.string()),
-  exitCode: z.union([z.literal(0), z.literal(1)]),
+  /** keys of the checks that could not evaluate input that exists (it threw, or was unreadable or unparsable) */
+  errors: z.array(z.string()),
+  /** 0 nothing at or above failOn, 1 failing results, 2 a check could not run: an error is never "OK" */
+  exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
 });
 export type SweepReport = z.infer<typeof SweepReport>;
 
@@ -37,7 +40,7 @@ export interface SweepRunOptions extends RunOptions {
   withState?: boolean;
 }
 
-/** The whole sweep: checks, score, state and drift, and the exit decision (0 all good, 1 failing at or above failOn). */
+/** The whole sweep: checks, score, state and drift, and the exit decision (0 all good, 1 failing at or above failOn, 2 a check could not run). */
 export async function runSweep(target: Target, policy: Policy, opts: SweepRunOptions = {}): Promise<SweepReport> {
   const t0 = performance.now();
   const startedAt = utcNow();
@@ -70,6 +73,7 @@ export async function runSweep(target: Target, policy: Policy, opts: SweepRunOpt
     ...(state ? { state } : {}),
     ...(drift ? { drift } : {}),
     failing,
-    exitCode: failing.length ? 1 : 0,
+    errors: results.filter((r) => r.status === 'error').map((r) => r.key),
+    exitCode: results.some((r) => r.status === 'error') ? 2 : failing.length ? 1 : 0,
   };
 }

@@ -98,6 +98,9 @@ export async function installTimer(o: TimerOptions, dryRun: boolean): Promise<In
     await fsp.mkdir(join(u.path, '..'), { recursive: true });
     await fsp.writeFile(u.path, u.content, { mode: 0o644 });
   }
+  // the sweep refuses an --out-dir that does not exist: systemd makes a StateDirectory, any other is made here
+  const outDir = o.outDir ?? '/var/lib/ir/sweeps';
+  if (!outDir.startsWith('/var/lib/')) await fsp.mkdir(outDir, { recursive: true, mode: 0o700 });
   if (!existsSync('/run/systemd/system')) {
     return { units, dryRun, written: true, enabled: false, note: `systemd is not running here: run \`systemctl daemon-reload && systemctl enable --now ${unitName(o.hostLabel)}.timer\` once it is` };
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
 import { serviceEnv, sshArgs } from '../helpers/services.js';
+import { hostileRoot } from '../helpers/hostile.js';
 
 interface Report {
   exitCode: number;
@@ -75,6 +76,13 @@ test('baseline: unchanged failures do not count, a new key and an SSH change do'
 
 test('--out-dir keeps the JSON result, bad flags and a missing baseline are one line and exit 2', async () => {
   const out = join(tmp, 'sweeps');
+  // an output directory that does not exist is refused, as collect's --out is: nothing is created
+  const absent = await runIr(['sweep', '--root', copyRoot('good'), '--only', 'ssh', '--out-dir', out]);
+  expect(absent.code).toBe(2);
+  expect(absent.stderr.trim().split('\n')).toHaveLength(1);
+  expect(absent.stderr).toMatch(/--out-dir .*sweeps: no such directory/);
+  expect(existsSync(out)).toBe(false);
+  mkdirSync(out);
   const r = await runIr(['sweep', '--root', copyRoot('good'), '--only', 'ssh', '--out-dir', out]);
   expect(r.code).toBe(0);
   const files = readdirSync(out);
@@ -128,4 +136,16 @@ test('--host over ssh as deploy with --sudo: the same checks, read remotely', as
     'IR-F2B-004': 'pass',
   });
   expect(run.code).toBe(1);
+});
+
+test('a check that could not run is never OK: the verdict names it first and last, exit 2 (hostile root)', async () => {
+  const r = await runIr(['sweep', '--root', hostileRoot(), '--only', 'ssh']);
+  expect(r.code).toBe(2);
+  const lines = r.stdout.trim().split('\n');
+  expect(lines[1]).toMatch(/^ERROR: 6 checks could not run \(IR-SSH-001, .*\): this sweep is incomplete/);
+  expect(lines.at(-1)).toBe(lines[1]);
+  expect(r.stdout).not.toMatch(/^OK:/m);
+  const json = parseJson<Report & { errors: string[] }>(await runIr(['sweep', '--root', hostileRoot(), '--only', 'ssh', '--json']));
+  expect(json.exitCode).toBe(2);
+  expect(json.errors).toHaveLength(6);
 });

@@ -1,5 +1,5 @@
 import { parseHostSpec } from '../../src/host/host-spec.js';
-import { shQuote } from '../../src/host/ssh.js';
+import { shQuote } from '../../src/core/shell.js';
 import { execFileSync } from 'node:child_process';
 
 describe('--host', () => {

@@ -1,6 +1,6 @@
 import { containerStateFromInspect, parseDependsOn, restartFlag, startOrder } from '../../src/docker/containers.js';
 import { isolationPlan, restorePlan } from '../../src/isolate/plan.js';
-import { shellLine } from '../../src/output/isolate.js';
+import { shellLine } from '../../src/core/shell.js';
 import type { ActionResult, ContainerJournal, ContainerState } from '../../src/isolate/schema.js';
 
 function container(name: string, over: Partial<ContainerState> = {}): ContainerState {

@@ -37,7 +37,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     const { flags, argv } = await this.parse(Ban);
     const [{ BanReport, execute, journalEntry, planBan, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }] = await Promise.all([
       import('../fail2ban/actions.js'),
-      import('../fail2ban/confirm.js'),
+      import('../core/confirm.js'),
       import('../output/fail2ban-actions.js'),
     ]);
     const ips = validateIps(argv as string[]);
@@ -57,7 +57,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
       let results = plan;
       let journal: string | null = null;
       if (!flags['dry-run'] && todo.length > 0) {
-        if (!fleet) await confirmOrRefuse({ yes: flags.yes, what: 'ban', question: `Ban ${todo.map((p) => p.ip).join(', ')} in ${flags.jail} on ${target.name}?` });
+        if (!fleet) await confirmOrRefuse({ yes: flags.yes, what: 'ban', questions: [`Ban ${todo.map((p) => p.ip).join(', ')} in ${flags.jail} on ${target.name}?`] });
         results = await execute(target, flags.socket, 'ban', plan);
         writeJournal(flags['journal-file'], journalEntry('ban', target.name, results, flags.reason, Boolean(flags.force)));
         journal = flags['journal-file'];
@@ -69,7 +69,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     if (fleet) {
       const [{ fleetHosts }, { runFleetCommand }] = await Promise.all([import('../host/fleet.js'), import('../output/fleet-table.js')]);
       const hosts = fleetHosts(flags);
-      if (!flags['dry-run']) await confirmOrRefuse({ yes: flags.yes, what: 'ban', question: `Ban ${ips.join(', ')} in ${flags.jail} on ${hosts.length} hosts (${hosts.map((h) => h.label).join(', ')})?` });
+      if (!flags['dry-run']) await confirmOrRefuse({ yes: flags.yes, what: 'ban', questions: [`Ban ${ips.join(', ')} in ${flags.jail} on ${hosts.length} hosts (${hosts.map((h) => h.label).join(', ')})?`] });
       return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, banOn, refused, {
         report: renderBanReport,
         summary: (r) => r.results.map((x) => `${x.ip}: ${x.outcome}`).join(', ') || 'nothing to do',

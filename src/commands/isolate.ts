@@ -48,7 +48,7 @@ Modes, and what each keeps:
   async run(): Promise<IsolateResult | HostNetworkCommandResult | { case: string; hosts: FleetRow<IsolateResult | HostNetworkCommandResult>[] }> {
     const { flags } = await this.parse(Isolate);
     const [{ confirmOrRefuse }, { isolateProject }, { renderIsolateResult, renderPlan }, { runHostNetwork }, hostView] = await Promise.all([
-      import('../isolate/confirm.js'),
+      import('../core/confirm.js'),
       import('../isolate/isolate.js'),
       import('../output/isolate.js'),
       import('../isolate/host/run.js'),

@@ -33,7 +33,7 @@ export default class Restore extends IrCommand {
   async run(): Promise<Restored | { case: string; hosts: FleetRow<Restored>[] }> {
     const { flags } = await this.parse(Restore);
     const [{ confirmOrRefuse }, { readJournal }, { renderRestorePlan, renderRestoreResult }, { restoreProject }, { readHostJournal }, { restoreHostNetwork }, { renderHostRestore, renderHostPlan }] = await Promise.all([
-      import('../isolate/confirm.js'),
+      import('../core/confirm.js'),
       import('../isolate/journal.js'),
       import('../output/isolate.js'),
       import('../isolate/restore.js'),

@@ -41,7 +41,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     const { flags, argv } = await this.parse(Unban);
     const [{ BanReport, execute, journalEntry, planUnban, unbanDanger, validateIps, writeJournal }, { confirmOrRefuse }, { renderBanReport }, { reviewAuth }, { loadPolicy }] = await Promise.all([
       import('../fail2ban/actions.js'),
-      import('../fail2ban/confirm.js'),
+      import('../core/confirm.js'),
       import('../output/fail2ban-actions.js'),
       import('../logs/auth-review.js'),
       import('../core/policy.js'),
@@ -76,7 +76,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
       let results = plan;
       let journal: string | null = null;
       if (!flags['dry-run'] && todo.length > 0) {
-        if (!fleet) await confirmOrRefuse({ yes: flags.yes, what: 'unban', question: `Unban ${todo.map((p) => `${p.ip} from ${p.jail}`).join(', ')} on ${target.name}?` });
+        if (!fleet) await confirmOrRefuse({ yes: flags.yes, what: 'unban', questions: [`Unban ${todo.map((p) => `${p.ip} from ${p.jail}`).join(', ')} on ${target.name}?`] });
         results = await execute(target, flags.socket, 'unban', plan);
         writeJournal(flags['journal-file'], journalEntry('unban', target.name, results, flags.reason, Boolean(flags.force)));
         journal = flags['journal-file'];
@@ -88,7 +88,7 @@ Exit codes: 0 done, 1 an address was refused, 2 error.`;
     if (fleet) {
       const [{ fleetHosts }, { runFleetCommand }] = await Promise.all([import('../host/fleet.js'), import('../output/fleet-table.js')]);
       const hosts = fleetHosts(flags);
-      if (!flags['dry-run']) await confirmOrRefuse({ yes: flags.yes, what: 'unban', question: `Unban ${ips.join(', ')}${flags.jail ? ` from ${flags.jail}` : ''} on ${hosts.length} hosts (${hosts.map((h) => h.label).join(', ')}), each after its own auth-log check?` });
+      if (!flags['dry-run']) await confirmOrRefuse({ yes: flags.yes, what: 'unban', questions: [`Unban ${ips.join(', ')}${flags.jail ? ` from ${flags.jail}` : ''} on ${hosts.length} hosts (${hosts.map((h) => h.label).join(', ')}), each after its own auth-log check?`] });
       return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, unbanOn, refused, {
         report: renderBanReport,
         summary: (r) => r.results.map((x) => `${x.ip}${x.jail ? `@${x.jail}` : ''}: ${x.outcome}`).join(', ') || 'nothing to do',

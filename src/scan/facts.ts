@@ -1,3 +1,4 @@
+import { Memo } from '../core/memo.js';
 import type { Target } from '../host/target.js';
 import { readTextOrNull } from '../host/target.js';
 
@@ -25,12 +26,11 @@ export function parsePasswd(text: string): Account[] {
 
 /** Facts several detectors need, read once per scan and shared. */
 export class Facts {
-  private cache = new Map<string, Promise<unknown>>();
+  private readonly cache = new Memo();
   constructor(readonly target: Target) {}
 
   protected memo<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    if (!this.cache.has(key)) this.cache.set(key, fn());
-    return this.cache.get(key) as Promise<T>;
+    return this.cache.get(key, fn);
   }
 
   accounts(): Promise<Account[]> {

@@ -1,3 +1,4 @@
+import { Memo } from '../core/memo.js';
 import type { ExecOptions, ExecResult, Target } from '../host/target.js';
 import { TargetError, readTextOrNull } from '../host/target.js';
 import type { Policy } from '../core/policy.js';
@@ -20,7 +21,7 @@ export interface SweepOptions {
 
 /** What a check gets: the target, the policy and facts shared between checks, each read once per sweep. */
 export class SweepContext {
-  private cache = new Map<string, Promise<unknown>>();
+  private readonly cache = new Memo();
   constructor(
     readonly target: Target,
     readonly policy: Policy,
@@ -29,8 +30,7 @@ export class SweepContext {
   ) {}
 
   memo<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    if (!this.cache.has(key)) this.cache.set(key, fn());
-    return this.cache.get(key) as Promise<T>;
+    return this.cache.get(key, fn);
   }
 
   now(): Date {

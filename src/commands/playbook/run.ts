@@ -1,9 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline/promises';
 import { fleetFlags, targetFlags } from '../../host/flags.js';
 import { IrCommand } from '../../output/command.js';
-import { UserError } from '../../core/errors.js';
 import type { PlaybookRun } from '../../playbook/runner.js';
 
 export default class PlaybookRunCommand extends IrCommand {
@@ -44,13 +42,8 @@ Steps that change a host (confirm: true) are asked for once before anything runs
     const { options, changing, writeMeta } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
     if (!options.dryRun && changing.length) {
       const what = `${changing.join(', ')} will change ${options.hosts.length > 1 ? `${options.hosts.length} hosts` : (options.hosts[0]?.label ?? 'this machine')}`;
-      if (!flags.yes) {
-        if (!process.stdin.isTTY) throw new UserError(`${what}: give --yes to run without a terminal`, 'or --dry-run to see the plan');
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        const answer = await rl.question(`${what}. Continue? [y/N] `);
-        rl.close();
-        if (!/^y(es)?$/i.test(answer.trim())) throw new UserError('not confirmed: nothing was run');
-      }
+      const { confirmOrRefuse } = await import('../../core/confirm.js');
+      await confirmOrRefuse({ yes: flags.yes, questions: [`${what}. Continue?`], what: `run ${args.name}`, refusal: `${what}: give --yes to run without a terminal` });
       options.confirmation = `${what}: ${flags.yes ? '--yes' : 'confirmed at the prompt'}`;
     }
     writeMeta();

@@ -1,7 +1,7 @@
 import type { Target } from '../../host/target.js';
 import { UserError } from '../../core/errors.js';
 import { utcNow } from '../../core/time.js';
-import { confirmOrRefuse } from '../confirm.js';
+import { confirmOrRefuse } from '../../core/confirm.js';
 import type { CheckResult } from '../schema.js';
 import { firstDifference, normalizeRuleset, REVERT_RULESET } from './firewall.js';
 import { writeHostJournal } from './journal.js';

@@ -1,7 +1,7 @@
 import type { Target } from '../../host/target.js';
 import { parseHostSpec } from '../../host/host-spec.js';
 import { UserError } from '../../core/errors.js';
-import { confirmOrRefuse } from '../confirm.js';
+import { confirmOrRefuse } from '../../core/confirm.js';
 import { confirmHost, containHost, type ContainResult } from './contain.js';
 import { readHostJournal } from './journal.js';
 import type { HostJournal, HostStep } from './schema.js';

@@ -84,6 +84,11 @@ export function outputCollector(opts: ExecOptions, maxBuffer: number, sources: {
   };
 }
 
+/** `env` exits 127 when the program is missing: the same ENOENT as locally (remote commands run through env). */
+export function missingProgram(res: Pick<ExecResult, 'code' | 'stderr'>): boolean {
+  return res.code === 127 && /No such file or directory|not found/.test(res.stderr.toString());
+}
+
 /** Runs argv locally without a shell. A missing program is an ENOENT TargetError; a non-zero exit is a result. */
 export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
   const startedAt = utcNow();
@@ -120,7 +125,8 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       });
     });
     child.stdin.on('error', () => {});
-    if (opts.input !== undefined) child.stdin.end(opts.input);
+    if (opts.stdin) opts.stdin.pipe(child.stdin);
+    else if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });
 }

@@ -6,17 +6,18 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AuthHandlerMiddleware, AuthenticationType, Client as SshClient, ClientChannel, ConnectConfig, SFTPWrapper, Stats as SftpStats } from 'ssh2';
-import { DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS, outputCollector } from './exec.js';
+import { DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS, missingProgram, outputCollector } from './exec.js';
 import { DEFAULT_MAX_READ } from './fs-target.js';
 import type { HostSpec } from './host-spec.js';
 import { parseHostSpec } from './host-spec.js';
 import { appendKnownHost, keyTypeOfBlob, knownKeysFor, sha256Fingerprint, verifyHostKey } from './known-hosts.js';
 import { expandTilde, expandTokens, sshConfigFor } from './ssh-config.js';
-import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, ReadOptions, Target } from './target.js';
+import type { DeclaredInputs, DirEntry, ExecOptions, ExecResult, FileStat, FileType, PrefetchOptions, ReadOptions, Target } from './target.js';
 import { TargetError, joinPath } from './target.js';
 import { utcNow } from '../core/time.js';
 import { getfattr } from './xattr.js';
 import { createRequire } from 'node:module';
+import { emptyRoundTrips, traceRoundTrips, type RoundTrips } from './batch/roundtrips.js';
 
 const { Client, utils } = ssh2;
 
@@ -219,6 +220,9 @@ export class SshHost implements Target {
   private lost?: SshError;
   private closing = false;
   private readonly onLost = new Set<(err: SshError) => void>();
+  private readonly rt: RoundTrips = emptyRoundTrips();
+  /** snapshots opened on this host: their spools go when it closes */
+  private readonly snapshots = new Set<Target>();
 
   private constructor(
     private readonly client: SshClient,
@@ -275,12 +279,10 @@ export class SshHost implements Target {
       }
       const client = await connectHop(r, opts, sock);
       const host = new SshHost(client, hops, s, opts);
-      if (opts.sudo) await host.checkSudo().catch(async (err: unknown) => {
+      const name = await host.hostName().catch(async (err: unknown) => {
         await host.close();
         throw err;
       });
-      const hn = await host.readFile('/proc/sys/kernel/hostname', { maxBytes: 256 }).catch(() => null);
-      const name = hn?.toString('utf8').trim().replace(/[^A-Za-z0-9._-]/g, '');
       if (name) host.name = name;
       return host;
     } catch (err) {
@@ -289,16 +291,27 @@ export class SshHost implements Target {
     }
   }
 
-  private async checkSudo(): Promise<void> {
-    const res = await this.run('sudo -n true', {});
-    if (res.code !== 0) {
-      const why = res.stderr.toString('utf8').trim().split('\n')[0] ?? '';
-      throw new SshError(
-        /password is required|a terminal is required/.test(why)
-          ? `${this.spec.raw}: sudo needs a password for this user; allow NOPASSWD for it or connect as a user that has it (sudo said: ${why})`
-          : `${this.spec.raw}: sudo -n failed: ${why || `exit ${res.code}`}`,
-      );
+  /**
+   * The host's name, and with --sudo the check that `sudo -n` works, in one command (one round trip:
+   * the sftp session opens only if a read needs it). Without sudo, a host that runs no commands
+   * (an sftp-only account) still answers through sftp.
+   */
+  private async hostName(): Promise<string | undefined> {
+    const clean = (b: Buffer | null | undefined) => b?.toString('utf8').trim().replace(/[^A-Za-z0-9._-]/g, '') || undefined;
+    if (this.opts.sudo) {
+      const res = await this.run(`sudo -n sh -c ${shQuote('cat /proc/sys/kernel/hostname 2>/dev/null; true')}`, {});
+      if (res.code !== 0) {
+        const why = res.stderr.toString('utf8').trim().split('\n')[0] ?? '';
+        throw new SshError(
+          /password is required|a terminal is required/.test(why)
+            ? `${this.spec.raw}: sudo needs a password for this user; allow NOPASSWD for it or connect as a user that has it (sudo said: ${why})`
+            : `${this.spec.raw}: sudo -n failed: ${why || `exit ${res.code}`}`,
+        );
+      }
+      return clean(res.stdout);
     }
+    const res = await this.run('cat /proc/sys/kernel/hostname', {}).catch(() => null);
+    return (res?.code === 0 ? clean(res.stdout) : undefined) ?? clean(await this.readFile('/proc/sys/kernel/hostname', { maxBytes: 256 }).catch(() => null));
   }
 
   /** Runs one already-quoted command line. */
@@ -306,6 +319,8 @@ export class SshHost implements Target {
     const startedAt = utcNow();
     const timeoutMs = opts.timeoutMs ?? this.opts.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    this.rt.channels++;
+    this.rt.execs++;
     return this.guard(new Promise((resolve, reject) => {
       this.client.exec(command, (err, ch: ClientChannel) => {
         if (err) return reject(new TargetError('IO', `${this.spec.raw}: cannot run ${argv[0]}: ${err.message}`));
@@ -330,7 +345,8 @@ export class SshHost implements Target {
             endedAt: utcNow(),
           });
         });
-        if (opts.input !== undefined) ch.end(opts.input);
+        if (opts.stdin) opts.stdin.pipe(ch);
+        else if (opts.input !== undefined) ch.end(opts.input);
         else ch.end();
       });
     }));
@@ -339,8 +355,7 @@ export class SshHost implements Target {
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const prefix = this.opts.sudo ? 'sudo -n -- env LC_ALL=C ' : 'env LC_ALL=C ';
     const res = await this.run(prefix + argv.map(shQuote).join(' '), opts, argv);
-    // env exits 127 when the program is missing: the same ENOENT as locally
-    if (res.code === 127 && /No such file or directory|not found/.test(res.stderr.toString())) {
+    if (missingProgram(res)) {
       throw new TargetError('ENOENT', `${argv[0]}: command not found on ${this.name}`, argv[0]);
     }
     return res;
@@ -348,6 +363,7 @@ export class SshHost implements Target {
 
   /** sftp as the login user, or as root through `sudo -n sftp-server` on an exec channel with --sudo. */
   private sftp(): Promise<SFTPWrapper> {
+    if (!this.sftpP) this.rt.channels++;
     this.sftpP ??= this.opts.sudo ? this.sudoSftp() : new Promise((resolve, reject) => this.client.sftp((err, s) => (err ? reject(new SshError(`${this.spec.raw}: sftp: ${err.message}`)) : resolve(s))));
     return this.guard(this.sftpP);
   }
@@ -355,17 +371,27 @@ export class SshHost implements Target {
   /**
    * ssh2 only starts sftp on the `sftp` subsystem, which runs as the login user and cannot read /root,
    * the crontab spools or other users' /proc/PID/fd. We start sftp-server under `sudo -n` on an exec
-   * channel and hand that channel to ssh2's own SFTP client (ssh2 1.17 internals; pinned).
+   * channel and hand that channel to ssh2's own SFTP client. ssh2 has no public way to do this (its
+   * `sftp()` always sends the subsystem request), so this uses two of its internals, as of ssh2 1.17
+   * (package.json pins `~1.17.0`; check both when moving past 1.17): the `SFTP` class of
+   * `lib/protocol/SFTP.js` (not exported by the index) and `Client._chanMgr.update(id, handler)`, which
+   * routes the channel's packets to the SFTP instance. If either is gone, this says so instead of
+   * misbehaving.
    */
   private sudoSftp(): Promise<SFTPWrapper> {
     return new Promise((resolve, reject) => {
+      this.rt.execs++;
       this.client.exec(`sudo -n sh -c ${shQuote(SUDO_SFTP_SCRIPT)}`, (err, ch) => {
         if (err) return reject(new SshError(`${this.spec.raw}: sudo sftp-server: ${err.message}`));
         const internal = ch as unknown as { incoming: { id: number }; outgoing: unknown; type: string };
-        const client = this.client as unknown as { _chanMgr: { update(id: number, v: unknown): void } };
-        const SFTP = (ssh2 as unknown as { SFTP?: new (...a: unknown[]) => SFTPWrapper }).SFTP ?? sftpCtor;
+        const chanMgr = (this.client as unknown as { _chanMgr?: { update?(id: number, v: unknown): void } })._chanMgr;
+        const SFTP = sftpClass();
+        if (typeof chanMgr?.update !== 'function' || !SFTP) {
+          ch.close();
+          return reject(new SshError(`${this.spec.raw}: --sudo reads need ssh2 1.17 internals (SFTP class, Client._chanMgr) that this ssh2 lacks; install the pinned version (npm ci)`));
+        }
         const sftp = new SFTP(this.client, { type: 'session', incoming: internal.incoming, outgoing: internal.outgoing }, {}) as SFTPWrapper & { _init(): void };
-        client._chanMgr.update(internal.incoming.id, sftp);
+        chanMgr.update(internal.incoming.id, sftp);
         const onExit = (code?: number) => reject(new SshError(`${this.spec.raw}: sudo sftp-server exited (${code ?? 'closed'})`));
         sftp.once('ready', () => {
           sftp.removeListener('exit', onExit);
@@ -379,22 +405,48 @@ export class SshHost implements Target {
     });
   }
 
+  /** One sftp request, counted. */
+  private req<T>(fn: (s: SFTPWrapper, done: (err: unknown, v?: T) => void) => void, path: string, absentAsNull = false): Promise<T> {
+    return this.sftp().then((s) => {
+      this.rt.sftp++;
+      return this.guard(
+        new Promise<T>((resolve, reject) =>
+          fn(s, (err, v) => {
+            if (!err) return resolve(v as T);
+            if (absentAsNull && (err as { code?: number }).code === 2) return resolve(null as T);
+            reject(sftpError(err, path));
+          }),
+        ),
+      );
+    });
+  }
+
+  private lstatRaw(path: string): Promise<FileStat | null> {
+    return this.req<FileStat | null>((s, done) => s.lstat(path, (err, st) => done(err, err ? undefined : fromSftp(st))), path, true);
+  }
+
+  private statRaw(path: string): Promise<FileStat | null> {
+    return this.req<FileStat | null>((s, done) => s.stat(path, (err, st) => done(err, err ? undefined : fromSftp(st))), path, true);
+  }
+
   async lstat(path: string): Promise<FileStat | null> {
-    const s = await this.sftp();
-    return this.guard(new Promise((resolve, reject) => s.lstat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st))))));
+    this.rt.perFile++;
+    return this.lstatRaw(path);
   }
 
   async stat(path: string): Promise<FileStat | null> {
-    const s = await this.sftp();
-    return this.guard(new Promise((resolve, reject) => s.stat(path, (err, st) => (err ? ((err as { code?: number }).code === 2 ? resolve(null) : reject(sftpError(err, path))) : resolve(fromSftp(st))))));
+    this.rt.perFile++;
+    return this.statRaw(path);
   }
 
   async list(dir: string): Promise<DirEntry[]> {
-    const s = await this.sftp();
-    const st = await this.stat(dir);
+    this.rt.perFile++;
+    const st = await this.statRaw(dir);
     if (!st) throw new TargetError('ENOENT', `${dir}: no such file or directory`, dir);
     if (st.type !== 'dir') throw new TargetError('ENOTDIR', `${dir}: not a directory`, dir);
-    const items = await this.guard(new Promise<{ filename: string; attrs: SftpStats }[]>((resolve, reject) => s.readdir(dir, (err, list) => (err ? reject(sftpError(err, dir)) : resolve(list as never)))));
+    // ssh2's readdir is opendir, readdir until the end, close: three requests at least
+    this.rt.sftp += 2;
+    const items = await this.req<{ filename: string; attrs: SftpStats }[]>((s, done) => s.readdir(dir, (err, list) => done(err, list as never)), dir);
     return items
       .filter((i) => i.filename !== '.' && i.filename !== '..')
       .map((i) => ({ name: i.filename, path: joinPath(dir, i.filename), stat: fromSftp(i.attrs) }))
@@ -402,22 +454,23 @@ export class SshHost implements Target {
   }
 
   async readlink(path: string): Promise<string> {
-    const s = await this.sftp();
-    return this.guard(new Promise((resolve, reject) => s.readlink(path, (err, target) => (err ? reject(sftpError(err, path)) : resolve(target)))));
+    this.rt.perFile++;
+    return this.req<string>((s, done) => s.readlink(path, (err, target) => done(err, target)), path);
   }
 
   private async checkRegular(path: string, follow: boolean): Promise<void> {
-    const st = follow ? await this.stat(path) : await this.lstat(path);
+    const st = follow ? await this.statRaw(path) : await this.lstatRaw(path);
     if (!st) throw new TargetError('ENOENT', `${path}: no such file or directory`, path);
     // opening a FIFO would block sftp-server for good: never open anything but a regular file
     if (st.type !== 'file') throw new TargetError(st.type === 'dir' ? 'EISDIR' : 'NOT_REGULAR', `${path}: not a regular file (${st.type})`, path);
   }
 
   async readFile(path: string, opts: ReadOptions & { follow?: boolean } = {}): Promise<Buffer> {
+    this.rt.perFile++;
     const max = opts.maxBytes ?? DEFAULT_MAX_READ;
     await this.checkRegular(path, opts.follow ?? true);
     const s = await this.sftp();
-    const handle = await this.guard(new Promise<Buffer>((resolve, reject) => s.open(path, 'r', (err, h) => (err ? reject(sftpError(err, path)) : resolve(h)))));
+    const handle = await this.req<Buffer>((sf, done) => sf.open(path, 'r', (err, h) => done(err, h)), path);
     try {
       // read until EOF: /proc files report size 0
       const chunks: Buffer[] = [];
@@ -426,6 +479,7 @@ export class SshHost implements Target {
         const want = Math.min(32768, max - total);
         if (want <= 0) break;
         const buf = Buffer.allocUnsafe(want);
+        this.rt.sftp++;
         const n = await this.guard(
           new Promise<number>((resolve, reject) =>
             s.read(handle, buf, 0, want, total, (err, bytes) => {
@@ -440,14 +494,21 @@ export class SshHost implements Target {
       }
       return Buffer.concat(chunks, total);
     } finally {
-      if (!this.lost) s.close(handle, () => {});
+      if (!this.lost) {
+        this.rt.sftp++;
+        s.close(handle, () => {});
+      }
     }
   }
 
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
+    this.rt.perFile++;
     await this.checkRegular(path, false);
     const s = await this.sftp();
+    // open, the reads (one 32 KiB request in flight at a time: ssh2's read stream), close
+    this.rt.sftp += 2;
     const stream = s.createReadStream(path, { start: opts.start, end: opts.end, highWaterMark: 256 * 1024 });
+    stream.on('data', () => this.rt.sftp++);
     // a dropped connection ends the stream with the error instead of leaving it waiting forever
     const f = (err: SshError) => stream.destroy(err);
     this.onLost.add(f);
@@ -455,9 +516,24 @@ export class SshHost implements Target {
     return stream;
   }
 
+  /**
+   * One batch of what `inputs` declare (host/batch/): the Target it returns answers from it, and
+   * reads past it come back here. Its spool goes when the snapshot or this host closes.
+   */
+  async prefetch(inputs: DeclaredInputs, opts?: PrefetchOptions): Promise<Target> {
+    const { openSnapshot } = await import('./batch/snapshot.js');
+    const snap = await openSnapshot(this, inputs, opts);
+    this.snapshots.add(snap);
+    return snap;
+  }
+
+  roundTrips(): RoundTrips {
+    return this.rt;
+  }
+
   /** The connection answers within 15 s (a dropped one makes every later read fail the same way). */
   async alive(): Promise<boolean> {
-    const probe = this.lstat('/').then(
+    const probe = this.lstatRaw('/').then(
       () => true,
       () => false,
     );
@@ -469,11 +545,26 @@ export class SshHost implements Target {
   }
 
   async close(): Promise<void> {
+    for (const snap of this.snapshots) await snap.close().catch(() => {});
+    this.snapshots.clear();
+    traceRoundTrips(this.name, this.rt);
     this.closing = true;
     this.client.end();
     for (const h of this.hops.reverse()) h.end();
   }
 }
 
-// ssh2 does not export SFTP from its index; load it from its module path.
-const sftpCtor = createRequire(import.meta.url)('ssh2/lib/protocol/SFTP.js').SFTP as new (...a: unknown[]) => SFTPWrapper;
+type SftpCtor = new (...a: unknown[]) => SFTPWrapper;
+let sftpCtor: SftpCtor | null | undefined;
+
+/** ssh2 1.17 does not export SFTP from its index; its module path (pinned, see sudoSftp). */
+function sftpClass(): SftpCtor | null {
+  if (sftpCtor === undefined) {
+    try {
+      sftpCtor = ((ssh2 as unknown as { SFTP?: SftpCtor }).SFTP ?? (createRequire(import.meta.url)('ssh2/lib/protocol/SFTP.js') as { SFTP?: SftpCtor }).SFTP) ?? null;
+    } catch {
+      sftpCtor = null;
+    }
+  }
+  return sftpCtor;
+}

@@ -1,4 +1,9 @@
 import { IrError } from '../core/errors.js';
+import type { DeclaredInputs } from './batch/declared.js';
+import type { PrefetchOptions } from './batch/snapshot.js';
+import type { RoundTrips } from './batch/roundtrips.js';
+
+export type { DeclaredInputs, PrefetchOptions, RoundTrips };
 /**
  * One way to read a host (Velociraptor's accessors): every module reads through a Target and never
  * asks which kind it has. A capability a target lacks (processes offline) is a typed NotAvailable error.
@@ -34,6 +39,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** bytes written to the command's stdin */
   input?: Buffer | string;
+  /** stdin streamed from this instead (a long-lived shell fed request by request); ends when it ends */
+  stdin?: NodeJS.ReadableStream;
   /** stop collecting stdout past this many bytes (the command is killed); default 64 MiB */
   maxBuffer?: number;
   /** run with elevated rights where the target was opened with --sudo (ignored locally when root) */
@@ -108,6 +115,18 @@ export interface Target {
    * the file does not carry is absent. Throws NotAvailable when the target cannot read them (no getfattr).
    */
   xattrs?(path: string, names?: string[]): Promise<Record<string, Buffer>>;
+  /**
+   * Reads everything `inputs` declare in one batch (one exec under one sudo, host/batch/) and returns
+   * a Target that answers from it; where the batch cannot run, a Target that reads per file and says
+   * why (readingNote). Only targets with a round trip to save have it (ssh).
+   */
+  prefetch?(inputs: DeclaredInputs, opts?: PrefetchOptions): Promise<Target>;
+  /** how this target reads its host (a batch and its tools, or per file and why): for the output and the acquisition log */
+  reading?(): { mode: 'batch' | 'per-file'; note: string };
+  /** how a file's content was read on the host (`ssh batch (tar)`), for the evidence manifest; undefined: one by one */
+  readBy?(path: string): string | undefined;
+  /** requests sent to the host so far (tests, the benchmark) */
+  roundTrips?(): RoundTrips;
 }
 
 export type TargetErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'ELOOP' | 'NOT_REGULAR' | 'NOT_AVAILABLE' | 'TIMEOUT' | 'IO';

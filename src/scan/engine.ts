@@ -53,11 +53,16 @@ export function selectDetectors(only: string[] | undefined, all: Detector[] = DE
   return all.filter((d) => only.includes(d.id));
 }
 
+/** What the shared facts read (accounts, package ownership), whichever detector asks first. */
+const FACTS_READ = ['/etc/passwd', '/var/lib/dpkg/{status,diversions}'];
+
 /** Runs the detectors concurrently on one target; one detector's failure is a warning, never fatal. */
-export async function runScan(target: Target, policy: Policy, opts: ScanOptions = {}): Promise<ScanReport> {
+export async function runScan(host: Target, policy: Policy, opts: ScanOptions = {}): Promise<ScanReport> {
   const startedAt = utcNow();
-  const facts = new Facts(target);
   const chosen = selectDetectors(opts.only, opts.detectors).filter((d) => !d.deepOnly || opts.deep || opts.only?.includes(d.id));
+  // over ssh: what the chosen detectors and the shared facts declare, read in one batch (host/batch/); locally the host itself
+  const target = (await host.prefetch?.({ paths: [...FACTS_READ, ...chosen.flatMap((d) => d.locations)] })) ?? host;
+  const facts = new Facts(target);
   const runs = await Promise.all(
     chosen.map(async (d): Promise<{ d: Detector; res: DetectorResult; ms: number; error?: string }> => {
       const t0 = performance.now();
@@ -74,6 +79,7 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
       }
     }),
   );
+  const reading = target.reading?.();
   const suppressed: ScanReport['suppressed'] = [];
   const findings: Finding[] = [];
   for (const { res } of runs) {
@@ -84,6 +90,7 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
     }
   }
   findings.sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.detector.localeCompare(b.detector) || a.key.localeCompare(b.key));
+  if (target !== host) await target.close();
   return {
     host: target.name,
     target: target.kind,
@@ -98,7 +105,7 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
       ...(rest.error ? { error: rest.error } : {}),
     })),
     findings,
-    warnings: runs.flatMap((r) => r.res.warnings),
+    warnings: [...runs.flatMap((r) => r.res.warnings), ...(reading?.mode === 'per-file' ? [{ detector: 'batch', message: reading.note }] : [])],
     suppressed,
   };
 }

@@ -6,7 +6,7 @@ import { Severity, severityRank } from '../core/finding.js';
 import { compareToBaseline, DriftReport, type Baseline } from './drift.js';
 import { SweepContext } from './context.js';
 import { CheckResult } from './result.js';
-import { runChecks, type RunOptions } from './runner.js';
+import { runChecks, selectChecks, type RunOptions } from './runner.js';
 import { score, SweepScore } from './score.js';
 import { collectState, StateItem } from './state.js';
 
@@ -41,9 +41,11 @@ export interface SweepRunOptions extends RunOptions {
 }
 
 /** The whole sweep: checks, score, state and drift, and the exit decision (0 all good, 1 failing at or above failOn, 2 a check could not run). */
-export async function runSweep(target: Target, policy: Policy, opts: SweepRunOptions = {}): Promise<SweepReport> {
+export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptions = {}): Promise<SweepReport> {
   const t0 = performance.now();
   const startedAt = utcNow();
+  // over ssh: what the chosen checks declare, read in one batch (host/batch/); locally the host itself
+  const target = (await host.prefetch?.({ paths: selectChecks(opts.only, opts.checks).flatMap((c) => c.reads) })) ?? host;
   const failOn = opts.failOn ?? 'low';
   const wantState = Boolean(opts.baseline || opts.withState);
   const ctx = new SweepContext(target, policy, opts);
@@ -60,6 +62,7 @@ export async function runSweep(target: Target, policy: Policy, opts: SweepRunOpt
   } else {
     failing = results.filter((r) => r.status === 'fail' && atLeast(r.severity)).map((r) => r.key);
   }
+  if (target !== host) await target.close();
   return {
     kind: 'ir-sweep',
     host: target.name,

@@ -51,7 +51,7 @@ export const kernelModules: Detector = {
   title: 'Kernel modules loaded at boot and modprobe install commands',
   category: 'persistence',
   attack: ['T1547.006'],
-  locations: ['/etc/modules', ...LOAD_DIRS.map((d) => `${d}/*.conf`), ...MODPROBE_DIRS.map((d) => `${d}/*.conf`)],
+  locations: ['/etc/modules', ...LOAD_DIRS.map((d) => `${d}/*.conf`), ...MODPROBE_DIRS.map((d) => `${d}/*.conf`), '/usr/lib/modules/*/modules.dep'],
   async run(ctx) {
     const c = new Collector('kernel-modules', 'persistence', ctx.target.name);
     const known = await shippedModules(ctx, c);

@@ -43,7 +43,7 @@ export const ports: Detector = {
   title: 'Listening ports and established connections, per network namespace, with their processes',
   category: 'network',
   attack: ['T1571', 'T1059.004', 'T1205'],
-  locations: ['/proc/PID/net/{tcp,tcp6,udp,udp6} (one PID per network namespace)', '/proc/*/fd (socket owners)'],
+  locations: ['/proc/PID/net/{tcp,tcp6,udp,udp6} (one PID per network namespace)', '/proc/*/fd/* (lstat: socket owners)', '/proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid,cgroup}'],
   liveOnly: true,
   async run({ target, policy, facts }) {
     const c = new Collector('ports', 'network', target.name);

@@ -44,7 +44,7 @@ export const processes: Detector = {
   title: 'Running processes: fetch-and-execute, reverse shells, inline interpreters, deleted or /tmp executables, disguises',
   category: 'process',
   attack: ['T1059.004', 'T1059.006', 'T1036.005', 'T1070.004'],
-  locations: ['/proc/*/{stat,cmdline,exe,cwd}'],
+  locations: ['/proc/stat', '/proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (ns: namespaces)'],
   liveOnly: true,
   async run({ target }) {
     const c = new Collector('processes', 'process', target.name);

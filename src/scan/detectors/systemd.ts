@@ -217,7 +217,7 @@ export const systemd: Detector = {
   title: 'systemd units, timers, drop-ins, generators and user units',
   category: 'persistence',
   attack: ['T1543.002', 'T1053.006'],
-  locations: [...SYSTEM_DIRS.map((d) => `${d}/*`), ...USER_DIRS.map((d) => `${d}/*`), ...HOME_UNIT_DIRS.map((d) => `~/${d}/*`), '*.d/*.conf (drop-ins)', '*.wants/ *.requires/ (enabled state)', ...GENERATOR_DIRS],
+  locations: [...SYSTEM_DIRS.map((d) => `${d}/**`), ...USER_DIRS.map((d) => `${d}/**`), ...HOME_UNIT_DIRS.map((d) => `~/${d}/**`), '*.d/*.conf (drop-ins)', '*.wants/ *.requires/ (enabled state)', ...GENERATOR_DIRS],
   async run(ctx) {
     const { target } = ctx;
     const c = new Collector('systemd', 'persistence', target.name);

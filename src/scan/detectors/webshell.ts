@@ -82,7 +82,7 @@ export const webshell: Detector = {
   title: 'Web shells under web roots (PHP/JSP/Python/CGI passing request input to exec/eval)',
   category: 'persistence',
   attack: ['T1505.003'],
-  locations: [...DEFAULT_ROOTS, 'nginx root / alias and Apache DocumentRoot from /etc/nginx, /etc/apache2, /etc/httpd'],
+  locations: [...DEFAULT_ROOTS.map((r) => `${r}/**/*.{php,php3,php4,php5,php7,php8,phtml,phar,inc,jsp,jspx,asp,aspx,py,cgi,pl}`), '/etc/nginx/** /etc/apache2/** /etc/httpd/** (root, alias and DocumentRoot: more web roots)'],
   async run(ctx) {
     const c = new Collector('webshell', 'persistence', ctx.target.name);
     const roots = await webRoots(ctx, c);

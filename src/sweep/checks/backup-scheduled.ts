@@ -49,7 +49,7 @@ export const backupScheduled: SweepCheck = {
   expected: 'a cron job or systemd timer running pg_dump, restic, borg or the like',
   remediation: 'A daily timer (or cron.d entry) running pg_dump -Fc to storage off the host; test a restore.',
   source: 'Setup guide checklist "Regular backups scheduled"',
-  reads: ['/etc/crontab', '/etc/cron.d/*', '/var/spool/cron/crontabs/*', '/etc/cron.{hourly,daily,weekly,monthly}/*', '/etc/systemd/system/*.timer'],
+  reads: ['/etc/crontab', '/etc/cron.d/*', '/var/spool/cron/crontabs/*', '/var/spool/cron/*', '/etc/cron.{hourly,daily,weekly,monthly}/*', '/etc/systemd/system/*.timer'],
   async run(ctx) {
     const jobs = await backupJobs(ctx);
     return verdict(jobs.length > 0, jobs.length ? jobs.slice(0, 3).join('; ') : 'no scheduled backup command found', jobs[0]?.split(' ')[0] ?? '/etc/crontab, /etc/cron.d, timers');

@@ -10,7 +10,7 @@ export const dockerDaemonIcc: SweepCheck = {
   remediation: '"icc": false in /etc/docker/daemon.json; Compose networks still connect the services that share them.',
   source: DAEMON_SOURCE,
   cis: '2.1',
-  reads: ['/etc/docker/daemon.json', 'dockerd command line'],
+  reads: ['/etc/docker/daemon.json', '/proc/stat /proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (dockerd command line)'],
   run: (ctx) =>
     withDaemon(ctx, (d) => {
       const v = daemonSetting(d, 'icc');

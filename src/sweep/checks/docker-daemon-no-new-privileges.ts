@@ -10,7 +10,7 @@ export const dockerDaemonNoNewPrivileges: SweepCheck = {
   remediation: '"no-new-privileges": true in /etc/docker/daemon.json, then restart docker.',
   source: DAEMON_SOURCE,
   cis: '2.18',
-  reads: ['/etc/docker/daemon.json', 'dockerd command line'],
+  reads: ['/etc/docker/daemon.json', '/proc/stat /proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (dockerd command line)'],
   run: (ctx) =>
     withDaemon(ctx, (d) => {
       const v = daemonSetting(d, 'no-new-privileges');

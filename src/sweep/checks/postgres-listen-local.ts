@@ -12,7 +12,7 @@ export const postgresListenLocal: SweepCheck = {
   remediation: "listen_addresses = 'localhost' in postgresql.conf, then systemctl restart postgresql.",
   source: 'Setup guide §3 Secure PostgreSQL Configuration, checklist "PostgreSQL configured to listen on localhost only"',
   lynis: 'DBS-1828',
-  reads: ['/etc/postgresql/*/*/postgresql.conf (+ include_dir)'],
+  reads: ['/etc/postgresql/*/*/postgresql.conf (+ include_dir)', '/etc/postgresql/*/*/conf.d/*'],
   async run(ctx): Promise<Outcome[]> {
     const clusters = await pgClusters(ctx);
     if (clusters.length === 0) return [na('no PostgreSQL cluster under /etc/postgresql', '/etc/postgresql')];

@@ -28,7 +28,7 @@ export function sshSettingCheck(def: {
     remediation: def.remediation,
     source: SOURCE,
     lynis: def.lynis ?? 'SSH-7408',
-    reads: ['sshd -T -f CONFIG [-C user=…,host=…,addr=…]', '/etc/ssh/sshd_config (+ Include)'],
+    reads: ['sshd -T -f CONFIG [-C user=…,host=…,addr=…]', '/etc/ssh/sshd_config (+ Include)', '/etc/ssh/sshd_config.d/*', '/proc/stat /proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (the running sshd and its -f)'],
     async run(ctx: SweepContext): Promise<Outcome[]> {
       const out: Outcome[] = [];
       for (const v of await sshdViews(ctx)) {

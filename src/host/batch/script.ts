@@ -1,0 +1,164 @@
+import { shQuote } from '../../core/shell.js';
+import { orderedRoots, SMALL_FILE, type BatchPlan, type RootPlan } from './plan.js';
+
+/**
+ * The batch as one POSIX sh script, sent on the standard input of `sh -s` (under one `sudo -n`), so
+ * that nothing is installed on the host and nothing but the constant `sh -s` shows in its process
+ * list. Everything it prints is a record of NUL-terminated fields (find -printf), and file contents
+ * and command outputs are raw bytes closed by a nonce that only this script and ir know: it is never
+ * in an argv (printf is a shell builtin) and a hostile file cannot forge it. Contents of regular files
+ * come last, as one tar per root (GNU tar, reading names from find -print0); files of /proc and /sys
+ * report size 0, so those are read by `cat`, framed; without GNU tar every file is.
+ *
+ * Records (see frames.ts): V header, Z cannot run, A absent, P probe (lstat of an absolute path),
+ * R root entered, M entry under a root, U directory not readable, D file not readable, C content,
+ * X command output, E end of records (the tar streams follow).
+ */
+
+/** find -printf fields of an entry: type, mode, uid, gid, size, atime, mtime, ctime, inode, links */
+const STAT = '%y\\0%m\\0%U\\0%G\\0%s\\0%A@\\0%T@\\0%C@\\0%i\\0%n\\0';
+
+/** find -regex never matches this (paths start with `./`): "enter no directory" */
+const NOTHING = '/';
+
+const union = (res: string[]): string => (res.length ? `(${res.join('|')})` : NOTHING);
+
+const hasContent = (rp: RootPlan) => rp.content.length + rp.small.length > 0;
+
+/**
+ * One root's walk: `w IDX ROOT DESCEND PRINT CONTENT PSEUDO SAMEAS SMALL`; IDX never starts with a
+ * digit (find -printf would read `\\0` and it as one octal escape)
+ */
+function rootCall(idx: string, rp: RootPlan, rootExpr: string): string {
+  // `.` (the root itself) is entered and reported: its lstat makes paths through it resolve
+  return ['w', idx, rootExpr, shQuote(union(['\\.', ...rp.descend])), shQuote(union(['\\.', ...rp.print])), shQuote(hasContent(rp) ? union(rp.content) : ''), rp.pseudo ? '1' : '0', rp.sameAs ? shQuote(rp.sameAs) : "''", shQuote(union(rp.small))].join(' ');
+}
+
+function tarCall(idx: string, rp: RootPlan, rootExpr: string): string {
+  return ['t', idx, rootExpr, shQuote(union(rp.descend)), shQuote(union(rp.content)), rp.sameAs ? shQuote(rp.sameAs) : "''", shQuote(union(rp.small))].join(' ');
+}
+
+/** Function definitions and the tool check, once per shell: a batch's or a session's. */
+function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
+  const stat = STAT;
+  return [
+    'set -f',
+    `N=${shQuote(nonce)}; export N`,
+    "p() { printf '%s\\0' \"$@\"; }",
+    '{ F=$(find --version | head -n 1); T=$(tar --version | head -n 1); O=$(timeout --version | head -n 1); } </dev/null 2>/dev/null',
+    'case $T in *GNU*) ;; *) T= ;; esac',
+    'case $O in *GNU*) ;; *) O= ;; esac',
+    'p V "$N" "$F" "$T" "$O" "$(id -u)"',
+    `case $F in *GNU*) ;; *) p Z "$N" "find is not GNU find: \${F:-not found}"; ${onRefuse} 0 ;; esac`,
+    // a directory the walk enters but cannot read, and a file it cannot read, are said so: never "empty"
+    `w() {`,
+    '  if [ -n "$7" ] && [ "$2" -ef "$7" ]; then return 0; fi',
+    '  cd -P -- "$2" 2>/dev/null || { [ -e "$2" ] || [ -h "$2" ] || p A "$2"; return 0; }',
+    '  p R "$1" "$2" "$(pwd -P)"',
+    `  { [ -r . ] && [ -x . ]; } || p U "$1" ''`,
+    `  find . -maxdepth 64 -regextype posix-extended \\( -regex "$4" -printf "M\\\\0$1\\\\0${stat}%P\\\\0%l\\\\0" \\) , \\( -type d -regex "$3" \\( ! -readable -o ! -executable \\) -printf "U\\\\0$1\\\\0%P\\\\0" \\) , \\( -type f -regex "$5" ! -readable -printf "D\\\\0$1\\\\0%P\\\\0" \\) , \\( -type d ! -regex "$3" -prune \\) 2>/dev/null`,
+    // contents by cat, framed: /proc and /sys, a host without GNU tar, a session's requests (C set)
+    '  if [ -n "$5" ] && { [ "$6" = 1 ] || [ -z "$T" ] || [ -n "$C" ]; }; then',
+    `    find . -mindepth 1 -maxdepth 64 -regextype posix-extended \\( -type d ! -regex "$3" -prune \\) -o \\( -type f -readable \\( -regex "$5" -size -"$MAX"c -o -regex "$8" -size -${SMALL_FILE + 1}c \\) -exec sh -c 'i=$1; shift; for f; do printf "C\\\\0%s\\\\0%s\\\\0" "$i" "\${f#./}"; cat -- "$f" 2>/dev/null; printf "\\\\0%s\\\\0%s\\\\0" "$N" "$?"; done' sh "$1" {} + \\) 2>/dev/null`,
+    '  fi',
+    '  cd /',
+    '}',
+    't() {',
+    '  if [ -n "$5" ] && [ "$2" -ef "$5" ]; then return 0; fi',
+    '  cd -P -- "$2" 2>/dev/null || return 0',
+    `  find . -mindepth 1 -maxdepth 64 -regextype posix-extended \\( -type d ! -regex "$3" -prune \\) -o \\( -type f -readable \\( -regex "$4" -size -"$MAX"c -o -regex "$6" -size -${SMALL_FILE + 1}c \\) -print0 \\) 2>/dev/null | tar --null --verbatim-files-from --no-recursion -T - -b 1 --ignore-failed-read --warning=none --transform "s,^\\\\./,$1/," -cf - 2>/dev/null`,
+    '  cd /',
+    '}',
+    // a command: stdout framed on stdout, stderr framed on the channel's stderr (fd 3), GNU timeout when there is one
+    'x() {',
+    '  i=$1; s=$2; shift 2',
+    "  p X \"$i\"; printf 'X\\0%s\\0' \"$i\" >&3",
+    '  if [ -n "$O" ]; then timeout -s KILL "$s" env LC_ALL=C "$@" 2>&3; else env LC_ALL=C "$@" 2>&3; fi',
+    '  r=$?',
+    "  printf '\\0%s\\0%s\\0' \"$N\" \"$r\"; printf '\\0%s\\0' \"$N\" >&3",
+    '}',
+  ];
+}
+
+/** Splits the newline-separated homes into "$@" and back to the default splitting. */
+const HOMES_ARGS = ["IFS='", "'", 'set -- $H', 'unset IFS'];
+
+/** What a plan reads, as lines of the shell; `tar` adds the tar streams after the E record (a batch, never a session). */
+function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
+  const stat = STAT;
+  const L: string[] = [`MAX=${Math.max(1, Math.floor(plan.maxFileBytes) + 1)}`];
+  // probes: lstat of a few absolute paths, absent ones said so
+  const probes = plan.probes.map(shQuote).join(' ');
+  if (probes) {
+    L.push(`for x in ${probes}; do [ -e "$x" ] || [ -h "$x" ] || p A "$x"; done`);
+    L.push(`find -P ${probes} -maxdepth 0 -printf 'P\\0${stat}%p\\0%l\\0' 2>/dev/null`);
+  }
+  // volatile first: commands, then /proc and /sys, then files
+  for (const c of plan.commands) L.push(['x', String(c.id), String(Math.max(1, Math.ceil(c.timeoutMs / 1000))), ...c.argv.map(shQuote)].join(' '));
+  const ordered = orderedRoots(plan);
+  const homes = ordered.find((r) => r.root === null);
+  ordered.forEach((rp, i) => {
+    if (rp.root !== null && rp.pseudo) L.push(rootCall(`r${i}`, rp, shQuote(rp.root)));
+  });
+  if (plan.netnsFiles.length) {
+    // one process per network namespace (`test -ef` on ns/net compares the namespaces), its net files framed
+    L.push(
+      "set +f; R=''",
+      'for d in /proc/[0-9]*; do [ -e "$d/ns/net" ] || continue; for r in $R; do [ "$d/ns/net" -ef "$r/ns/net" ] && continue 2; done; R="$R $d"; done',
+      'set -f; set --',
+      'for r in $R; do set -- "$@" "$r/ns/net"; done',
+      `[ $# -gt 0 ] && find -P "$@" -maxdepth 0 -printf 'P\\0${stat}%p\\0%l\\0' 2>/dev/null`,
+      `for r in $R; do for f in ${plan.netnsFiles.join(' ')}; do printf 'C\\0n\\0%s\\0' "\${r#/proc/}/net/$f"; cat -- "$r/net/$f" 2>/dev/null; printf '\\0%s\\0%s\\0' "$N" "$?"; done; done`,
+    );
+  }
+  ordered.forEach((rp, i) => {
+    if (rp.root !== null && !rp.pseudo) L.push(rootCall(`r${i}`, rp, shQuote(rp.root)));
+  });
+  if (homes) {
+    // every home of /etc/passwd once (/ and relative homes are not homes)
+    L.push(
+      "H=''; n=0",
+      'while IFS=: read -r _u _x _i _g _c h _s; do',
+      '  case $h in /?*) ;; *) continue ;; esac',
+      '  case "$H" in *"',
+      '$h',
+      '"*) continue ;; esac',
+      '  H="$H',
+      '$h',
+      '"',
+      'done < /etc/passwd',
+      ...HOMES_ARGS,
+      `for h do n=$((n+1)); ${rootCall('h$n', homes, '"$h"')}; done`,
+    );
+  }
+  if (!opts.tar) return L;
+  L.push('p E "$N"');
+  if (ordered.some((r) => !r.pseudo && hasContent(r))) {
+    L.push('if [ -n "$T" ]; then');
+    ordered.forEach((rp, i) => {
+      if (rp.root !== null && !rp.pseudo && hasContent(rp)) L.push(tarCall(`r${i}`, rp, shQuote(rp.root)));
+    });
+    if (homes && hasContent(homes)) L.push(...HOMES_ARGS, `n=0; for h do n=$((n+1)); ${tarCall('h$n', homes, '"$h"')}; done`);
+    L.push('fi');
+  }
+  return L;
+}
+
+/** A batch: one `sh -s` that reads everything, then the tar streams to its end. */
+export function batchScript(plan: BatchPlan, nonce: string): string {
+  return ['main() {', ...prelude(nonce, 'return'), ...body(plan, { tar: true }), '}', 'main </dev/null 3>&2 2>/dev/null', ''].join('\n');
+}
+
+/**
+ * A session: the same shell kept open for the follow-ups, fed one request at a time on its stdin
+ * (one round trip each instead of a channel, a sudo and a shell). Its prelude prints the V header.
+ */
+export function sessionPrelude(nonce: string): string {
+  return [...prelude(nonce, 'exit'), ''].join('\n');
+}
+
+/** One request of a session: contents framed by cat (no tar: the stream goes on), ended by its Q record. */
+export function sessionRequest(plan: BatchPlan, id: number): string {
+  const f = `q${id}`;
+  return [`${f}() {`, 'C=1', ...body(plan, { tar: false }), `p Q "$N" ${id}`, '}', `${f} </dev/null 3>&2 2>/dev/null; unset -f ${f}`, ''].join('\n');
+}

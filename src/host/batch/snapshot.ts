@@ -1,0 +1,454 @@
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import { finished } from 'node:stream/promises';
+import { utcNow } from '../../core/time.js';
+import { missingProgram } from '../exec.js';
+import type { DirEntry, ExecOptions, ExecResult, FileStat, ReadOptions, Target, TargetKind } from '../target.js';
+import { TargetError, joinPath } from '../target.js';
+import { patternsOfDeclarations, type DeclaredInputs, type Pattern } from './declared.js';
+import { FrameParser, type FrameSink } from './frames.js';
+import { makePlan, type BatchPlan } from './plan.js';
+import { emptyRoundTrips, type RoundTrips } from './roundtrips.js';
+import { batchScript } from './script.js';
+import { BatchSession } from './session.js';
+import { BatchReceiver, SnapshotStore, Spool, type Lookup, type Spooled } from './store.js';
+
+/**
+ * A remote host read in a few round trips (issue 16): one exec streams back, under one `sudo -n`,
+ * everything the units about to run declare; the units then read this snapshot at local speed. A
+ * read the snapshot cannot answer (a path found in a file's content: an ExecStart target, an Include)
+ * waits a few milliseconds so that the misses of every unit running at that moment go to the host
+ * together, as one follow-up batch (DataLoader style). After `followUps` of them, or for a file too
+ * large to carry, reads go to the host one by one, and the note says how many did.
+ */
+
+export interface PrefetchOptions {
+  /** largest file the first batch carries whole (default 1 MiB: detectors read configuration) */
+  maxFileBytes?: number;
+  /** largest file a follow-up carries (default 16 MiB); larger ones are read from the host */
+  followUpMaxFileBytes?: number;
+  /** the whole batch stream is cut past this (default 512 MiB): what did not arrive is read per file */
+  maxBatchBytes?: number;
+  /** follow-up batches before reads go one by one (default 2) */
+  followUps?: number;
+  /** where the spool goes (default the system temp dir; collect puts it beside its output) */
+  spoolDir?: string;
+  timeoutMs?: number;
+  /** timeout of each declared command inside the batch */
+  commandTimeoutMs?: number;
+}
+
+/** What a Target needs to offer for a batch: exec with the script on stdin and both outputs streamed. */
+export type BatchHost = Pick<Target, 'exec' | 'name'> & { roundTrips?(): RoundTrips };
+
+export interface BatchResult {
+  tools: string;
+  bytes: number;
+}
+
+export class BatchFailed extends Error {}
+
+const firstLine = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('utf8')).trim().split('\n')[0]?.slice(0, 200) ?? '';
+
+/** An in-memory sink for the framed stderr stream (each batched command's stderr, at most 1 MiB kept). */
+function stderrSink(receiver: BatchReceiver): FrameSink {
+  let chunks: Buffer[] = [];
+  let size = 0;
+  const nothing = () => {};
+  return {
+    header: nothing,
+    refused: nothing,
+    absent: nothing,
+    probe: nothing,
+    root: nothing,
+    entry: nothing,
+    unreadableDir: nothing,
+    unreadableFile: nothing,
+    started: () => {
+      chunks = [];
+    },
+    content(_kind, key) {
+      receiver.commandStderr(key, Buffer.concat(chunks));
+      chunks = [];
+    },
+    async append(buf) {
+      size += buf.length;
+      if (chunks.reduce((n, c) => n + c.length, 0) < 1 << 20) chunks.push(buf);
+    },
+    spoolSize: () => size,
+  };
+}
+
+/** Runs one batch on the host and merges it into the store; throws BatchFailed when it could not run or be read. */
+export async function runBatch(host: BatchHost, store: SnapshotStore, plan: BatchPlan, opts: { maxBytes: number; timeoutMs: number }, rt: RoundTrips): Promise<BatchResult> {
+  const nonce = randomBytes(16).toString('hex');
+  const receiver = new BatchReceiver(store, plan, utcNow);
+  const out = new FrameParser(nonce, receiver);
+  const err = new FrameParser(nonce, stderrSink(receiver), { stderr: true });
+  // errors are kept by the parsers (failed); these only keep an 'error' event from being unhandled
+  out.on('error', () => {});
+  err.on('error', () => {});
+  const before = store.spool.size;
+  rt.batches++;
+  let res: ExecResult;
+  try {
+    res = await host.exec(['sh', '-s'], { input: batchScript(plan, nonce), stdoutTo: out, stderrTo: err, maxBuffer: opts.maxBytes, timeoutMs: opts.timeoutMs, privileged: true });
+  } finally {
+    out.end();
+    err.end();
+    await Promise.all([finished(out).catch(() => {}), finished(err).catch(() => {})]);
+    rt.batchBytes += store.spool.size - before;
+  }
+  if (!out.sawHeader) {
+    const said = firstLine(res.stderr) || (res.code === 127 ? 'sh not found' : '') || `exit ${res.code ?? res.signal ?? 'unknown'}`;
+    throw new BatchFailed(`the batch did not start on ${host.name} (a restricted shell or a forced command?): ${said}`);
+  }
+  if (receiver.refusedWhy) throw new BatchFailed(receiver.refusedWhy);
+  if (out.failed) throw new BatchFailed(`the batch stream could not be read: ${out.failed.message}`);
+  if (!out.sawEnd) throw new BatchFailed(res.timedOut ? `the batch timed out after ${opts.timeoutMs / 1000} s` : `the batch ended early (${firstLine(res.stderr) || `exit ${res.code ?? res.signal}`})`);
+  receiver.finish();
+  const h = receiver.tools!;
+  const tools = [h.find, h.tar || 'no GNU tar: contents by cat'].filter(Boolean).join(', ');
+  return { tools, bytes: store.spool.size - before };
+}
+
+type Need = { what: 'meta' | 'list' | 'content'; path: string };
+
+/** Misses of every unit running at the same moment, sent as one follow-up batch. */
+class FollowUps {
+  private queue: Need[] = [];
+  private waiting: (() => void)[] = [];
+  private timer?: NodeJS.Timeout;
+  private firstAt = 0;
+  private running: Promise<void> = Promise.resolve();
+  private readonly asked = new Set<string>();
+  rounds = 0;
+  /** reads that went per file because the follow-ups were spent */
+  pastLimit = 0;
+  firstPastLimit?: string;
+  broken?: string;
+
+  constructor(
+    private readonly run: (needs: Need[]) => Promise<void>,
+    private readonly max: number,
+  ) {}
+
+  /** Resolves true once a follow-up that asked for `n` has merged, false when none will. */
+  need(n: Need): Promise<boolean> {
+    const key = `${n.what}:${n.path}`;
+    if (this.broken || this.asked.has(key)) return Promise.resolve(false);
+    if (this.rounds >= this.max) {
+      this.pastLimit++;
+      this.firstPastLimit ??= n.path;
+      return Promise.resolve(false);
+    }
+    this.asked.add(key);
+    this.queue.push(n);
+    const now = Date.now();
+    if (!this.timer) this.firstAt = now;
+    clearTimeout(this.timer);
+    // a few ms of quiet (every running unit has reached its next miss), at most 40 ms after the first
+    this.timer = setTimeout(() => this.flush(), Math.max(0, Math.min(6, this.firstAt + 40 - now)));
+    return new Promise<boolean>((resolve) => this.waiting.push(() => resolve(true)));
+  }
+
+  private flush(): void {
+    this.timer = undefined;
+    const needs = this.queue;
+    const waiting = this.waiting;
+    this.queue = [];
+    this.waiting = [];
+    this.rounds++;
+    this.running = this.running.then(async () => {
+      try {
+        await this.run(needs);
+      } catch (err) {
+        this.broken = (err as Error).message;
+      }
+      for (const w of waiting) w();
+    });
+  }
+}
+
+/** A path as a literal pattern (its names are names, not globs). */
+function literal(path: string, extra: string[], content: Pattern['content']): Pattern | null {
+  const comps = path.split('/').filter(Boolean);
+  if (path.includes('\n') || comps.length === 0) return null;
+  return { base: '/', comps: [...comps, ...extra], content, literalUpTo: comps.length };
+}
+
+export class SnapshotTarget implements Target {
+  readonly kind: TargetKind;
+  readonly name: string;
+  readonly live: boolean;
+  alive?: () => Promise<boolean>;
+  xattrs?: (path: string, names?: string[]) => Promise<Record<string, Buffer>>;
+  private readonly followUps: FollowUps;
+  private readonly servedCommands = new Set<string>();
+
+  constructor(
+    private readonly inner: Target,
+    private readonly store: SnapshotStore,
+    private readonly rt: RoundTrips,
+    private readonly opts: Required<Pick<PrefetchOptions, 'followUpMaxFileBytes' | 'maxBatchBytes' | 'timeoutMs'>> & PrefetchOptions,
+    private readonly first: BatchResult,
+    private readonly netnsFiles: string[] = [],
+    private readonly session?: BatchSession,
+  ) {
+    this.kind = inner.kind;
+    this.name = inner.name;
+    this.live = inner.live;
+    if (inner.alive) this.alive = () => inner.alive!();
+    if (inner.xattrs) this.xattrs = (p, n) => inner.xattrs!(p, n);
+    this.followUps = new FollowUps((needs) => this.followUp(needs), opts.followUps ?? 2);
+  }
+
+  private async followUp(needs: Need[]): Promise<void> {
+    if (process.env.IR_DEBUG_BATCH) process.stderr.write(`follow-up ${this.followUps.rounds}: ${needs.map((n) => `${n.what} ${n.path}`).join(', ')}\n`);
+    const patterns: Pattern[] = [];
+    const add = (p: Pattern | null) => p && patterns.push(p);
+    for (const n of needs) {
+      if (n.what === 'list') add(literal(n.path, ['*'], true));
+      else add(literal(n.path, [], true));
+      // the other files of the same network namespace are read next (ports reads tcp, tcp6, udp, udp6)
+      const ns = /^(\/proc\/\d+\/net)\/[^/]+$/.exec(n.path);
+      if (ns) for (const f of this.netnsFiles) add(literal(`${ns[1]}/${f}`, [], true));
+      // a unit that reads one file of a small directory reads the next one soon (authorized_keys/%u):
+      // the small files beside it come along
+      const dir = posix.dirname(n.path);
+      if (n.what === 'content' && this.store.isComplete(dir) && this.store.list(dir).length <= 128) add({ ...literal(dir, ['*'], 'small')! });
+    }
+    if (patterns.length === 0) return;
+    const plan = makePlan(patterns, { maxFileBytes: needs.some((n) => n.what === 'content') ? this.opts.followUpMaxFileBytes : (this.opts.maxFileBytes ?? 1 << 20) });
+    if (this.session && !this.session.dead) {
+      try {
+        return await this.session.request(this.store, plan);
+      } catch {
+        // the session is gone: this round and the next as a batch of their own
+      }
+    }
+    await runBatch(this.inner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
+  }
+
+  /**
+   * More declarations on the same snapshot (a scan inside a sweep or a collect): one more batch into
+   * the same store, and this target again (its owner closes it, not the nested unit).
+   */
+  async prefetch(inputs: DeclaredInputs): Promise<Target> {
+    const { patterns, netnsFiles } = patternsOfDeclarations(inputs);
+    const plan = makePlan(patterns, { maxFileBytes: this.opts.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: this.opts.commandTimeoutMs, netnsFiles });
+    try {
+      if (this.session && !this.session.dead && plan.commands.length === 0) await this.session.request(this.store, plan);
+      else await runBatch(this.inner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
+    } catch {
+      // what it would have read comes through the follow-ups and the host
+    }
+    return this;
+  }
+
+  /** The snapshot's answer, after one follow-up when it had none; null when the host must be asked directly. */
+  private async lookup(path: string, follow: boolean): Promise<Lookup> {
+    let l = this.store.resolve(path, follow);
+    if (l.kind !== 'unknown') return l;
+    this.rt.misses++;
+    if (await this.followUps.need({ what: 'meta', path: l.missing })) l = this.store.resolve(path, follow);
+    return l;
+  }
+
+  private served<T>(v: T): T {
+    this.rt.served++;
+    return v;
+  }
+
+  reading(): { mode: 'batch'; note: string } {
+    return { mode: 'batch', note: this.note() };
+  }
+
+  private note(): string {
+    const f = this.followUps;
+    const parts = [`read in batches (${this.first.tools}): ${1 + f.rounds} batch(es), ${this.rt.batchBytes} bytes, ${this.rt.served} reads answered from them`];
+    if (f.pastLimit) parts.push(`${f.pastLimit} read(s) found deeper than ${f.rounds} follow-up batch(es) went to the host one by one (first: ${f.firstPastLimit})`);
+    if (f.broken) parts.push(`a follow-up batch failed (${f.broken}): later reads went to the host one by one`);
+    return parts.join('; ');
+  }
+
+  roundTrips(): RoundTrips {
+    return this.rt;
+  }
+
+  readBy(path: string): string | undefined {
+    const l = this.store.resolve(path, false);
+    if (l.kind !== 'found') return undefined;
+    const c = this.store.content(l.path);
+    return c && c !== 'vanished' ? `ssh batch (${c.via})` : undefined;
+  }
+
+  async lstat(path: string): Promise<FileStat | null> {
+    const l = await this.lookup(path, false);
+    if (l.kind === 'found') return this.served(l.stat);
+    if (l.kind === 'absent') return this.served(null);
+    return this.inner.lstat(path);
+  }
+
+  async stat(path: string): Promise<FileStat | null> {
+    const l = await this.lookup(path, true);
+    if (l.kind === 'found') return this.served(l.stat);
+    if (l.kind === 'absent' || l.kind === 'loop') return this.served(null);
+    return this.inner.stat(path);
+  }
+
+  async list(dir: string): Promise<DirEntry[]> {
+    let l = await this.lookup(dir, true);
+    if (l.kind === 'absent') throw new TargetError('ENOENT', `${dir}: no such file or directory`, dir);
+    if (l.kind === 'found' && l.stat.type !== 'dir') throw new TargetError('ENOTDIR', `${dir}: not a directory`, dir);
+    if (l.kind === 'found' && !this.store.isComplete(l.path) && !this.store.unreadable.has(l.path)) {
+      this.rt.misses++;
+      if (await this.followUps.need({ what: 'list', path: l.path })) l = this.store.resolve(dir, true);
+    }
+    if (l.kind === 'found' && this.store.isComplete(l.path)) return this.served(this.store.list(l.path).map((e) => ({ name: e.name, path: joinPath(dir, e.name), stat: e.stat })));
+    return this.inner.list(dir);
+  }
+
+  async readlink(path: string): Promise<string> {
+    const l = await this.lookup(path, false);
+    if (l.kind === 'absent') throw new TargetError('ENOENT', `${path}: no such file or directory`, path);
+    if (l.kind === 'found') {
+      if (l.stat.type !== 'symlink') throw new TargetError('IO', `${path}: not a symbolic link`, path);
+      if (!l.link) throw new TargetError('ENOENT', `${path}: no such file or directory`, path);
+      return this.served(l.link);
+    }
+    return this.inner.readlink(path);
+  }
+
+  /** The spooled content of a regular file, after a follow-up when it is small enough; null: ask the host. */
+  private async contentOf(path: string, follow: boolean): Promise<{ at: Spooled } | { error: TargetError } | null> {
+    const ns = this.store.netnsContent(path);
+    if (ns) return { at: ns };
+    let l = await this.lookup(path, follow);
+    for (let attempt = 0; ; attempt++) {
+      if (l.kind === 'absent') return { error: new TargetError('ENOENT', `${path}: no such file or directory`, path) };
+      if (l.kind === 'loop') return { error: new TargetError('ELOOP', `${path}: too many levels of symbolic links`, path) };
+      if (l.kind === 'unknown') return null;
+      if (l.stat.type !== 'file') return { error: new TargetError(l.stat.type === 'dir' ? 'EISDIR' : 'NOT_REGULAR', `${path}: not a regular file (${l.stat.type})`, path) };
+      const c = this.store.content(l.path);
+      if (c === 'vanished') return { error: new TargetError('ENOENT', `${path}: no such file or directory`, path) };
+      if (c) return { at: c };
+      // unreadable to the batch's user, or too large to carry: the host says it itself
+      if (attempt > 0 || this.store.unreadable.has(l.path) || l.stat.size > this.opts.followUpMaxFileBytes) return null;
+      this.rt.misses++;
+      if (!(await this.followUps.need({ what: 'content', path: l.path }))) return null;
+      l = this.store.resolve(path, follow);
+    }
+  }
+
+  async readFile(path: string, opts: ReadOptions & { follow?: boolean } = {}): Promise<Buffer> {
+    const c = await this.contentOf(path, opts.follow ?? true);
+    if (c && 'error' in c) throw c.error;
+    if (c) return this.served(await this.store.spool.read(c.at, opts.maxBytes ?? 16 * 1024 * 1024));
+    return this.inner.readFile(path, opts);
+  }
+
+  async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
+    const c = await this.contentOf(path, false);
+    if (c && 'error' in c) throw c.error;
+    if (c) return this.served(this.store.spool.stream(c.at, opts.start ?? 0, opts.end ?? Number.MAX_SAFE_INTEGER));
+    return this.inner.openRead(path, opts);
+  }
+
+  async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const key = JSON.stringify(argv);
+    const out = this.store.commands.get(key);
+    // a command is answered from the batch once, with the options the batch ran it with
+    if (!out || opts.stdoutTo || opts.stderrTo || opts.input !== undefined || this.servedCommands.has(key)) return this.inner.exec(argv, opts);
+    this.servedCommands.add(key);
+    const killed = out.status === 137;
+    const res: ExecResult = {
+      argv,
+      stdout: await this.store.spool.read(out.stdout, opts.maxBuffer ?? 64 * 1024 * 1024),
+      stderr: out.stderr,
+      code: killed ? null : out.status,
+      ...(killed ? { signal: 'SIGKILL', timedOut: true } : {}),
+      startedAt: out.startedAt,
+      endedAt: out.endedAt,
+    };
+    if (missingProgram(res)) throw new TargetError('ENOENT', `${argv[0]}: command not found on ${this.name}`, argv[0]);
+    return this.served(res);
+  }
+
+  /** The spool and the follow-up shell go; the host stays open (its owner closes it). */
+  async close(): Promise<void> {
+    this.session?.close();
+    await this.store.spool.remove();
+  }
+}
+
+/** A host whose batch could not run: read per file, as before, with the reason kept for the output and the acquisition log. */
+export class PerFileTarget implements Target {
+  readonly kind: TargetKind;
+  readonly name: string;
+  readonly live: boolean;
+  alive?: () => Promise<boolean>;
+  xattrs?: (path: string, names?: string[]) => Promise<Record<string, Buffer>>;
+  roundTrips?: () => RoundTrips;
+
+  constructor(
+    private readonly inner: Target,
+    private readonly reason: string,
+  ) {
+    this.kind = inner.kind;
+    this.name = inner.name;
+    this.live = inner.live;
+    if (inner.alive) this.alive = () => inner.alive!();
+    if (inner.xattrs) this.xattrs = (p, n) => inner.xattrs!(p, n);
+    if (inner.roundTrips) this.roundTrips = () => inner.roundTrips!();
+  }
+
+  reading(): { mode: 'per-file'; note: string } {
+    return { mode: 'per-file', note: `read per file: ${this.reason}` };
+  }
+
+  lstat(path: string) {
+    return this.inner.lstat(path);
+  }
+  stat(path: string) {
+    return this.inner.stat(path);
+  }
+  list(dir: string) {
+    return this.inner.list(dir);
+  }
+  readlink(path: string) {
+    return this.inner.readlink(path);
+  }
+  readFile(path: string, opts?: ReadOptions) {
+    return this.inner.readFile(path, opts);
+  }
+  openRead(path: string, opts?: { start?: number; end?: number }) {
+    return this.inner.openRead(path, opts);
+  }
+  exec(argv: string[], opts?: ExecOptions) {
+    return this.inner.exec(argv, opts);
+  }
+  async close(): Promise<void> {}
+}
+
+/** Opens a snapshot of what `inputs` declare; on a host where the batch cannot run, the host itself with a note. */
+export async function openSnapshot(inner: Target, inputs: DeclaredInputs, opts: PrefetchOptions = {}): Promise<Target> {
+  const rt = inner.roundTrips?.() ?? emptyRoundTrips();
+  const o = { followUpMaxFileBytes: 16 * 1024 * 1024, maxBatchBytes: 512 * 1024 * 1024, timeoutMs: 600_000, ...opts };
+  const spool = await Spool.create(opts.spoolDir);
+  const store = new SnapshotStore(spool);
+  const { patterns, netnsFiles } = patternsOfDeclarations(inputs);
+  const plan = makePlan(patterns, { maxFileBytes: o.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: o.commandTimeoutMs, netnsFiles });
+  // the follow-up shell starts beside the first batch, so that it is ready when the first misses come
+  const session = o.followUps === 0 ? undefined : new BatchSession(inner, rt);
+  try {
+    const first = await runBatch(inner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
+    return new SnapshotTarget(inner, store, rt, o, first, netnsFiles, session);
+  } catch (err) {
+    session?.close();
+    await spool.remove();
+    if (err instanceof BatchFailed) return new PerFileTarget(inner, err.message);
+    if (err instanceof TargetError && err.code === 'ENOENT') return new PerFileTarget(inner, `sh not found on ${inner.name}`);
+    throw err;
+  }
+}

@@ -1,0 +1,378 @@
+import { createReadStream, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, posix } from 'node:path';
+import type { FileStat } from '../target.js';
+import type { FrameSink } from './frames.js';
+import { orderedRoots, type BatchPlan, type RootPlan } from './plan.js';
+
+/**
+ * The snapshot: what the batches brought back, answered here without the host. Every entry is kept
+ * under its canonical path (the walk's root resolved on the host with `pwd -P`, entries below it never
+ * followed), and a path asked in another spelling (`/lib/x` for `/usr/lib/x`) is resolved through
+ * the links the snapshot holds, as the kernel would. Contents live in one spool file on this machine.
+ */
+
+export interface Spooled {
+  offset: number;
+  length: number;
+  /** how it was read on the host: one tar stream, `cat` with framing, a command's output */
+  via?: 'tar' | 'cat' | 'exec';
+}
+
+/** One append-only file of contents; removed with the snapshot. */
+export class Spool {
+  private fh?: fsp.FileHandle;
+  size = 0;
+  private constructor(readonly dir: string) {}
+
+  static async create(parent?: string): Promise<Spool> {
+    const dir = await fsp.mkdtemp(join(parent ?? tmpdir(), '.ir-batch-'));
+    const s = new Spool(dir);
+    s.fh = await fsp.open(join(dir, 'spool'), 'w+', 0o600);
+    return s;
+  }
+
+  get path(): string {
+    return join(this.dir, 'spool');
+  }
+
+  async append(buf: Buffer): Promise<void> {
+    let off = 0;
+    while (off < buf.length) {
+      const { bytesWritten } = await this.fh!.write(buf, off, buf.length - off, this.size);
+      off += bytesWritten;
+      this.size += bytesWritten;
+    }
+  }
+
+  async read(at: Spooled, max = at.length): Promise<Buffer> {
+    const len = Math.min(at.length, max);
+    const buf = Buffer.allocUnsafe(len);
+    let got = 0;
+    while (got < len) {
+      const { bytesRead } = await this.fh!.read(buf, got, len - got, at.offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return buf.subarray(0, got);
+  }
+
+  stream(at: Spooled, start = 0, end = at.length - 1): NodeJS.ReadableStream {
+    const last = Math.min(end, at.length - 1);
+    if (last < start) return createReadStream(this.path, { start: 0, end: -1 });
+    return createReadStream(this.path, { start: at.offset + start, end: at.offset + last, highWaterMark: 1 << 20 });
+  }
+
+  async remove(): Promise<void> {
+    await this.fh?.close().catch(() => {});
+    this.fh = undefined;
+    await fsp.rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export type Lookup =
+  | { kind: 'found'; path: string; stat: FileStat; link?: string }
+  | { kind: 'absent' }
+  | { kind: 'loop' }
+  /** the snapshot cannot say: `missing` is the path to ask the host (links already resolved) */
+  | { kind: 'unknown'; missing: string };
+
+export interface CommandOutput {
+  stdout: Spooled;
+  stderr: Buffer;
+  status: number;
+  startedAt: string;
+  endedAt: string;
+}
+
+interface Entry {
+  stat: FileStat;
+  link?: string;
+}
+
+const norm = (p: string): string => {
+  const n = posix.normalize(`/${p}`);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+};
+
+export class SnapshotStore {
+  private readonly entries = new Map<string, Entry>();
+  private readonly children = new Map<string, Set<string>>();
+  private readonly complete = new Set<string>();
+  /** names a walk looked for in a directory it entered (those it did not report are absent) */
+  private readonly probed = new Map<string, Set<string>>();
+  private readonly absent = new Set<string>();
+  /** network namespace (`net:[…]`) → a process whose /proc/PID/net the batch read */
+  private readonly netnsReps = new Set<number>();
+  private readonly contents = new Map<string, Spooled>();
+  /** contents that could not be read (cat failed on a /proc file of a process that exited) */
+  private readonly vanished = new Set<string>();
+  /** directories and files the walk could not read: their errors come from the host itself */
+  readonly unreadable = new Set<string>();
+  readonly commands = new Map<string, CommandOutput>();
+
+  constructor(readonly spool: Spool) {}
+
+  get size(): { entries: number; contents: number; bytes: number } {
+    return { entries: this.entries.size, contents: this.contents.size, bytes: this.spool.size };
+  }
+
+  addEntry(path: string, stat: FileStat, link?: string): void {
+    const p = norm(path);
+    this.entries.set(p, { stat, ...(stat.type === 'symlink' ? { link } : {}) });
+    this.absent.delete(p);
+    if (p === '/') return;
+    const dir = posix.dirname(p);
+    let set = this.children.get(dir);
+    if (!set) this.children.set(dir, (set = new Set()));
+    set.add(posix.basename(p));
+  }
+
+  addAbsent(path: string): void {
+    const p = norm(path);
+    if (!this.entries.has(p)) this.absent.add(p);
+  }
+
+  markComplete(dir: string): void {
+    this.complete.add(norm(dir));
+  }
+
+  addContent(path: string, at: Spooled): void {
+    this.contents.set(norm(path), at);
+    this.vanished.delete(norm(path));
+  }
+
+  addVanished(path: string): void {
+    if (!this.contents.has(norm(path))) this.vanished.add(norm(path));
+  }
+
+  addProbed(dir: string, name: string): void {
+    const d = norm(dir);
+    let set = this.probed.get(d);
+    if (!set) this.probed.set(d, (set = new Set()));
+    set.add(name);
+  }
+
+  addNetnsRep(pid: number): void {
+    this.netnsReps.add(pid);
+  }
+
+  /**
+   * /proc/PID/net is the network namespace's, the same for every process in it: the batch reads it
+   * for one process per namespace and answers it for the others.
+   */
+  netnsContent(path: string): Spooled | undefined {
+    const m = /^\/proc\/(\d+)\/net\/([^/]+)$/.exec(path);
+    if (!m) return undefined;
+    const ns = this.entries.get(`/proc/${m[1]}/ns/net`)?.link;
+    if (!ns) return undefined;
+    for (const rep of this.netnsReps) if (this.entries.get(`/proc/${rep}/ns/net`)?.link === ns) return this.contents.get(`/proc/${rep}/net/${m[2]}`);
+    return undefined;
+  }
+
+  isComplete(dir: string): boolean {
+    return this.complete.has(dir);
+  }
+
+  content(path: string): Spooled | 'vanished' | undefined {
+    return this.contents.get(path) ?? (this.vanished.has(path) ? 'vanished' : undefined);
+  }
+
+  /** Entries of a directory listed completely (canonical path), sorted by name as the other targets do. */
+  list(dir: string): { name: string; stat: FileStat }[] {
+    const names = [...(this.children.get(dir) ?? [])].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return names.map((name) => ({ name, stat: this.entries.get(dir === '/' ? `/${name}` : `${dir}/${name}`)!.stat }));
+  }
+
+  private linkTarget(at: string, link: string): string {
+    return norm(link.startsWith('/') ? link : posix.join(posix.dirname(at), link));
+  }
+
+  /**
+   * What the snapshot knows of `path`: links in its directories always followed, the final one only
+   * with `follow`. A name missing from a directory listed completely is absent; a directory the
+   * snapshot never listed is unknown.
+   */
+  resolve(path: string, follow: boolean): Lookup {
+    let p = norm(path);
+    let hops = 0;
+    outer: for (;;) {
+      const e = this.entries.get(p);
+      if (e) {
+        if (e.stat.type === 'symlink' && follow) {
+          // a link whose target could not be read (a kernel thread's /proc/PID/exe) leads nowhere
+          if (!e.link) return { kind: 'absent' };
+          if (++hops > 40) return { kind: 'loop' };
+          p = this.linkTarget(p, e.link);
+          continue;
+        }
+        return { kind: 'found', path: p, stat: e.stat, ...(e.link !== undefined ? { link: e.link } : {}) };
+      }
+      if (this.absent.has(p)) return { kind: 'absent' };
+      let q = p;
+      const rest: string[] = [];
+      while (q !== '/') {
+        rest.unshift(posix.basename(q));
+        q = posix.dirname(q);
+        if (this.absent.has(q)) return { kind: 'absent' };
+        const eq = this.entries.get(q);
+        if (!eq) continue;
+        if (eq.stat.type === 'symlink') {
+          if (!eq.link) return { kind: 'absent' };
+          if (++hops > 40) return { kind: 'loop' };
+          p = norm(posix.join(this.linkTarget(q, eq.link), ...rest));
+          continue outer;
+        }
+        // under a file: ENOTDIR, which the targets answer as "no such path"
+        if (eq.stat.type !== 'dir') return { kind: 'absent' };
+        if (this.complete.has(q) || this.probed.get(q)?.has(rest[0]!)) return { kind: 'absent' };
+        return { kind: 'unknown', missing: p };
+      }
+      return { kind: 'unknown', missing: p };
+    }
+  }
+}
+
+/**
+ * The receiving end of one batch: maps the batch's root numbers to canonical paths, and when the
+ * stream is complete marks the directories it listed completely.
+ */
+export class BatchReceiver implements FrameSink {
+  readonly roots = new Map<string, { literal: string; canonical: string; plan: RootPlan }>();
+  private readonly dirs = new Map<string, string[]>();
+  /** files printed under /proc or /sys: one whose content did not come had gone by then (a process that exited) */
+  private readonly pseudoFiles = new Map<string, string[]>();
+  tools?: { find: string; tar: string; timeout: string; uid: number };
+  refusedWhy?: string;
+  private readonly commandStarts = new Map<string, string>();
+
+  constructor(
+    private readonly store: SnapshotStore,
+    private readonly plan: BatchPlan,
+    private readonly now: () => string,
+  ) {}
+
+  private planOf(idx: string): RootPlan | undefined {
+    if (idx.startsWith('h')) return this.plan.roots.find((r) => r.root === null);
+    return orderedRoots(this.plan)[Number(idx.slice(1))];
+  }
+
+  private pathOf(idx: string, rel: string): string | null {
+    const r = this.roots.get(idx);
+    if (!r) return null;
+    return rel === '' ? r.canonical : r.canonical === '/' ? `/${rel}` : `${r.canonical}/${rel}`;
+  }
+
+  header(h: { find: string; tar: string; timeout: string; uid: number }): void {
+    this.tools = h;
+  }
+
+  refused(reason: string): void {
+    this.refusedWhy = reason;
+  }
+
+  absent(path: string): void {
+    this.store.addAbsent(path);
+  }
+
+  probe(path: string, stat: FileStat, link: string): void {
+    this.store.addEntry(path, stat, link);
+  }
+
+  root(idx: string, literal: string, canonical: string): void {
+    const plan = this.planOf(idx);
+    if (!plan) return;
+    this.roots.set(idx, { literal, canonical, plan });
+    this.dirs.set(idx, ['']);
+    this.pseudoFiles.set(idx, []);
+  }
+
+  entry(idx: string, rel: string, stat: FileStat, link: string): void {
+    const p = this.pathOf(idx, rel);
+    if (!p) return;
+    this.store.addEntry(p, stat, link);
+    if (stat.type === 'dir') this.dirs.get(idx)?.push(rel);
+    else if (stat.type === 'file' && this.roots.get(idx)?.plan.pseudo) this.pseudoFiles.get(idx)?.push(rel);
+  }
+
+  unreadableDir(idx: string, rel: string): void {
+    const p = this.pathOf(idx, rel);
+    if (p) this.store.unreadable.add(p);
+  }
+
+  unreadableFile(idx: string, rel: string): void {
+    const p = this.pathOf(idx, rel);
+    if (p) this.store.unreadable.add(p);
+  }
+
+  started(kind: 'C' | 'X', key: string): void {
+    if (kind === 'X') this.commandStarts.set(key, this.now());
+  }
+
+  content(kind: 'C' | 'T' | 'X', key: string, rel: string, at: Spooled, status: number): void {
+    if (kind === 'X') {
+      const id = Number(key);
+      const cmd = this.plan.commands[id];
+      if (!cmd) return;
+      const k = JSON.stringify(cmd.argv);
+      const had = this.store.commands.get(k);
+      this.store.commands.set(k, { stdout: at, stderr: had?.stderr ?? Buffer.alloc(0), status, startedAt: this.commandStarts.get(key) ?? this.now(), endedAt: this.now() });
+      return;
+    }
+    if (key === 'n') {
+      // /proc/PID/net of one process per network namespace
+      const pid = Number(rel.split('/')[0]);
+      if (status === 0) this.store.addContent(`/proc/${rel}`, { ...at, via: 'cat' });
+      this.store.addNetnsRep(pid);
+      return;
+    }
+    const p = this.pathOf(key, rel);
+    if (!p) return;
+    if (kind === 'C' && status !== 0) this.store.addVanished(p);
+    else this.store.addContent(p, { ...at, via: kind === 'C' ? 'cat' : 'tar' });
+  }
+
+  commandStderr(id: string, buf: Buffer): void {
+    const cmd = this.plan.commands[Number(id)];
+    if (!cmd) return;
+    const k = JSON.stringify(cmd.argv);
+    const had = this.store.commands.get(k);
+    if (had) had.stderr = buf;
+    else this.store.commands.set(k, { stdout: { offset: 0, length: 0 }, stderr: buf, status: -1, startedAt: this.now(), endedAt: this.now() });
+  }
+
+  append(buf: Buffer): Promise<void> {
+    return this.store.spool.append(buf);
+  }
+
+  spoolSize(): number {
+    return this.store.spool.size;
+  }
+
+  /** After a stream that reached its end: the directories whose every entry it printed, the names it looked for. */
+  finish(): void {
+    for (const [idx, r] of this.roots) {
+      const wanted = r.plan.content.map((re) => new RegExp(`^${re}$`));
+      for (const rel of this.pseudoFiles.get(idx) ?? []) {
+        const path = this.pathOf(idx, rel)!;
+        if (this.store.content(path) === undefined && wanted.some((re) => re.test(`./${rel}`))) this.store.addVanished(path);
+      }
+      const dirs = this.dirs.get(idx) ?? [];
+      const probes = new Map<string, { re: RegExp; names: string[] }>();
+      for (const p of r.plan.probes) {
+        const g = probes.get(p.dir.source);
+        if (g) g.names.push(p.name);
+        else probes.set(p.dir.source, { re: p.dir, names: [p.name] });
+      }
+      for (const rel of new Set(dirs)) {
+        const path = this.pathOf(idx, rel)!;
+        if (this.store.unreadable.has(path)) continue;
+        // the walk's depth limit: below it nothing was listed
+        if (rel.split('/').length >= 63) continue;
+        const dotted = rel === '' ? '.' : `./${rel}`;
+        if (r.plan.complete.some((re) => re.test(dotted))) this.store.markComplete(path);
+        for (const g of probes.values()) if (g.re.test(dotted)) for (const n of g.names) this.store.addProbed(path, n);
+      }
+    }
+  }
+}

@@ -12,7 +12,7 @@ import { parsePasswd } from '../scan/facts.js';
 import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
 import { checkAlive, CollectAborted, type CollectContext } from './context.js';
 import { collectDocker } from './docker.js';
-import { collectPath, neverWalk } from './files.js';
+import { collectBatchOptions, collectInputs, collectPath, neverWalk } from './files.js';
 import type { CommandItem, KernelFileItem, Profile } from './item.js';
 import { globMatcher } from './options.js';
 import { collectProcessBodies } from './processes.js';
@@ -259,6 +259,9 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
   try {
     writer.note(`target: ${target.kind} ${target.name}; profile ${o.profile}; max file size ${o.maxFileSize}; max total ${Number.isFinite(o.maxTotal) ? o.maxTotal : 'none'}${o.since ? `; since ${o.since.toISOString()}` : ''}`);
     if (!o.includeSecrets) writer.note('secrets: .env values and secret-named variables redacted (--include-secrets keeps them)');
+    // over ssh: everything the items declare in one batch (host/batch/), then served from its spool
+    ctx.target = (await target.prefetch?.(collectInputs(items, o, BODYFILE_ROOTS), collectBatchOptions(o))) ?? target;
+    if (ctx.target.reading) writer.note(ctx.target.reading().note);
     const commands = items.filter((i): i is CommandItem => i.kind === 'command');
     const kernel = items.filter((i): i is KernelFileItem => i.kind === 'kernel');
     if (target.live) {
@@ -274,13 +277,14 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
         }
         for (const p of item.paths) await collectPath(ctx, p);
       } else if (item.kind === 'home') {
-        for (const h of await homes(target)) for (const rel of item.relPaths) await collectPath(ctx, `${h}/${rel}`);
+        for (const h of await homes(ctx.target)) for (const rel of item.relPaths) await collectPath(ctx, `${h}/${rel}`);
       }
     }
     for (const p of o.include) await collectPath(ctx, p.startsWith('/') ? p : `/${p}`);
     ctx.tick('bodyfile');
     await writer.addSpooled('bodyfile.txt', (out) => writeBodyfile(ctx, out), { source: `lstat of ${BODYFILE_ROOTS.join(' ')} and the collected paths (mactime -b bodyfile.txt)`, mode: 0o644 });
     const res = await writer.finish();
+    if (ctx.target !== target) await ctx.target.close();
     return {
       path: res.path,
       sha256: res.sha256,

@@ -1,4 +1,5 @@
-import type { DirEntry, FileStat } from '../host/target.js';
+import type { DeclaredInputs, DirEntry, FileStat, PrefetchOptions } from '../host/target.js';
+import type { CollectionItem } from './item.js';
 import { TargetError } from '../host/target.js';
 import { bodyfileLine } from './bodyfile.js';
 import { checkAlive, CollectAborted, fsPath, type CollectContext } from './context.js';
@@ -7,6 +8,39 @@ import { checkAlive, CollectAborted, fsPath, type CollectContext } from './conte
 export function neverWalk(path: string): boolean {
   if (path === '/dev/shm' || path.startsWith('/dev/shm/')) return false;
   return /^\/(proc|sys|dev)(\/|$)/.test(path);
+}
+
+/** Contents larger than this come one by one (pipelined sftp), not through the batch's spool. */
+const BATCH_FILE_MAX = 8 * 1024 * 1024;
+
+/**
+ * What a collection reads, declared for one batch (host/batch/): the items' paths as whole trees,
+ * their home paths, the kernel files, the commands, --include, and the process list the process
+ * bodies need: read once, early, in the same stream as the commands (volatile first).
+ */
+export function collectInputs(items: CollectionItem[], o: { include: string[]; includeShadow: boolean }, bodyfileRoots: string[]): DeclaredInputs {
+  // a path is stored with everything under it
+  const tree = (p: string) => `${p} ${p}/**`;
+  const paths: string[] = ['/etc/passwd', '/proc/stat', '/proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid}', '/proc/PID/{environ,maps,status}', ...bodyfileRoots.map((r) => `${r} (lstat)`)];
+  const commands: string[][] = [];
+  for (const i of items) {
+    if (i.kind === 'paths' && !(i.needs === 'shadow' && !o.includeShadow)) paths.push(...i.paths.filter((p) => !neverWalk(p)).map(tree));
+    else if (i.kind === 'home') paths.push(...i.relPaths.map((r) => tree(`~/${r}`)));
+    else if (i.kind === 'kernel') paths.push(...i.paths);
+    else if (i.kind === 'command') commands.push(i.argv);
+  }
+  paths.push(...o.include.map((p) => (p.startsWith('/') ? p : `/${p}`)).filter((p) => !neverWalk(p)).map(tree));
+  return { paths, commands };
+}
+
+/** How a collection's batch runs: its spool beside the archive (it can be large), within --max-total. */
+export function collectBatchOptions(o: { outDir: string; maxFileSize: number; maxTotal: number }): PrefetchOptions {
+  return {
+    maxFileBytes: Math.min(o.maxFileSize, BATCH_FILE_MAX),
+    maxBatchBytes: Number.isFinite(o.maxTotal) ? o.maxTotal + 64 * 1024 * 1024 : 4 * 1024 ** 3,
+    spoolDir: o.outDir,
+    commandTimeoutMs: 60_000,
+  };
 }
 
 function why(err: unknown): string {
@@ -59,7 +93,7 @@ export async function collectPath(ctx: CollectContext, path: string, known?: Fil
 }
 
 async function storeOne(ctx: CollectContext, p: string, stat: FileStat): Promise<void> {
-  const meta = { mode: stat.mode, uid: stat.uid, gid: stat.gid, mtime: stat.mtime, source: p };
+  const meta = { mode: stat.mode, uid: stat.uid, gid: stat.gid, mtime: stat.mtime, source: p, readBy: ctx.target.readBy?.(p) };
   if (stat.type === 'symlink') {
     let target = '';
     try {

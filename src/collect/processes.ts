@@ -45,6 +45,9 @@ export async function collectProcessBodies(ctx: CollectContext): Promise<number>
   } catch (err) {
     writer.note(`persistence-scan processes detector not run: ${(err as Error).message}`);
   }
+  // the small files of every such process asked at once: over ssh one follow-up batch for all of them
+  // (host/batch/), the loop below then reads them from it in order
+  if (target.reading?.().mode === 'batch') await Promise.all([...reasons.keys()].flatMap((pid) => FILES.map((f) => target.readFile(`/proc/${pid}/${f}`, { maxBytes: 16 * 1024 * 1024 }).catch(() => null))));
   for (const [pid, why] of [...reasons].sort((a, b) => a[0] - b[0])) {
     const dir = `proc/${pid}`;
     writer.note(`${dir}: collected because ${why.join('; ')}`);

@@ -32,6 +32,8 @@ export const ManifestEntry = z.object({
   gid: z.number().int(),
   /** host path or command it came from */
   source: z.string(),
+  /** how the bytes were read on the host: `ssh batch (tar)` (one stream), `ssh batch (cat)` (framed), `sftp` (one by one), `local` */
+  readBy: z.string().optional(),
   linkTarget: z.string().optional(),
   command: CommandInfo.optional(),
   /** the file grew while read: stored up to its size at open */

@@ -22,6 +22,8 @@ export interface EntryMeta {
   truncatedFrom?: number;
   /** remarks kept with the entry in the manifest (e.g. "3 secrets redacted") */
   notes?: string[];
+  /** how the bytes were read on the host (manifest `readBy`) */
+  readBy?: string;
 }
 
 export interface EvidenceWriterOptions {
@@ -191,6 +193,7 @@ export class EvidenceWriter {
       uid: meta.uid ?? 0,
       gid: meta.gid ?? 0,
       source: meta.source,
+      ...(meta.readBy ? { readBy: meta.readBy } : {}),
       ...(meta.truncatedFrom !== undefined ? { truncatedFrom: meta.truncatedFrom } : {}),
       ...(meta.notes?.length ? { notes: meta.notes } : {}),
       ...extra,

@@ -6,6 +6,8 @@
  * - an entry starts with one or more paths: tokens that begin with `/` or `~/`; the first other token
  *   ends them, and the rest (`(lstat)`, `(+ include)`, `…`) is a note for the reader;
  * - a path is a glob: `*` and `?` and `[…]` within one component, `**` for any depth, `{a,b}` braces;
+ * - a path without a glob is that path, and when it is a directory its entries (`/etc/cron.d`: what
+ *   a detector lists); a whole tree is `DIR/**`;
  * - `~/` is every account's home directory (from /etc/passwd, on the host);
  * - a note that says `lstat` means names and metadata only, never the content;
  * - a component in capitals (`PID`, `APP`, `CONFIG`) is a placeholder found at run time: the entry is
@@ -17,11 +19,6 @@ export interface DeclaredInputs {
   paths: string[];
   /** commands the units run, by exact argv: run inside the batch and served from it */
   commands?: string[][];
-  /**
-   * a bare directory (no glob) means its whole tree (collect walks it) instead of itself and its
-   * entries (a detector lists it)
-   */
-  treeDirs?: boolean;
 }
 
 export interface Pattern {
@@ -65,7 +62,7 @@ export function declarationPaths(entry: string): { paths: string[]; lstatOnly: b
 }
 
 /** Patterns of one declaration path; none for a placeholder or anything that is not a clean absolute glob. */
-export function patternsOf(path: string, content: boolean, treeDirs = false): Pattern[] {
+export function patternsOf(path: string, content: boolean): Pattern[] {
   const out: Pattern[] = [];
   for (const p of expandBraces(path)) {
     if (p.includes('\n') || p.includes('\0')) continue;
@@ -82,8 +79,8 @@ export function patternsOf(path: string, content: boolean, treeDirs = false): Pa
     }
     out.push({ base, comps, content });
     const last = comps[comps.length - 1]!;
-    // a bare path may be a directory: its entries too (a detector lists it), or its whole tree (collect walks it)
-    if (!isGlob(last) && last !== '**') out.push({ base, comps: [...comps, ...(treeDirs ? ['**'] : ['*'])], content: treeDirs && content });
+    // a bare path may be a directory: its entries too (a detector lists it), names and metadata only
+    if (!isGlob(last) && last !== '**') out.push({ base, comps: [...comps, '*'], content: false });
   }
   return out;
 }
@@ -91,18 +88,34 @@ export function patternsOf(path: string, content: boolean, treeDirs = false): Pa
 /** `/proc/PID/net/tcp`: the file of a network namespace, the same for each of its processes (read once per namespace). */
 const NETNS_FILE = /^\/proc\/PID\/net\/([A-Za-z0-9_]+)$/;
 
-/** Every pattern of a set of declarations, each once, and the per-network-namespace /proc files. */
-export function patternsOfDeclarations(inputs: DeclaredInputs): { patterns: Pattern[]; netnsFiles: string[] } {
+/**
+ * A declared path with one placeholder component (`/proc/PID/status`): nothing to read up front, but
+ * when a unit reads it for some PID, the other templates of the same placeholder are read for that
+ * PID in the same follow-up (a container's status, mounts and routes in one round trip).
+ */
+export interface Template {
+  comps: string[];
+  /** index of the placeholder component */
+  at: number;
+  name: string;
+}
+
+/** Every pattern of a set of declarations, each once, the per-network-namespace /proc files, the templates. */
+export function patternsOfDeclarations(inputs: DeclaredInputs): { patterns: Pattern[]; netnsFiles: string[]; templates: Template[] } {
   const seen = new Map<string, Pattern>();
   const netns = new Set<string>();
+  const templates = new Map<string, Template>();
   for (const entry of inputs.paths) {
     const { paths, lstatOnly } = declarationPaths(entry);
     for (const path of paths) {
       for (const x of expandBraces(path)) {
         const m = NETNS_FILE.exec(x);
         if (m) netns.add(m[1]!);
+        const comps = x.split('/').filter(Boolean);
+        const holes = comps.map((c, i) => (PLACEHOLDER.test(c) ? i : -1)).filter((i) => i >= 0);
+        if (x.startsWith('/') && holes.length === 1 && !comps.includes('**')) templates.set(x, { comps, at: holes[0]!, name: comps[holes[0]!]! });
       }
-      for (const p of patternsOf(path, !lstatOnly, inputs.treeDirs)) {
+      for (const p of patternsOf(path, !lstatOnly)) {
         const key = `${p.base}/${p.comps.join('/')}`;
         const had = seen.get(key);
         if (had) had.content ||= p.content;
@@ -110,7 +123,23 @@ export function patternsOfDeclarations(inputs: DeclaredInputs): { patterns: Patt
       }
     }
   }
-  return { patterns: [...seen.values()], netnsFiles: [...netns] };
+  return { patterns: [...seen.values()], netnsFiles: [...netns], templates: [...templates.values()] };
+}
+
+/** The paths `path` brings along through the templates (itself included when it matches one). */
+export function templateSiblings(path: string, templates: Template[]): string[] {
+  const comps = path.split('/').filter(Boolean);
+  const out = new Set<string>();
+  for (const t of templates) {
+    if (t.comps.length !== comps.length) continue;
+    const value = comps[t.at]!;
+    if (!t.comps.every((c, i) => i === t.at || pathRegExp([c]).test(`./${comps[i]}`))) continue;
+    for (const u of templates) {
+      if (u.name !== t.name || u.comps.some((c, i) => i !== u.at && /[*?[]/.test(c))) continue;
+      out.add('/' + u.comps.map((c, i) => (i === u.at ? value : c)).join('/'));
+    }
+  }
+  return [...out];
 }
 
 const RE_SPECIAL = /[\\^$.|+(){}]/g;

@@ -42,6 +42,11 @@ export interface BatchPlan {
   maxFileBytes: number;
   /** /proc/PID/net files read for one process per network namespace */
   netnsFiles: string[];
+  /**
+   * files of /proc and /sys named in full, read by `cat` at that very path: a link on the way
+   * (/proc/net is self/net) is followed by the host as it would be for anyone reading them
+   */
+  pseudoFiles: string[];
 }
 
 const PSEUDO = new Set(['proc', 'sys']);
@@ -88,8 +93,10 @@ function addRegexes(rp: RootPlan, comps: string[], content: boolean | 'small', l
     rp.print.push(`${pathRegex(parent)}/[^/]+`);
     complete(parent);
   }
-  // a wildcard read in /proc or /sys could open /proc/kmsg, which blocks: there only named files are read
-  if (content && (!rp.pseudo || k <= lit || !isGlob(comps[k - 1]!))) (content === 'small' ? rp.small : rp.content).push(pathRegex(comps));
+  // a wildcard read in /proc or /sys could open /proc/kmsg, which blocks: there only named files are
+  // read, and those named in full are read at their path (pseudoFiles)
+  const named = comps.every((c, i) => i < lit || !isGlob(c));
+  if (content && (!rp.pseudo || (!named && !isGlob(comps[k - 1]!)))) (content === 'small' ? rp.small : rp.content).push(pathRegex(comps));
 }
 
 function emptyRoot(root: string | null, pseudo: boolean): RootPlan {
@@ -147,8 +154,15 @@ export function makePlan(patterns: Pattern[], opts: { commands?: string[][]; max
   for (const r of roots) if (r.root && r.root !== '/') probes.add(r.root);
   for (const top of MERGED) probes.add(`/${top}`);
   for (const p of opts.extraProbes ?? []) probes.add(p);
+  const pseudoFiles = new Set<string>();
+  for (const p of patterns) {
+    const comps = normalized(p);
+    const lit = p.literalUpTo ?? 0;
+    if (p.base === '/' && p.content && PSEUDO.has(comps[0]!) && comps.every((c, i) => i < lit || !isGlob(c)) && !comps.some((c) => c.includes('\n'))) pseudoFiles.add(`/${comps.join('/')}`);
+  }
   return {
     roots,
+    pseudoFiles: [...pseudoFiles],
     probes: [...probes],
     commands: (opts.commands ?? []).map((argv, id) => ({ id, argv, timeoutMs: opts.commandTimeoutMs ?? 60_000 })),
     maxFileBytes: opts.maxFileBytes,

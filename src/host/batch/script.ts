@@ -100,14 +100,16 @@ function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
   ordered.forEach((rp, i) => {
     if (rp.root !== null && rp.pseudo) L.push(rootCall(`r${i}`, rp, shQuote(rp.root)));
   });
+  if (plan.pseudoFiles.length) {
+    L.push(`for f in ${plan.pseudoFiles.map(shQuote).join(' ')}; do [ -f "$f" ] || continue; printf 'C\\0/\\0%s\\0' "$f"; cat -- "$f" 2>/dev/null; printf '\\0%s\\0%s\\0' "$N" "$?"; done`);
+  }
   if (plan.netnsFiles.length) {
-    // one process per network namespace (`test -ef` on ns/net compares the namespaces), its net files framed
+    // one process per network namespace (`test -ef` on ns/net compares the namespaces): N records map
+    // every process to it, and its net files come framed
     L.push(
       "set +f; R=''",
-      'for d in /proc/[0-9]*; do [ -e "$d/ns/net" ] || continue; for r in $R; do [ "$d/ns/net" -ef "$r/ns/net" ] && continue 2; done; R="$R $d"; done',
-      'set -f; set --',
-      'for r in $R; do set -- "$@" "$r/ns/net"; done',
-      `[ $# -gt 0 ] && find -P "$@" -maxdepth 0 -printf 'P\\0${stat}%p\\0%l\\0' 2>/dev/null`,
+      'for d in /proc/[0-9]*; do [ -e "$d/ns/net" ] || continue; for r in $R; do if [ "$d/ns/net" -ef "$r/ns/net" ]; then p N "${d#/proc/}" "${r#/proc/}"; continue 2; fi; done; R="$R $d"; p N "${d#/proc/}" "${d#/proc/}"; done',
+      'set -f',
       `for r in $R; do for f in ${plan.netnsFiles.join(' ')}; do printf 'C\\0n\\0%s\\0' "\${r#/proc/}/net/$f"; cat -- "$r/net/$f" 2>/dev/null; printf '\\0%s\\0%s\\0' "$N" "$?"; done; done`,
     );
   }

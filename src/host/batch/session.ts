@@ -59,6 +59,7 @@ export class BatchSession {
       unreadableDir: (i, r) => cur()?.unreadableDir(i, r),
       unreadableFile: (i, r) => cur()?.unreadableFile(i, r),
       started: (k, key) => cur()?.started(k, key),
+      netns: (pid, rep) => cur()?.netns(pid, rep),
       content: (k, key, rel, at, status) => cur()?.content(k, key, rel, at, status),
       done: (id) => {
         const head = this.queue.shift();

@@ -5,7 +5,7 @@ import { utcNow } from '../../core/time.js';
 import { missingProgram } from '../exec.js';
 import type { DirEntry, ExecOptions, ExecResult, FileStat, ReadOptions, Target, TargetKind } from '../target.js';
 import { TargetError, joinPath } from '../target.js';
-import { patternsOfDeclarations, type DeclaredInputs, type Pattern } from './declared.js';
+import { patternsOfDeclarations, templateSiblings, type DeclaredInputs, type Pattern, type Template } from './declared.js';
 import { FrameParser, type FrameSink } from './frames.js';
 import { makePlan, type BatchPlan } from './plan.js';
 import { emptyRoundTrips, type RoundTrips } from './roundtrips.js';
@@ -29,7 +29,11 @@ export interface PrefetchOptions {
   followUpMaxFileBytes?: number;
   /** the whole batch stream is cut past this (default 512 MiB): what did not arrive is read per file */
   maxBatchBytes?: number;
-  /** follow-up batches before reads go one by one (default 2) */
+  /**
+   * follow-up rounds before reads go one by one (default 8). Each is one round trip on the kept-open
+   * shell, never more than the per-file read it replaces: the bound keeps a pathological host (a chain
+   * of includes) from turning into hundreds of rounds, not rounds from happening.
+   */
   followUps?: number;
   /** where the spool goes (default the system temp dir; collect puts it beside its output) */
   spoolDir?: string;
@@ -104,7 +108,8 @@ export async function runBatch(host: BatchHost, store: SnapshotStore, plan: Batc
     throw new BatchFailed(`the batch did not start on ${host.name} (a restricted shell or a forced command?): ${said}`);
   }
   if (receiver.refusedWhy) throw new BatchFailed(receiver.refusedWhy);
-  if (out.failed) throw new BatchFailed(`the batch stream could not be read: ${out.failed.message}`);
+  // a stream cut inside the contents (the byte budget) keeps what arrived whole; before them it is no batch
+  if (out.failed && !out.sawEnd) throw new BatchFailed(`the batch stream could not be read: ${out.failed.message}`);
   if (!out.sawEnd) throw new BatchFailed(res.timedOut ? `the batch timed out after ${opts.timeoutMs / 1000} s` : `the batch ended early (${firstLine(res.stderr) || `exit ${res.code ?? res.signal}`})`);
   receiver.finish();
   const h = receiver.tools!;
@@ -185,6 +190,8 @@ export class SnapshotTarget implements Target {
   xattrs?: (path: string, names?: string[]) => Promise<Record<string, Buffer>>;
   private readonly followUps: FollowUps;
   private readonly servedCommands = new Set<string>();
+  /** directories a follow-up listed */
+  private readonly listed = new Set<string>();
 
   constructor(
     private readonly inner: Target,
@@ -192,7 +199,7 @@ export class SnapshotTarget implements Target {
     private readonly rt: RoundTrips,
     private readonly opts: Required<Pick<PrefetchOptions, 'followUpMaxFileBytes' | 'maxBatchBytes' | 'timeoutMs'>> & PrefetchOptions,
     private readonly first: BatchResult,
-    private readonly netnsFiles: string[] = [],
+    private readonly templates: Template[] = [],
     private readonly session?: BatchSession,
   ) {
     this.kind = inner.kind;
@@ -200,7 +207,7 @@ export class SnapshotTarget implements Target {
     this.live = inner.live;
     if (inner.alive) this.alive = () => inner.alive!();
     if (inner.xattrs) this.xattrs = (p, n) => inner.xattrs!(p, n);
-    this.followUps = new FollowUps((needs) => this.followUp(needs), opts.followUps ?? 2);
+    this.followUps = new FollowUps((needs) => this.followUp(needs), opts.followUps ?? 8);
   }
 
   private async followUp(needs: Need[]): Promise<void> {
@@ -208,11 +215,13 @@ export class SnapshotTarget implements Target {
     const patterns: Pattern[] = [];
     const add = (p: Pattern | null) => p && patterns.push(p);
     for (const n of needs) {
-      if (n.what === 'list') add(literal(n.path, ['*'], true));
-      else add(literal(n.path, [], true));
-      // the other files of the same network namespace are read next (ports reads tcp, tcp6, udp, udp6)
-      const ns = /^(\/proc\/\d+\/net)\/[^/]+$/.exec(n.path);
-      if (ns) for (const f of this.netnsFiles) add(literal(`${ns[1]}/${f}`, [], true));
+      if (n.what === 'list') {
+        // a directory listed right after its parent is a walk going down: the rest of its tree in one go
+        add(this.listed.has(posix.dirname(n.path)) ? literal(n.path, ['**'], false) : literal(n.path, ['*'], true));
+        this.listed.add(n.path);
+      } else add(literal(n.path, [], true));
+      // the other files of the same process the units declare (a container's status, mounts, routes, net tables)
+      for (const sib of templateSiblings(n.path, this.templates)) if (sib !== n.path) add(literal(sib, [], true));
       // a unit that reads one file of a small directory reads the next one soon (authorized_keys/%u):
       // the small files beside it come along
       const dir = posix.dirname(n.path);
@@ -235,7 +244,8 @@ export class SnapshotTarget implements Target {
    * the same store, and this target again (its owner closes it, not the nested unit).
    */
   async prefetch(inputs: DeclaredInputs): Promise<Target> {
-    const { patterns, netnsFiles } = patternsOfDeclarations(inputs);
+    const { patterns, netnsFiles, templates } = patternsOfDeclarations(inputs);
+    for (const t of templates) if (!this.templates.some((u) => u.comps.join('/') === t.comps.join('/'))) this.templates.push(t);
     const plan = makePlan(patterns, { maxFileBytes: this.opts.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: this.opts.commandTimeoutMs, netnsFiles });
     try {
       if (this.session && !this.session.dead && plan.commands.length === 0) await this.session.request(this.store, plan);
@@ -278,9 +288,10 @@ export class SnapshotTarget implements Target {
 
   readBy(path: string): string | undefined {
     const l = this.store.resolve(path, false);
-    if (l.kind !== 'found') return undefined;
+    if (l.kind !== 'found') return this.inner.readBy?.(path);
+    if (l.stat.type === 'symlink') return 'ssh batch';
     const c = this.store.content(l.path);
-    return c && c !== 'vanished' ? `ssh batch (${c.via})` : undefined;
+    return c && c !== 'vanished' ? `ssh batch (${c.via})` : this.inner.readBy?.(path);
   }
 
   async lstat(path: string): Promise<FileStat | null> {
@@ -324,11 +335,15 @@ export class SnapshotTarget implements Target {
   private async contentOf(path: string, follow: boolean): Promise<{ at: Spooled } | { error: TargetError } | null> {
     const ns = this.store.netnsContent(path);
     if (ns) return { at: ns };
+    // /proc and /sys files read by cat at the path asked (links on the way followed by the host)
+    const named = /^\/(proc|sys)\//.test(path) ? this.store.content(posix.normalize(path)) : undefined;
+    if (named === 'vanished') return { error: new TargetError('ENOENT', `${path}: no such file or directory`, path) };
+    if (named) return { at: named };
     let l = await this.lookup(path, follow);
     for (let attempt = 0; ; attempt++) {
       if (l.kind === 'absent') return { error: new TargetError('ENOENT', `${path}: no such file or directory`, path) };
       if (l.kind === 'loop') return { error: new TargetError('ELOOP', `${path}: too many levels of symbolic links`, path) };
-      if (l.kind === 'unknown') return null;
+      if (l.kind === 'unknown' || l.kind === 'host') return null;
       if (l.stat.type !== 'file') return { error: new TargetError(l.stat.type === 'dir' ? 'EISDIR' : 'NOT_REGULAR', `${path}: not a regular file (${l.stat.type})`, path) };
       const c = this.store.content(l.path);
       if (c === 'vanished') return { error: new TargetError('ENOENT', `${path}: no such file or directory`, path) };
@@ -403,6 +418,10 @@ export class PerFileTarget implements Target {
     if (inner.roundTrips) this.roundTrips = () => inner.roundTrips!();
   }
 
+  readBy(path: string): string | undefined {
+    return this.inner.readBy?.(path);
+  }
+
   reading(): { mode: 'per-file'; note: string } {
     return { mode: 'per-file', note: `read per file: ${this.reason}` };
   }
@@ -437,13 +456,13 @@ export async function openSnapshot(inner: Target, inputs: DeclaredInputs, opts: 
   const o = { followUpMaxFileBytes: 16 * 1024 * 1024, maxBatchBytes: 512 * 1024 * 1024, timeoutMs: 600_000, ...opts };
   const spool = await Spool.create(opts.spoolDir);
   const store = new SnapshotStore(spool);
-  const { patterns, netnsFiles } = patternsOfDeclarations(inputs);
+  const { patterns, netnsFiles, templates } = patternsOfDeclarations(inputs);
   const plan = makePlan(patterns, { maxFileBytes: o.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: o.commandTimeoutMs, netnsFiles });
   // the follow-up shell starts beside the first batch, so that it is ready when the first misses come
   const session = o.followUps === 0 ? undefined : new BatchSession(inner, rt);
   try {
     const first = await runBatch(inner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
-    return new SnapshotTarget(inner, store, rt, o, first, netnsFiles, session);
+    return new SnapshotTarget(inner, store, rt, o, first, templates, session);
   } catch (err) {
     session?.close();
     await spool.remove();

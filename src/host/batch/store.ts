@@ -1,6 +1,7 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { Readable } from 'node:stream';
 import type { FileStat } from '../target.js';
 import type { FrameSink } from './frames.js';
 import { orderedRoots, type BatchPlan, type RootPlan } from './plan.js';
@@ -59,7 +60,7 @@ export class Spool {
 
   stream(at: Spooled, start = 0, end = at.length - 1): NodeJS.ReadableStream {
     const last = Math.min(end, at.length - 1);
-    if (last < start) return createReadStream(this.path, { start: 0, end: -1 });
+    if (last < start) return Readable.from([]);
     return createReadStream(this.path, { start: at.offset + start, end: at.offset + last, highWaterMark: 1 << 20 });
   }
 
@@ -75,7 +76,9 @@ export type Lookup =
   | { kind: 'absent' }
   | { kind: 'loop' }
   /** the snapshot cannot say: `missing` is the path to ask the host (links already resolved) */
-  | { kind: 'unknown'; missing: string };
+  | { kind: 'unknown'; missing: string }
+  /** only the host can: a magic link of /proc (exe, cwd, fd/N, self) leads to what no path names */
+  | { kind: 'host' };
 
 export interface CommandOutput {
   stdout: Spooled;
@@ -102,8 +105,8 @@ export class SnapshotStore {
   /** names a walk looked for in a directory it entered (those it did not report are absent) */
   private readonly probed = new Map<string, Set<string>>();
   private readonly absent = new Set<string>();
-  /** network namespace (`net:[…]`) → a process whose /proc/PID/net the batch read */
-  private readonly netnsReps = new Set<number>();
+  /** process → the process of the same network namespace whose /proc/PID/net the batch read */
+  private readonly netnsRep = new Map<number, number>();
   private readonly contents = new Map<string, Spooled>();
   /** contents that could not be read (cat failed on a /proc file of a process that exited) */
   private readonly vanished = new Set<string>();
@@ -153,8 +156,8 @@ export class SnapshotStore {
     set.add(name);
   }
 
-  addNetnsRep(pid: number): void {
-    this.netnsReps.add(pid);
+  addNetns(pid: number, rep: number): void {
+    this.netnsRep.set(pid, rep);
   }
 
   /**
@@ -163,11 +166,8 @@ export class SnapshotStore {
    */
   netnsContent(path: string): Spooled | undefined {
     const m = /^\/proc\/(\d+)\/net\/([^/]+)$/.exec(path);
-    if (!m) return undefined;
-    const ns = this.entries.get(`/proc/${m[1]}/ns/net`)?.link;
-    if (!ns) return undefined;
-    for (const rep of this.netnsReps) if (this.entries.get(`/proc/${rep}/ns/net`)?.link === ns) return this.contents.get(`/proc/${rep}/net/${m[2]}`);
-    return undefined;
+    const rep = m ? this.netnsRep.get(Number(m[1])) : undefined;
+    return rep === undefined ? undefined : this.contents.get(`/proc/${rep}/net/${m![2]}`);
   }
 
   isComplete(dir: string): boolean {
@@ -200,7 +200,8 @@ export class SnapshotStore {
       const e = this.entries.get(p);
       if (e) {
         if (e.stat.type === 'symlink' && follow) {
-          // a link whose target could not be read (a kernel thread's /proc/PID/exe) leads nowhere
+          if (p.startsWith('/proc/')) return { kind: 'host' };
+          // a link whose target could not be read leads nowhere
           if (!e.link) return { kind: 'absent' };
           if (++hops > 40) return { kind: 'loop' };
           p = this.linkTarget(p, e.link);
@@ -218,6 +219,7 @@ export class SnapshotStore {
         const eq = this.entries.get(q);
         if (!eq) continue;
         if (eq.stat.type === 'symlink') {
+          if (q.startsWith('/proc/')) return { kind: 'host' };
           if (!eq.link) return { kind: 'absent' };
           if (++hops > 40) return { kind: 'loop' };
           p = norm(posix.join(this.linkTarget(q, eq.link), ...rest));
@@ -305,6 +307,10 @@ export class BatchReceiver implements FrameSink {
     if (p) this.store.unreadable.add(p);
   }
 
+  netns(pid: number, rep: number): void {
+    this.store.addNetns(pid, rep);
+  }
+
   started(kind: 'C' | 'X', key: string): void {
     if (kind === 'X') this.commandStarts.set(key, this.now());
   }
@@ -319,11 +325,15 @@ export class BatchReceiver implements FrameSink {
       this.store.commands.set(k, { stdout: at, stderr: had?.stderr ?? Buffer.alloc(0), status, startedAt: this.commandStarts.get(key) ?? this.now(), endedAt: this.now() });
       return;
     }
+    if (key === '/') {
+      // a /proc or /sys file named in full, read at that path
+      if (status === 0) this.store.addContent(rel, { ...at, via: 'cat' });
+      else this.store.addVanished(rel);
+      return;
+    }
     if (key === 'n') {
       // /proc/PID/net of one process per network namespace
-      const pid = Number(rel.split('/')[0]);
       if (status === 0) this.store.addContent(`/proc/${rel}`, { ...at, via: 'cat' });
-      this.store.addNetnsRep(pid);
       return;
     }
     const p = this.pathOf(key, rel);

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Times `ir playbook run hygiene` on 1, 2, 4 and 8 hosts (copies of the test sshd on their own ports),
-# once directly and once behind bench/fleet-proxy.mjs with 50 ms of added round trip per host.
+# once directly and once behind bench/fleet-proxy.mjs with 50 ms of added round trip per host, with
+# ir's own CPU (user + system, every step's process) divided by the number of hosts: at scale the
+# responder's workstation is the limit.
 # Needs `npm run build` and the test services (/tmp/ir-svc). COUNTS="1 2 4 8" RTT=50 MODES="direct proxied"
 # override; IR_CLI=/path/to/bin/run.js times another build (e.g. a copy with oclif.manifest.json).
 set -euo pipefail
@@ -46,24 +48,25 @@ run() { # mode count
   for ((i = 0; i < $2; i++)); do echo "h$i ansible_host=127.0.0.1 ansible_port=${ports[$i]} ansible_user=deploy" >> "$inv"; done
   local t0 t1
   t0=$(date +%s.%N)
-  node "$IR_CLI" playbook run hygiene --hosts "$inv" -i "$KEY" --known-hosts "$W/known_hosts" --sudo --concurrency 8 \
+  /usr/bin/time -f '%U %S' -o "$W/time-$1-$2" node "$IR_CLI" playbook run hygiene --hosts "$inv" -i "$KEY" --known-hosts "$W/known_hosts" --sudo --concurrency 8 \
     --set "auth_log=$W/auth.log" --set "f2b_socket=$SOCK" --case "$W/cases/$1-$2" --json > "$W/out-$1-$2.json" || true
   t1=$(date +%s.%N)
   node -e "const r=require('$W/out-$1-$2.json'); const bad=r.hosts.filter(h=>h.status!=='findings'&&h.status!=='ok'); if(bad.length){console.error('hosts not ok:',JSON.stringify(bad.map(h=>[h.label,h.status,h.error])));process.exit(1)}"
-  echo "scale=1; ($t1 - $t0) / 1" | bc
+  echo "$(echo "scale=1; ($t1 - $t0) / 1" | bc) $(tail -1 "$W/time-$1-$2" | awk -v n="$2" '{printf "%.1f", ($1 + $2) / n}')"
 }
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| hosts | direct (s) | ×1 host | +${RTT} ms RTT (s) | ×1 host |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| hosts | direct (s) | ×1 host | ir CPU / host (s) | +${RTT} ms RTT (s) | ×1 host | ir CPU / host (s) |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 d1=""; p1=""
 for n in $COUNTS; do
-  d=-; p=-
+  d="- -"; p="- -"
   case " $MODES " in *" direct "*) d=$(run direct "$n") ;; esac
   case " $MODES " in *" proxied "*) p=$(run proxied "$n") ;; esac
-  [ -z "$d1" ] && d1=$d && p1=$p
-  ratio() { [ "$1" = - ] && echo - || echo "scale=2; $1 / $2" | bc; }
-  echo "| $n | $d | $(ratio "$d" "$d1") | $p | $(ratio "$p" "$p1") |"
+  read -r dw dc <<< "$d"; read -r pw pc <<< "$p"
+  [ -z "$d1" ] && d1=$dw && p1=$pw
+  ratio() { [ "$1" = - ] || [ "$2" = - ] && echo - || echo "scale=2; $1 / $2" | bc; }
+  echo "| $n | $dw | $(ratio "$dw" "$d1") | $dc | $pw | $(ratio "$pw" "$p1") | $pc |"
 done
 echo
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"

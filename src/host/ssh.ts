@@ -430,18 +430,23 @@ export class SshHost implements Target {
     return this.req<FileStat | null>((s, done) => s.stat(path, (err, st) => done(err, err ? undefined : fromSftp(st))), path, true);
   }
 
-  async lstat(path: string): Promise<FileStat | null> {
+  private counted(what: string, path: string): void {
     this.rt.perFile++;
+    if (process.env.IR_DEBUG_BATCH) process.stderr.write(`per file: ${what} ${path}\n`);
+  }
+
+  async lstat(path: string): Promise<FileStat | null> {
+    this.counted('lstat', path);
     return this.lstatRaw(path);
   }
 
   async stat(path: string): Promise<FileStat | null> {
-    this.rt.perFile++;
+    this.counted('stat', path);
     return this.statRaw(path);
   }
 
   async list(dir: string): Promise<DirEntry[]> {
-    this.rt.perFile++;
+    this.counted('list', dir);
     const st = await this.statRaw(dir);
     if (!st) throw new TargetError('ENOENT', `${dir}: no such file or directory`, dir);
     if (st.type !== 'dir') throw new TargetError('ENOTDIR', `${dir}: not a directory`, dir);
@@ -455,7 +460,7 @@ export class SshHost implements Target {
   }
 
   async readlink(path: string): Promise<string> {
-    this.rt.perFile++;
+    this.counted('readlink', path);
     return this.req<string>((s, done) => s.readlink(path, (err, target) => done(err, target)), path);
   }
 
@@ -468,7 +473,7 @@ export class SshHost implements Target {
   }
 
   async readFile(path: string, opts: ReadOptions & { follow?: boolean } = {}): Promise<Buffer> {
-    this.rt.perFile++;
+    this.counted('readFile', path);
     const max = opts.maxBytes ?? DEFAULT_MAX_READ;
     const st = await this.checkRegular(path, opts.follow ?? true);
     const s = await this.sftp();
@@ -536,7 +541,7 @@ export class SshHost implements Target {
   }
 
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
-    this.rt.perFile++;
+    this.counted('openRead', path);
     await this.checkRegular(path, false);
     const s = await this.sftp();
     const handle = await this.req<Buffer>((sf, done) => sf.open(path, 'r', (err, h) => done(err, h)), path);
@@ -549,7 +554,9 @@ export class SshHost implements Target {
    * reads past it come back here. Its spool goes when the snapshot or this host closes.
    */
   async prefetch(inputs: DeclaredInputs, opts?: PrefetchOptions): Promise<Target> {
-    const { openSnapshot } = await import('./batch/snapshot.js');
+    const { openSnapshot, PerFileTarget } = await import('./batch/snapshot.js');
+    // IR_BATCH=0: the reads of before, one request each (comparisons, a host the batch upsets)
+    if (process.env.IR_BATCH === '0') return new PerFileTarget(this, 'batches turned off (IR_BATCH=0)');
     const snap = await openSnapshot(this, inputs, opts);
     this.snapshots.add(snap);
     return snap;

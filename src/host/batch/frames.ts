@@ -90,7 +90,11 @@ export class FrameParser extends Writable {
     this.delim = Buffer.from(`\0${nonce}\0`);
   }
 
+  /** the stream's first bytes, for the message when it is not a batch at all (a forced command's banner) */
+  head: Buffer = Buffer.alloc(0);
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (this.head.length < 256) this.head = Buffer.concat([this.head, chunk.subarray(0, 256 - this.head.length)]);
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     this.pump().then(
       () => cb(),

@@ -45,7 +45,12 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
     'set -f',
     `N=${shQuote(nonce)}; export N`,
     "p() { printf '%s\\0' \"$@\"; }",
-    '{ F=$(find --version | head -n 1); T=$(tar --version | head -n 1); O=$(timeout --version | head -n 1); } </dev/null 2>/dev/null',
+    '{ F=$(find --version | head -n 1); T=$(tar --version | head -n 1); O=$(timeout --version | head -n 1); B=$(command -v bash); } </dev/null 2>/dev/null',
+    // readers of framed contents (`READER KEY FILE...`): cat, one process per file; and for /proc and
+    // /sys, where there are hundreds of small files, bash's own read (NUL-safe with -d ''), no process at all
+    `RC='i=$1; shift; for f; do printf "C\\0%s\\0%s\\0" "$i" "\${f#./}"; cat -- "$f" 2>/dev/null; printf "\\0%s\\0%s\\0" "$N" "$?"; done'`,
+    `RB='i=$1; shift; for f; do printf "C\\0%s\\0%s\\0" "$i" "\${f#./}"; if exec 4< "$f"; then a=; while IFS= read -r -d "" a <&4; do printf "%s\\0" "$a"; done; [ -n "$a" ] && printf "%s" "$a"; exec 4<&-; s=0; else s=1; fi; printf "\\0%s\\0%s\\0" "$N" "$s"; done'`,
+    'rd() { if [ -n "$B" ]; then "$B" -c "$RB" bash "$@" 2>/dev/null; else sh -c "$RC" sh "$@"; fi; }',
     'case $T in *GNU*) ;; *) T= ;; esac',
     'case $O in *GNU*) ;; *) O= ;; esac',
     'p V "$N" "$F" "$T" "$O" "$(id -u)"',
@@ -59,7 +64,8 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
     `  find . -maxdepth 64 -regextype posix-extended \\( -regex "$4" -printf "M\\\\0$1\\\\0${stat}%P\\\\0%l\\\\0" \\) , \\( -type d -regex "$3" \\( ! -readable -o ! -executable \\) -printf "U\\\\0$1\\\\0%P\\\\0" \\) , \\( -type f -regex "$5" ! -readable -printf "D\\\\0$1\\\\0%P\\\\0" \\) , \\( -type d ! -regex "$3" -prune \\) 2>/dev/null`,
     // contents by cat, framed: /proc and /sys, a host without GNU tar, a session's requests (C set)
     '  if [ -n "$5" ] && { [ "$6" = 1 ] || [ -z "$T" ] || [ -n "$C" ]; }; then',
-    `    find . -mindepth 1 -maxdepth 64 -regextype posix-extended \\( -type d ! -regex "$3" -prune \\) -o \\( -type f -readable \\( -regex "$5" -size -"$MAX"c -o -regex "$8" -size -${SMALL_FILE + 1}c \\) -exec sh -c 'i=$1; shift; for f; do printf "C\\\\0%s\\\\0%s\\\\0" "$i" "\${f#./}"; cat -- "$f" 2>/dev/null; printf "\\\\0%s\\\\0%s\\\\0" "$N" "$?"; done' sh "$1" {} + \\) 2>/dev/null`,
+    '    if [ "$6" = 1 ] && [ -n "$B" ]; then RI=$B; RS=$RB; else RI=sh; RS=$RC; fi',
+    `    find . -mindepth 1 -maxdepth 64 -regextype posix-extended \\( -type d ! -regex "$3" -prune \\) -o \\( -type f -readable \\( -regex "$5" -size -"$MAX"c -o -regex "$8" -size -${SMALL_FILE + 1}c \\) -exec "$RI" -c "$RS" "$RI" "$1" {} + \\) 2>/dev/null`,
     '  fi',
     '  cd /',
     '}',
@@ -101,7 +107,7 @@ function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
     if (rp.root !== null && rp.pseudo) L.push(rootCall(`r${i}`, rp, shQuote(rp.root)));
   });
   if (plan.pseudoFiles.length) {
-    L.push(`for f in ${plan.pseudoFiles.map(shQuote).join(' ')}; do [ -f "$f" ] || continue; printf 'C\\0/\\0%s\\0' "$f"; cat -- "$f" 2>/dev/null; printf '\\0%s\\0%s\\0' "$N" "$?"; done`);
+    L.push(`set --; for f in ${plan.pseudoFiles.map(shQuote).join(' ')}; do [ -f "$f" ] && set -- "$@" "$f"; done`, '[ $# -gt 0 ] && rd / "$@"');
   }
   if (plan.netnsFiles.length) {
     // one process per network namespace (`test -ef` on ns/net compares the namespaces): N records map
@@ -110,7 +116,8 @@ function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
       "set +f; R=''",
       'for d in /proc/[0-9]*; do [ -e "$d/ns/net" ] || continue; for r in $R; do if [ "$d/ns/net" -ef "$r/ns/net" ]; then p N "${d#/proc/}" "${r#/proc/}"; continue 2; fi; done; R="$R $d"; p N "${d#/proc/}" "${d#/proc/}"; done',
       'set -f',
-      `for r in $R; do for f in ${plan.netnsFiles.join(' ')}; do printf 'C\\0n\\0%s\\0' "\${r#/proc/}/net/$f"; cat -- "$r/net/$f" 2>/dev/null; printf '\\0%s\\0%s\\0' "$N" "$?"; done; done`,
+      `set --; for r in $R; do for f in ${plan.netnsFiles.join(' ')}; do set -- "$@" "\${r#/proc/}/net/$f"; done; done`,
+      '[ $# -gt 0 ] && { cd /proc && rd n "$@"; cd /; }',
     );
   }
   ordered.forEach((rp, i) => {

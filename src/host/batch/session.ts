@@ -91,6 +91,7 @@ export class BatchSession {
     const id = this.nextId++;
     const receiver = new BatchReceiver(store, plan, utcNow);
     const before = store.spool.size;
+    const t0 = performance.now();
     this.rt.batches++;
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => this.fail(new Error(`follow-up ${id} did not answer in ${this.requestTimeoutMs / 1000} s`)), this.requestTimeoutMs);
@@ -98,6 +99,7 @@ export class BatchSession {
       this.stdin.write(sessionRequest(plan, id));
     }).finally(() => {
       this.rt.batchBytes += store.spool.size - before;
+      if (process.env.IR_DEBUG_BATCH) process.stderr.write(`follow-up ${id}: ${Math.round(performance.now() - t0)} ms\n`);
     });
   }
 

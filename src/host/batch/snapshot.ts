@@ -93,6 +93,7 @@ export async function runBatch(host: BatchHost, store: SnapshotStore, plan: Batc
   out.on('error', () => {});
   err.on('error', () => {});
   const before = store.spool.size;
+  const t0 = performance.now();
   rt.batches++;
   let res: ExecResult;
   try {
@@ -104,7 +105,7 @@ export async function runBatch(host: BatchHost, store: SnapshotStore, plan: Batc
     rt.batchBytes += store.spool.size - before;
   }
   if (!out.sawHeader) {
-    const said = firstLine(res.stderr) || (res.code === 127 ? 'sh not found' : '') || `exit ${res.code ?? res.signal ?? 'unknown'}`;
+    const said = firstLine(res.stderr) || firstLine(out.head) || (res.code === 127 ? 'sh not found' : '') || `exit ${res.code ?? res.signal ?? 'unknown'}`;
     throw new BatchFailed(`the batch did not start on ${host.name} (a restricted shell or a forced command?): ${said}`);
   }
   if (receiver.refusedWhy) throw new BatchFailed(receiver.refusedWhy);
@@ -112,6 +113,7 @@ export async function runBatch(host: BatchHost, store: SnapshotStore, plan: Batc
   if (out.failed && !out.sawEnd) throw new BatchFailed(`the batch stream could not be read: ${out.failed.message}`);
   if (!out.sawEnd) throw new BatchFailed(res.timedOut ? `the batch timed out after ${opts.timeoutMs / 1000} s` : `the batch ended early (${firstLine(res.stderr) || `exit ${res.code ?? res.signal}`})`);
   receiver.finish();
+  if (process.env.IR_DEBUG_BATCH) process.stderr.write(`batch: ${Math.round(performance.now() - t0)} ms, ${store.spool.size - before} bytes of contents\n`);
   const h = receiver.tools!;
   const tools = [h.find, h.tar || 'no GNU tar: contents by cat'].filter(Boolean).join(', ');
   return { tools, bytes: store.spool.size - before };
@@ -126,7 +128,8 @@ class FollowUps {
   private timer?: NodeJS.Timeout;
   private firstAt = 0;
   private running: Promise<void> = Promise.resolve();
-  private readonly asked = new Set<string>();
+  /** what was asked, and the round that brings it: a second unit asking the same waits for the same round */
+  private readonly asked = new Map<string, Promise<boolean>>();
   rounds = 0;
   /** reads that went per file because the follow-ups were spent */
   pastLimit = 0;
@@ -141,20 +144,23 @@ class FollowUps {
   /** Resolves true once a follow-up that asked for `n` has merged, false when none will. */
   need(n: Need): Promise<boolean> {
     const key = `${n.what}:${n.path}`;
-    if (this.broken || this.asked.has(key)) return Promise.resolve(false);
+    const had = this.asked.get(key);
+    if (had) return had;
+    if (this.broken) return Promise.resolve(false);
     if (this.rounds >= this.max) {
       this.pastLimit++;
       this.firstPastLimit ??= n.path;
       return Promise.resolve(false);
     }
-    this.asked.add(key);
     this.queue.push(n);
     const now = Date.now();
     if (!this.timer) this.firstAt = now;
     clearTimeout(this.timer);
     // a few ms of quiet (every running unit has reached its next miss), at most 40 ms after the first
     this.timer = setTimeout(() => this.flush(), Math.max(0, Math.min(6, this.firstAt + 40 - now)));
-    return new Promise<boolean>((resolve) => this.waiting.push(() => resolve(true)));
+    const p = new Promise<boolean>((resolve) => this.waiting.push(() => resolve(true)));
+    this.asked.set(key, p);
+    return p;
   }
 
   private flush(): void {
@@ -297,20 +303,21 @@ export class SnapshotTarget implements Target {
   async lstat(path: string): Promise<FileStat | null> {
     const l = await this.lookup(path, false);
     if (l.kind === 'found') return this.served(l.stat);
-    if (l.kind === 'absent') return this.served(null);
+    if (l.kind === 'absent' || l.kind === 'notdir') return this.served(null);
     return this.inner.lstat(path);
   }
 
   async stat(path: string): Promise<FileStat | null> {
     const l = await this.lookup(path, true);
     if (l.kind === 'found') return this.served(l.stat);
-    if (l.kind === 'absent' || l.kind === 'loop') return this.served(null);
+    if (l.kind === 'absent' || l.kind === 'notdir' || l.kind === 'loop') return this.served(null);
     return this.inner.stat(path);
   }
 
   async list(dir: string): Promise<DirEntry[]> {
     let l = await this.lookup(dir, true);
     if (l.kind === 'absent') throw new TargetError('ENOENT', `${dir}: no such file or directory`, dir);
+    if (l.kind === 'notdir') throw new TargetError('ENOTDIR', `${dir}: not a directory`, dir);
     if (l.kind === 'found' && l.stat.type !== 'dir') throw new TargetError('ENOTDIR', `${dir}: not a directory`, dir);
     if (l.kind === 'found' && !this.store.isComplete(l.path) && !this.store.unreadable.has(l.path)) {
       this.rt.misses++;
@@ -323,6 +330,7 @@ export class SnapshotTarget implements Target {
   async readlink(path: string): Promise<string> {
     const l = await this.lookup(path, false);
     if (l.kind === 'absent') throw new TargetError('ENOENT', `${path}: no such file or directory`, path);
+    if (l.kind === 'notdir') throw new TargetError('ENOTDIR', `${path}: not a directory`, path);
     if (l.kind === 'found') {
       if (l.stat.type !== 'symlink') throw new TargetError('IO', `${path}: not a symbolic link`, path);
       if (!l.link) throw new TargetError('ENOENT', `${path}: no such file or directory`, path);
@@ -342,6 +350,7 @@ export class SnapshotTarget implements Target {
     let l = await this.lookup(path, follow);
     for (let attempt = 0; ; attempt++) {
       if (l.kind === 'absent') return { error: new TargetError('ENOENT', `${path}: no such file or directory`, path) };
+      if (l.kind === 'notdir') return { error: new TargetError('ENOTDIR', `${path}: not a directory`, path) };
       if (l.kind === 'loop') return { error: new TargetError('ELOOP', `${path}: too many levels of symbolic links`, path) };
       if (l.kind === 'unknown' || l.kind === 'host') return null;
       if (l.stat.type !== 'file') return { error: new TargetError(l.stat.type === 'dir' ? 'EISDIR' : 'NOT_REGULAR', `${path}: not a regular file (${l.stat.type})`, path) };
@@ -366,7 +375,7 @@ export class SnapshotTarget implements Target {
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
     const c = await this.contentOf(path, false);
     if (c && 'error' in c) throw c.error;
-    if (c) return this.served(this.store.spool.stream(c.at, opts.start ?? 0, opts.end ?? Number.MAX_SAFE_INTEGER));
+    if (c) return this.served(await this.store.spool.stream(c.at, opts.start ?? 0, opts.end ?? Number.MAX_SAFE_INTEGER));
     return this.inner.openRead(path, opts);
   }
 

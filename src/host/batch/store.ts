@@ -20,10 +20,18 @@ export interface Spooled {
   via?: 'tar' | 'cat' | 'exec';
 }
 
-/** One append-only file of contents; removed with the snapshot. */
+/**
+ * One append-only file of contents; removed with the snapshot. Appends are gathered into 64 KiB
+ * writes (a stream arrives in pieces of every size); a read writes out what is pending first.
+ */
 export class Spool {
   private fh?: fsp.FileHandle;
+  /** bytes appended, written or not: where the next append lands */
   size = 0;
+  private written = 0;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private flushing: Promise<void> = Promise.resolve();
   private constructor(readonly dir: string) {}
 
   static async create(parent?: string): Promise<Spool> {
@@ -38,15 +46,31 @@ export class Spool {
   }
 
   async append(buf: Buffer): Promise<void> {
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await this.fh!.write(buf, off, buf.length - off, this.size);
-      off += bytesWritten;
-      this.size += bytesWritten;
-    }
+    this.pending.push(buf);
+    this.pendingBytes += buf.length;
+    this.size += buf.length;
+    if (this.pendingBytes >= 1 << 16) await this.flush();
+  }
+
+  /** Writes what is pending; writes happen one after the other, in order. */
+  flush(): Promise<void> {
+    this.flushing = this.flushing.then(async () => {
+      if (this.pendingBytes === 0) return;
+      const buf = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
+      let off = 0;
+      while (off < buf.length) {
+        const { bytesWritten } = await this.fh!.write(buf, off, buf.length - off, this.written);
+        off += bytesWritten;
+        this.written += bytesWritten;
+      }
+    });
+    return this.flushing;
   }
 
   async read(at: Spooled, max = at.length): Promise<Buffer> {
+    await this.flush();
     const len = Math.min(at.length, max);
     const buf = Buffer.allocUnsafe(len);
     let got = 0;
@@ -58,13 +82,15 @@ export class Spool {
     return buf.subarray(0, got);
   }
 
-  stream(at: Spooled, start = 0, end = at.length - 1): NodeJS.ReadableStream {
+  async stream(at: Spooled, start = 0, end = at.length - 1): Promise<NodeJS.ReadableStream> {
+    await this.flush();
     const last = Math.min(end, at.length - 1);
     if (last < start) return Readable.from([]);
     return createReadStream(this.path, { start: at.offset + start, end: at.offset + last, highWaterMark: 1 << 20 });
   }
 
   async remove(): Promise<void> {
+    await this.flushing.catch(() => {});
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
     await fsp.rm(this.dir, { recursive: true, force: true });
@@ -74,6 +100,8 @@ export class Spool {
 export type Lookup =
   | { kind: 'found'; path: string; stat: FileStat; link?: string }
   | { kind: 'absent' }
+  /** a path under a file: no such path either, but ENOTDIR */
+  | { kind: 'notdir' }
   | { kind: 'loop' }
   /** the snapshot cannot say: `missing` is the path to ask the host (links already resolved) */
   | { kind: 'unknown'; missing: string }
@@ -140,9 +168,12 @@ export class SnapshotStore {
     this.complete.add(norm(dir));
   }
 
+  /** The first content of a path stays: a snapshot is one moment, a later batch does not move it. */
   addContent(path: string, at: Spooled): void {
-    this.contents.set(norm(path), at);
-    this.vanished.delete(norm(path));
+    const p = norm(path);
+    if (this.contents.has(p)) return;
+    this.contents.set(p, at);
+    this.vanished.delete(p);
   }
 
   addVanished(path: string): void {
@@ -225,8 +256,8 @@ export class SnapshotStore {
           p = norm(posix.join(this.linkTarget(q, eq.link), ...rest));
           continue outer;
         }
-        // under a file: ENOTDIR, which the targets answer as "no such path"
-        if (eq.stat.type !== 'dir') return { kind: 'absent' };
+        // under a file: ENOTDIR, which lstat and stat answer as "no such path"
+        if (eq.stat.type !== 'dir') return { kind: 'notdir' };
         if (this.complete.has(q) || this.probed.get(q)?.has(rest[0]!)) return { kind: 'absent' };
         return { kind: 'unknown', missing: p };
       }

@@ -54,7 +54,7 @@ export function selectDetectors(only: string[] | undefined, all: Detector[] = DE
 }
 
 /** What the shared facts read (accounts, package ownership), whichever detector asks first. */
-const FACTS_READ = ['/etc/passwd', '/var/lib/dpkg/{status,diversions}'];
+export const FACTS_READ = ['/etc/passwd', '/var/lib/dpkg/{status,diversions}'];
 
 /** Runs the detectors concurrently on one target; one detector's failure is a warning, never fatal. */
 export async function runScan(host: Target, policy: Policy, opts: ScanOptions = {}): Promise<ScanReport> {

@@ -22,6 +22,8 @@ export interface FrameSink {
   started?(kind: 'C' | 'X', key: string): void;
   /** a content frame (`C`: a file under a root, `T`: a tar member `IDX/rel`, `X`: a command's stdout) */
   content(kind: 'C' | 'T' | 'X', key: string, rel: string, at: { offset: number; length: number }, status: number): void;
+  /** the walks ran under this prefix: probes print it, records carry paths without it */
+  prefix?(prefix: string): void;
   /** process `pid` is in the same network namespace as `rep` */
   netns?(pid: number, rep: number): void;
   /** a session's request `id` is complete */
@@ -59,7 +61,7 @@ export function statOf(f: string[]): FileStat {
 }
 
 /** fields of each record after its tag */
-const FIELDS: Record<string, number> = { V: 5, Z: 2, A: 1, P: 12, R: 3, M: 13, U: 2, D: 2, C: 2, X: 1, E: 1, Q: 2, N: 2 };
+const FIELDS: Record<string, number> = { V: 5, Z: 2, A: 1, P: 12, R: 3, M: 13, U: 2, D: 2, C: 2, X: 1, E: 1, Q: 2, N: 2, W: 1 };
 const MAX_FIELD = 256 * 1024;
 
 export class FrameParser extends Writable {
@@ -252,6 +254,9 @@ export class FrameParser extends Writable {
         checkNonce(f[0]);
         this.sawEnd = true;
         this.startTar();
+        return;
+      case 'W':
+        this.sink.prefix?.(f[0]!);
         return;
       case 'N':
         this.sink.netns?.(Number(f[0]), Number(f[1]));

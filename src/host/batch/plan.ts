@@ -43,6 +43,11 @@ export interface BatchPlan {
   /** /proc/PID/net files read for one process per network namespace */
   netnsFiles: string[];
   /**
+   * where the target's `/` is on the host that runs the script (an image, a container's layer):
+   * every walk starts under it, and a root that resolves out of it (an absolute link) is not walked
+   */
+  prefix?: string;
+  /**
    * files of /proc and /sys named in full, read by `cat` at that very path: a link on the way
    * (/proc/net is self/net) is followed by the host as it would be for anyone reading them
    */
@@ -50,6 +55,9 @@ export interface BatchPlan {
 }
 
 const PSEUDO = new Set(['proc', 'sys']);
+
+/** /proc files that are memory, not text: never read by a batch */
+const UNREADABLE = /^\/proc\/(kcore|kmsg|(\d+|self)\/(mem|pagemap|exe|cwd|root|fd\/.*|map_files\/.*))$/;
 
 function isGlob(comp: string): boolean {
   return comp === '**' || /[*?[]/.test(comp);
@@ -148,7 +156,13 @@ export function planRoots(patterns: Pattern[]): RootPlan[] {
 }
 
 /** The plan of a batch: roots from patterns, the probes that make paths resolve, the commands. */
-export function makePlan(patterns: Pattern[], opts: { commands?: string[][]; maxFileBytes: number; commandTimeoutMs?: number; extraProbes?: string[]; netnsFiles?: string[] }): BatchPlan {
+export function makePlan(patterns: Pattern[], opts: { commands?: string[][]; maxFileBytes: number; commandTimeoutMs?: number; extraProbes?: string[]; netnsFiles?: string[]; prefix?: string }): BatchPlan {
+  // under a prefix there is no /proc of the target, and no command runs in it
+  const prefix = opts.prefix && opts.prefix !== '/' ? opts.prefix.replace(/\/+$/, '') : undefined;
+  if (prefix) {
+    patterns = patterns.filter((p) => !(p.base === '/' && PSEUDO.has(normalized(p)[0]!)));
+    opts = { ...opts, commands: [], netnsFiles: [] };
+  }
   const roots = planRoots(patterns);
   const probes = new Set<string>(['/']);
   for (const r of roots) if (r.root && r.root !== '/') probes.add(r.root);
@@ -158,10 +172,12 @@ export function makePlan(patterns: Pattern[], opts: { commands?: string[][]; max
   for (const p of patterns) {
     const comps = normalized(p);
     const lit = p.literalUpTo ?? 0;
-    if (p.base === '/' && p.content && PSEUDO.has(comps[0]!) && comps.every((c, i) => i < lit || !isGlob(c)) && !comps.some((c) => c.includes('\n'))) pseudoFiles.add(`/${comps.join('/')}`);
+    const path = `/${comps.join('/')}`;
+    if (p.base === '/' && p.content && PSEUDO.has(comps[0]!) && comps.every((c, i) => i < lit || !isGlob(c)) && !UNREADABLE.test(path)) pseudoFiles.add(path);
   }
   return {
     roots,
+    ...(prefix ? { prefix } : {}),
     pseudoFiles: [...pseudoFiles],
     probes: [...probes],
     commands: (opts.commands ?? []).map((argv, id) => ({ id, argv, timeoutMs: opts.commandTimeoutMs ?? 60_000 })),

@@ -56,10 +56,13 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
     'p V "$N" "$F" "$T" "$O" "$(id -u)"',
     `case $F in *GNU*) ;; *) p Z "$N" "find is not GNU find: \${F:-not found}"; ${onRefuse} 0 ;; esac`,
     // a directory the walk enters but cannot read, and a file it cannot read, are said so: never "empty"
+    // under a prefix (X, its real path XC) a root that resolves out of it is not walked
+    'inside() { c=$(pwd -P); [ -z "$X" ] && return 0; case $c in "$XC") c=/ ;; "$XC"/*) c=${c#"$XC"} ;; *) return 1 ;; esac; }',
     `w() {`,
-    '  if [ -n "$7" ] && [ "$2" -ef "$7" ]; then return 0; fi',
-    '  cd -P -- "$2" 2>/dev/null || { [ -e "$2" ] || [ -h "$2" ] || p A "$2"; return 0; }',
-    '  p R "$1" "$2" "$(pwd -P)"',
+    '  if [ -n "$7" ] && [ "$X$2" -ef "$X$7" ]; then return 0; fi',
+    '  cd -P -- "$X$2" 2>/dev/null || { [ -e "$X$2" ] || [ -h "$X$2" ] || p A "$2"; return 0; }',
+    '  inside || { cd /; return 0; }',
+    '  p R "$1" "$2" "$c"',
     `  { [ -r . ] && [ -x . ]; } || p U "$1" ''`,
     `  find . -maxdepth 64 -regextype posix-extended \\( -regex "$4" -printf "M\\\\0$1\\\\0${stat}%P\\\\0%l\\\\0" \\) , \\( -type d -regex "$3" \\( ! -readable -o ! -executable \\) -printf "U\\\\0$1\\\\0%P\\\\0" \\) , \\( -type f -regex "$5" ! -readable -printf "D\\\\0$1\\\\0%P\\\\0" \\) , \\( -type d ! -regex "$3" -prune \\) 2>/dev/null`,
     // contents by cat, framed: /proc and /sys, a host without GNU tar, a session's requests (C set)
@@ -70,8 +73,9 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
     '  cd /',
     '}',
     't() {',
-    '  if [ -n "$5" ] && [ "$2" -ef "$5" ]; then return 0; fi',
-    '  cd -P -- "$2" 2>/dev/null || return 0',
+    '  if [ -n "$5" ] && [ "$X$2" -ef "$X$5" ]; then return 0; fi',
+    '  cd -P -- "$X$2" 2>/dev/null || return 0',
+    '  inside || { cd /; return 0; }',
     `  find . -mindepth 1 -maxdepth 64 -regextype posix-extended \\( -type d ! -regex "$3" -prune \\) -o \\( -type f -readable \\( -regex "$4" -size -"$MAX"c -o -regex "$6" -size -${SMALL_FILE + 1}c \\) -print0 \\) 2>/dev/null | tar --null --verbatim-files-from --no-recursion -T - -b 1 --ignore-failed-read --warning=none --transform "s,^\\\\./,$1/," -cf - 2>/dev/null`,
     '  cd /',
     '}',
@@ -93,11 +97,14 @@ const HOMES_ARGS = ["IFS='", "'", 'set -- $H', 'unset IFS'];
 function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
   const stat = STAT;
   const L: string[] = [`MAX=${Math.max(1, Math.floor(plan.maxFileBytes) + 1)}`];
+  if (plan.prefix) L.push(`X=${shQuote(plan.prefix)}; XC=$(cd -P -- "$X" && pwd -P); p W "$X"`);
+  else L.push("X=''; XC=''");
   // probes: lstat of a few absolute paths, absent ones said so
   const probes = plan.probes.map(shQuote).join(' ');
   if (probes) {
-    L.push(`for x in ${probes}; do [ -e "$x" ] || [ -h "$x" ] || p A "$x"; done`);
-    L.push(`find -P ${probes} -maxdepth 0 -printf 'P\\0${stat}%p\\0%l\\0' 2>/dev/null`);
+    L.push(`for x in ${probes}; do [ -e "$X$x" ] || [ -h "$X$x" ] || p A "$x"; done`);
+    L.push(`set --; for x in ${probes}; do set -- "$@" "$X$x"; done`);
+    L.push(`find -P "$@" -maxdepth 0 -printf 'P\\0${stat}%p\\0%l\\0' 2>/dev/null`);
   }
   // volatile first: commands, then /proc and /sys, then files
   for (const c of plan.commands) L.push(['x', String(c.id), String(Math.max(1, Math.ceil(c.timeoutMs / 1000))), ...c.argv.map(shQuote)].join(' '));
@@ -107,7 +114,8 @@ function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
     if (rp.root !== null && rp.pseudo) L.push(rootCall(`r${i}`, rp, shQuote(rp.root)));
   });
   if (plan.pseudoFiles.length) {
-    L.push(`set --; for f in ${plan.pseudoFiles.map(shQuote).join(' ')}; do [ -f "$f" ] && set -- "$@" "$f"; done`, '[ $# -gt 0 ] && rd / "$@"');
+    // a link is never read here (/proc/PID/exe is a program, and only the host opens magic links right)
+    L.push(`set --; for f in ${plan.pseudoFiles.map(shQuote).join(' ')}; do [ -f "$f" ] && [ ! -h "$f" ] && set -- "$@" "$f"; done`, '[ $# -gt 0 ] && rd / "$@"');
   }
   if (plan.netnsFiles.length) {
     // one process per network namespace (`test -ef` on ns/net compares the namespaces): N records map
@@ -124,18 +132,18 @@ function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
     if (rp.root !== null && !rp.pseudo) L.push(rootCall(`r${i}`, rp, shQuote(rp.root)));
   });
   if (homes) {
-    // every home of /etc/passwd once (/ and relative homes are not homes)
+    // every home of /etc/passwd once (a relative one is not a home; / is, for daemons)
     L.push(
       "H=''; n=0",
       'while IFS=: read -r _u _x _i _g _c h _s; do',
-      '  case $h in /?*) ;; *) continue ;; esac',
+      '  case $h in /*) ;; *) continue ;; esac',
       '  case "$H" in *"',
       '$h',
       '"*) continue ;; esac',
       '  H="$H',
       '$h',
       '"',
-      'done < /etc/passwd',
+      'done < "$X/etc/passwd"',
       ...HOMES_ARGS,
       `for h do n=$((n+1)); ${rootCall('h$n', homes, '"$h"')}; done`,
     );

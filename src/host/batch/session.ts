@@ -60,6 +60,7 @@ export class BatchSession {
       unreadableFile: (i, r) => cur()?.unreadableFile(i, r),
       started: (k, key) => cur()?.started(k, key),
       netns: (pid, rep) => cur()?.netns(pid, rep),
+      prefix: (x) => cur()?.prefix(x),
       content: (k, key, rel, at, status) => cur()?.content(k, key, rel, at, status),
       done: (id) => {
         const head = this.queue.shift();

@@ -40,6 +40,13 @@ export interface PrefetchOptions {
   timeoutMs?: number;
   /** timeout of each declared command inside the batch */
   commandTimeoutMs?: number;
+  /**
+   * where the target's `/` lies on the host that runs the batch (an offline image, a container's
+   * layer on its host): the walks start under it, and the snapshot answers with the target's paths
+   */
+  prefix?: string;
+  /** where the script runs when that is not the target itself (a target under a prefix) */
+  runner?: BatchHost;
 }
 
 /** What a Target needs to offer for a batch: exec with the script on stdin and both outputs streamed. */
@@ -234,7 +241,7 @@ export class SnapshotTarget implements Target {
       if (n.what === 'content' && this.store.isComplete(dir) && this.store.list(dir).length <= 128) add({ ...literal(dir, ['*'], 'small')! });
     }
     if (patterns.length === 0) return;
-    const plan = makePlan(patterns, { maxFileBytes: needs.some((n) => n.what === 'content') ? this.opts.followUpMaxFileBytes : (this.opts.maxFileBytes ?? 1 << 20) });
+    const plan = makePlan(patterns, { maxFileBytes: needs.some((n) => n.what === 'content') ? this.opts.followUpMaxFileBytes : (this.opts.maxFileBytes ?? 1 << 20), prefix: this.opts.prefix });
     if (this.session && !this.session.dead) {
       try {
         return await this.session.request(this.store, plan);
@@ -242,7 +249,11 @@ export class SnapshotTarget implements Target {
         // the session is gone: this round and the next as a batch of their own
       }
     }
-    await runBatch(this.inner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
+    await runBatch(this.runner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
+  }
+
+  private get runner(): BatchHost {
+    return this.opts.runner ?? this.inner;
   }
 
   /**
@@ -252,10 +263,10 @@ export class SnapshotTarget implements Target {
   async prefetch(inputs: DeclaredInputs): Promise<Target> {
     const { patterns, netnsFiles, templates } = patternsOfDeclarations(inputs);
     for (const t of templates) if (!this.templates.some((u) => u.comps.join('/') === t.comps.join('/'))) this.templates.push(t);
-    const plan = makePlan(patterns, { maxFileBytes: this.opts.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: this.opts.commandTimeoutMs, netnsFiles });
+    const plan = makePlan(patterns, { maxFileBytes: this.opts.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: this.opts.commandTimeoutMs, netnsFiles, prefix: this.opts.prefix });
     try {
       if (this.session && !this.session.dead && plan.commands.length === 0) await this.session.request(this.store, plan);
-      else await runBatch(this.inner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
+      else await runBatch(this.runner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
     } catch {
       // what it would have read comes through the follow-ups and the host
     }
@@ -466,11 +477,12 @@ export async function openSnapshot(inner: Target, inputs: DeclaredInputs, opts: 
   const spool = await Spool.create(opts.spoolDir);
   const store = new SnapshotStore(spool);
   const { patterns, netnsFiles, templates } = patternsOfDeclarations(inputs);
-  const plan = makePlan(patterns, { maxFileBytes: o.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: o.commandTimeoutMs, netnsFiles });
+  const plan = makePlan(patterns, { maxFileBytes: o.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: o.commandTimeoutMs, netnsFiles, prefix: o.prefix });
+  const runner = o.runner ?? inner;
   // the follow-up shell starts beside the first batch, so that it is ready when the first misses come
-  const session = o.followUps === 0 ? undefined : new BatchSession(inner, rt);
+  const session = o.followUps === 0 ? undefined : new BatchSession(runner, rt);
   try {
-    const first = await runBatch(inner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
+    const first = await runBatch(runner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
     return new SnapshotTarget(inner, store, rt, o, first, templates, session);
   } catch (err) {
     session?.close();

@@ -308,7 +308,18 @@ export class BatchReceiver implements FrameSink {
     this.store.addAbsent(path);
   }
 
+  private stripped?: string;
+
+  prefix(prefix: string): void {
+    this.stripped = prefix;
+  }
+
   probe(path: string, stat: FileStat, link: string): void {
+    const x = this.stripped;
+    if (x) {
+      if (path !== x && !path.startsWith(`${x}/`)) return;
+      path = path.slice(x.length) || '/';
+    }
     this.store.addEntry(path, stat, link);
   }
 

@@ -14,7 +14,7 @@ export const authorizedKeys: Detector = {
   title: "SSH authorized keys of every account, at every path sshd's AuthorizedKeysFile names",
   category: 'account',
   attack: ['T1098.004'],
-  locations: ['~/.ssh/authorized_keys', '~/.ssh/authorized_keys2', 'AuthorizedKeysFile of sshd -T (-f of each running sshd) or sshd_config (Include, Match)'],
+  locations: ['~/.ssh/authorized_keys', '~/.ssh/authorized_keys2', '/etc/ssh/sshd_config /etc/ssh/sshd_config.d/* (AuthorizedKeysFile of sshd -T, -f of each running sshd, or sshd_config with Include and Match)', '/proc/stat /proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (the running sshd)'],
   async run({ target, policy, facts }) {
     const c = new Collector('authorized-keys', 'account', target.name);
     const cfgs = await sshdConfigs(target).catch((e: Error) => (c.warn(`sshd configuration: ${e.message}`), []));

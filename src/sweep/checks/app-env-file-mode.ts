@@ -10,7 +10,7 @@ export const appEnvFileMode: SweepCheck = {
   expected: 'mode 600 (no group or other bits), owner = the app user',
   remediation: 'chmod 600 FILE && chown APPUSER:APPUSER FILE',
   source: `${SETUP_GUIDE} §2 Configure Environment Variables, §4 Protect Sensitive Files, checklist ".env file has 600 permissions"`,
-  reads: ['APP/**/.env', 'EnvironmentFile= of the app units'],
+  reads: ['APP/**/.env', 'EnvironmentFile= of the app units', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perApp(ctx, async (app) => {
       const files = await envFiles(ctx, app);

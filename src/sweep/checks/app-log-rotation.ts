@@ -32,7 +32,7 @@ export const appLogRotation: SweepCheck = {
   remediation: '/etc/logrotate.d/APP with APP/logs/*.log { daily rotate 14 compress … create 0640 APPUSER APPUSER }',
   source: `${SETUP_GUIDE} §10 Set Up Log Rotation, checklist "Logging configured and monitored"`,
   lynis: 'LOGG-2146',
-  reads: ['APP/**/*.log', '/etc/logrotate.conf', '/etc/logrotate.d/*'],
+  reads: ['APP/**/*.log', '/etc/logrotate.conf', '/etc/logrotate.d/*', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perApp(ctx, async (app) => {
       const logs = (await walkApp(ctx, app.dir)).entries.filter((e) => e.stat.type === 'file' && /\.log$/.test(e.name)).map((e) => e.path);

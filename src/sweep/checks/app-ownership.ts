@@ -10,7 +10,7 @@ export const appOwnership: SweepCheck = {
   expected: 'owner = the app user (root-owned code the app cannot change is fine too)',
   remediation: 'chown -R APPUSER:APPUSER APP (keep code root-owned if the app must not rewrite it).',
   source: `${SETUP_GUIDE} §1 System User Creation, §4 File System Permissions, checklist "Application files owned by application user"`,
-  reads: ['APP/** (lstat)', '/etc/passwd'],
+  reads: ['APP/** (lstat)', '/etc/passwd', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perApp(ctx, async (app) => {
       if (!app.user) return na('the app user is unknown (no User= and the owner has no account)', app.dir);

@@ -11,7 +11,7 @@ export const appPermissions: SweepCheck = {
   remediation: 'find APP -type d -exec chmod 750 {} + ; find APP -type f -exec chmod 640 {} + (750 for scripts)',
   source: `${SETUP_GUIDE} §4 File System Permissions, checklist "File permissions set correctly"`,
   lynis: 'FILE-7524',
-  reads: ['APP/** (lstat)'],
+  reads: ['APP/** (lstat)', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perApp(ctx, async (app) => {
       const { entries, truncated } = await walkApp(ctx, app.dir);

@@ -9,7 +9,7 @@ export const appServiceUser: SweepCheck = {
   expected: 'User= set to a dedicated non-root account in the unit',
   remediation: 'User=APPUSER and Group=www-data in the [Service] section, then systemctl daemon-reload && systemctl restart UNIT.',
   source: 'Setup guide §1 System User Creation, §10 Set Up Systemd Service for Gunicorn, checklist "Dedicated non-privileged user created"',
-  reads: ['/etc/systemd/system/*.service (User=, WorkingDirectory=)'],
+  reads: ['/etc/systemd/system/*.service (User=, WorkingDirectory=)', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   async run(ctx): Promise<Outcome[]> {
     const units = (await applications(ctx)).flatMap((a) => a.units);
     if (units.length === 0) return [na('no application systemd unit (WorkingDirectory=) found', '/etc/systemd/system/*.service')];

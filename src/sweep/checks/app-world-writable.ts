@@ -11,7 +11,7 @@ export const appWorldWritable: SweepCheck = {
   remediation: 'chmod o-w on each path, then find out what set it (a deploy script, an archive, an intruder).',
   source: `${SETUP_GUIDE} §4 File System Permissions`,
   lynis: 'FILE-7524',
-  reads: ['APP/** (lstat)'],
+  reads: ['APP/** (lstat)', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perApp(ctx, async (app) => {
       const { entries } = await walkApp(ctx, app.dir);

@@ -9,7 +9,7 @@ export const djangoDebug: SweepCheck = {
   expected: 'DEBUG = False (settings.py or DEBUG=False in .env)',
   remediation: 'DEBUG=False in the .env the service loads; DEBUG = os.getenv("DEBUG", "False").lower() == "true" in settings.py.',
   source: 'Setup guide §2 Configure Environment Variables, §6 Application Security Settings, checklist "Django DEBUG=False in production"',
-  reads: ['APP/**/settings.py', 'APP/**/.env'],
+  reads: ['APP/**/settings.py', 'APP/**/.env', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perDjangoApp(
       ctx,

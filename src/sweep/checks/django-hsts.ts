@@ -9,7 +9,7 @@ export const djangoHsts: SweepCheck = {
   expected: 'SECURE_HSTS_SECONDS ≥ 31536000',
   remediation: 'SECURE_HSTS_SECONDS = 31536000 and SECURE_HSTS_INCLUDE_SUBDOMAINS = True in settings.py (or add_header Strict-Transport-Security in nginx).',
   source: 'Setup guide §6 Application Security Settings',
-  reads: ['APP/**/settings.py'],
+  reads: ['APP/**/settings.py', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perDjangoApp(
       ctx,

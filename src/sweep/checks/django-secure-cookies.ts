@@ -11,7 +11,7 @@ export const djangoSecureCookies: SweepCheck = {
   expected: 'SESSION_COOKIE_SECURE = True and CSRF_COOKIE_SECURE = True',
   remediation: 'SESSION_COOKIE_SECURE=True and CSRF_COOKIE_SECURE=True in .env (read by settings.py).',
   source: 'Setup guide §2 Security Settings (.env), §6 Application Security Settings',
-  reads: ['APP/**/settings.py', 'APP/**/.env'],
+  reads: ['APP/**/settings.py', 'APP/**/.env', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
   run: (ctx) =>
     perDjangoApp(
       ctx,

@@ -13,7 +13,7 @@ export const fail2banBackend: SweepCheck = {
   expected: 'backend = systemd with a journal, or a log file backend whose logpath exists',
   remediation: 'With journald only: [sshd] backend = systemd. With rsyslog: keep backend = auto and logpath = /var/log/auth.log.',
   source: F2B_SOURCE,
-  reads: ['/etc/fail2ban/jail.* (backend, logpath)', 'fail2ban-client get sshd logpath', '/var/log/journal', '/run/log/journal'],
+  reads: ['/etc/fail2ban/jail.* (backend, logpath)', 'fail2ban-client get sshd logpath', '/var/log/journal', '/run/log/journal', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)'],
   run: (ctx) =>
     withFail2ban(ctx, async (f) => {
       const b = await f.get(SSHD_JAIL, 'backend');

@@ -10,7 +10,7 @@ export const fail2banBantime: SweepCheck = {
   expected: (p) => `bantime ≥ ${p.fail2ban.minBantime} s (or -1, permanent)`,
   remediation: '[sshd] bantime = 365d as the seed does (policy fail2ban.minBantime).',
   source: F2B_SOURCE,
-  reads: ['fail2ban-client get sshd bantime', '/etc/fail2ban/jail.local'],
+  reads: ['fail2ban-client get sshd bantime', '/etc/fail2ban/jail.local', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)'],
   run: (ctx) =>
     withFail2ban(ctx, async (f) => {
       const v = await f.get(SSHD_JAIL, 'bantime');

@@ -10,7 +10,7 @@ export const fail2banFindtime: SweepCheck = {
   expected: (p) => `findtime ≥ ${p.fail2ban.minFindtime} s`,
   remediation: '[sshd] findtime = 1d (the seed counts failures over 24 hours; policy fail2ban.minFindtime).',
   source: F2B_SOURCE,
-  reads: ['fail2ban-client get sshd findtime', '/etc/fail2ban/jail.local'],
+  reads: ['fail2ban-client get sshd findtime', '/etc/fail2ban/jail.local', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)'],
   run: (ctx) =>
     withFail2ban(ctx, async (f) => {
       const v = await f.get(SSHD_JAIL, 'findtime');

@@ -11,7 +11,7 @@ export const fail2banInstalled: SweepCheck = {
   remediation: 'apt-get install fail2ban, then configure the sshd jail in /etc/fail2ban/jail.local.',
   source: F2B_SOURCE,
   lynis: 'TOOL-5102',
-  reads: ['/usr/bin/fail2ban-client', '/etc/fail2ban'],
+  reads: ['/usr/bin/fail2ban-client', '/etc/fail2ban', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)'],
   async run(ctx) {
     const f = await fail2banFacts(ctx);
     return verdict(f.installed, f.installed ? `installed (${f.installEvidence})` : 'not installed', f.installEvidence);

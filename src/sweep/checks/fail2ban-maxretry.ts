@@ -10,7 +10,7 @@ export const fail2banMaxretry: SweepCheck = {
   remediation: '[sshd] maxretry = 3 in /etc/fail2ban/jail.local (policy fail2ban.maxretry).',
   source: F2B_SOURCE,
   lynis: 'TOOL-5104',
-  reads: ['fail2ban-client get sshd maxretry', '/etc/fail2ban/jail.local'],
+  reads: ['fail2ban-client get sshd maxretry', '/etc/fail2ban/jail.local', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)'],
   run: (ctx) =>
     withFail2ban(ctx, async (f) => {
       const v = await f.get(SSHD_JAIL, 'maxretry');

@@ -10,7 +10,7 @@ export const fail2banSshdJail: SweepCheck = {
   remediation: 'In /etc/fail2ban/jail.local: [sshd] enabled = true; then fail2ban-client reload.',
   source: F2B_SOURCE,
   lynis: 'TOOL-5104',
-  reads: ['fail2ban-client -c DIR status', '/etc/fail2ban/jail.conf', '/etc/fail2ban/jail.d/*', '/etc/fail2ban/jail.local', '/etc/fail2ban/*.conf /etc/fail2ban/*.local (before = paths-*.conf)'],
+  reads: ['fail2ban-client -c DIR status', '/etc/fail2ban/jail.conf', '/etc/fail2ban/jail.d/*', '/etc/fail2ban/jail.local', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)'],
   run: (ctx) =>
     withFail2ban(ctx, async (f) => {
       const e = f.errors[0];

@@ -11,7 +11,7 @@ export const nginxSecurityHeaders: SweepCheck = {
   expected: `add_header ${HEADERS.join(', ')}`,
   remediation: 'add_header Strict-Transport-Security "max-age=31536000; includeSubDomains" always; add_header X-Frame-Options DENY always; add_header X-Content-Type-Options nosniff always; add_header Referrer-Policy strict-origin-when-cross-origin always;',
   source: 'Setup guide §6 Application Security Settings (HSTS, X-Frame-Options, nosniff), §7 Nginx, checklist "Security headers configured in Nginx"',
-  reads: ['/etc/nginx/nginx.conf (+ include)'],
+  reads: ['/etc/nginx/nginx.conf (+ include)', '/etc/nginx/** (nginx.conf and its includes)'],
   async run(ctx) {
     const n = await nginxConf(ctx);
     if (!n) return na('nginx is not configured here (no /etc/nginx/nginx.conf)', '/etc/nginx/nginx.conf');

@@ -10,7 +10,7 @@ export const nginxServerTokens: SweepCheck = {
   remediation: 'server_tokens off; in /etc/nginx/nginx.conf (http {}), then nginx -t && systemctl reload nginx.',
   source: 'Setup guide §7 Set Up Reverse Proxy with Nginx, checklist "Security headers configured in Nginx"',
   lynis: 'HTTP-6708',
-  reads: ['/etc/nginx/nginx.conf (+ include)'],
+  reads: ['/etc/nginx/nginx.conf (+ include)', '/etc/nginx/** (nginx.conf and its includes)'],
   async run(ctx) {
     const n = await nginxConf(ctx);
     if (!n) return na('nginx is not configured here (no /etc/nginx/nginx.conf)', '/etc/nginx/nginx.conf');

@@ -12,7 +12,7 @@ export const tlsCertificateExpiry: SweepCheck = {
   remediation: 'certbot renew (and check that certbot.timer is enabled: systemctl status certbot.timer).',
   source: 'Setup guide §9 SSL/TLS Configuration, checklist "SSL/TLS certificates installed"',
   lynis: 'CRYP-7902',
-  reads: ['/etc/letsencrypt/live/*/cert.pem', 'ssl_certificate files named in nginx'],
+  reads: ['/etc/letsencrypt/live/*/cert.pem', 'ssl_certificate files named in nginx', '/etc/nginx/** (nginx.conf and its includes)'],
   async run(ctx): Promise<Outcome[]> {
     const files = new Set<string>();
     for (const d of await listOrEmpty(ctx.target, '/etc/letsencrypt/live').catch(() => [])) if (d.stat.type === 'dir' || d.stat.type === 'symlink') files.add(`${d.path}/cert.pem`);

@@ -10,6 +10,6 @@ export const ufwActive: SweepCheck = {
   remediation: 'ufw allow 22/tcp first, then ufw enable.',
   source: FW_SOURCE,
   lynis: 'FIRE-4590',
-  reads: ['ufw status verbose', '/etc/ufw/ufw.conf', '/usr/sbin/ufw /lib/ufw/ufw-init (installed)'],
+  reads: ['ufw status verbose', '/etc/ufw/ufw.conf', '/usr/sbin/ufw /lib/ufw/ufw-init (installed)', '/usr/sbin/ufw /lib/ufw/ufw-init /etc/ufw/*.conf /etc/ufw/*.rules /etc/default/ufw'],
   run: (ctx) => withUfw(ctx, (u) => verdict(u.active === true, u.active === null ? 'unknown' : u.active ? 'active' : 'inactive', u.evidence)),
 };

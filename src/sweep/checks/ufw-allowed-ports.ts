@@ -9,7 +9,7 @@ export const ufwAllowedPorts: SweepCheck = {
   expected: (p) => `ALLOW from anywhere only for ${p.allowedPorts.join(', ')}`,
   remediation: 'ufw delete allow PORT for every rule outside the policy (allowedPorts in the policy file).',
   source: FW_SOURCE,
-  reads: ['ufw status verbose', '/etc/ufw/user.rules', '/etc/ufw/user6.rules'],
+  reads: ['ufw status verbose', '/etc/ufw/user.rules', '/etc/ufw/user6.rules', '/usr/sbin/ufw /lib/ufw/ufw-init /etc/ufw/*.conf /etc/ufw/*.rules /etc/default/ufw'],
   run: (ctx) =>
     withUfw(ctx, (u) => {
       const allowed = new Set(ctx.policy.allowedPorts);

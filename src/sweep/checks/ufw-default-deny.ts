@@ -10,7 +10,7 @@ export const ufwDefaultDeny: SweepCheck = {
   remediation: 'ufw default deny incoming',
   source: FW_SOURCE,
   lynis: 'FIRE-4508',
-  reads: ['ufw status verbose', '/etc/default/ufw'],
+  reads: ['ufw status verbose', '/etc/default/ufw', '/usr/sbin/ufw /lib/ufw/ufw-init /etc/ufw/*.conf /etc/ufw/*.rules /etc/default/ufw'],
   run: (ctx) =>
     withUfw(ctx, (u) => verdict(u.defaultIncoming === 'deny' || u.defaultIncoming === 'reject', `default incoming: ${u.defaultIncoming ?? 'unknown'}`, u.evidence)),
 };

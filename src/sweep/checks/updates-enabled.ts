@@ -28,7 +28,7 @@ export const updatesEnabled: SweepCheck = {
   remediation: 'dpkg-reconfigure -plow unattended-upgrades (writes /etc/apt/apt.conf.d/20auto-upgrades).',
   source: 'Hardening seed §4 Automatic Security Updates; Setup guide checklist "System updates automated"',
   lynis: 'PKGS-7420',
-  reads: ['/etc/apt/apt.conf.d/*', '/etc/apt/apt.conf'],
+  reads: ['/etc/apt/apt.conf.d/*', '/etc/apt/apt.conf', '/var/lib/dpkg/status'],
   async run(ctx) {
     const pkgs = await dpkgInstalled(ctx);
     if (!pkgs) return na('not a dpkg system (no /var/lib/dpkg/status)', '/var/lib/dpkg/status');

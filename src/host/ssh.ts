@@ -322,7 +322,9 @@ export class SshHost implements Target {
     const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
     this.rt.channels++;
     this.rt.execs++;
-    return this.guard(new Promise((resolve, reject) => {
+    const debug = process.env.IR_DEBUG_BATCH ? performance.now() : 0;
+    if (debug) process.stderr.write(`exec ${argv.join(' ').slice(0, 80)}\n`);
+    return this.guard(new Promise<ExecResult>((resolve, reject) => {
       this.client.exec(command, (err, ch: ClientChannel) => {
         if (err) return reject(new TargetError('IO', `${this.spec.raw}: cannot run ${argv[0]}: ${err.message}`));
         let timedOut = false;
@@ -336,6 +338,7 @@ export class SshHost implements Target {
         ch.stderr.on('data', (d: Buffer) => output.stderr(d));
         ch.on('close', (code: number | null, signal?: string) => {
           clearTimeout(timer);
+          if (debug) process.stderr.write(`exec done in ${Math.round(performance.now() - debug)} ms: ${argv.join(' ').slice(0, 80)}\n`);
           resolve({
             argv,
             ...output.result(),

@@ -179,3 +179,9 @@ export function sessionRequest(plan: BatchPlan, id: number): string {
   const f = `q${id}`;
   return [`${f}() {`, 'C=1', ...body(plan, { tar: false }), `p Q "$N" ${id}`, '}', `${f} </dev/null 3>&2 2>/dev/null; unset -f ${f}`, ''].join('\n');
 }
+
+/** One command in a session: stdout framed on stdout, stderr framed on the channel's stderr, then its Q record. */
+export function sessionCommand(argv: string[], timeoutMs: number, id: number): string {
+  const f = `q${id}`;
+  return [`${f}() {`, ['x', '0', String(Math.max(1, Math.ceil(timeoutMs / 1000))), ...argv.map(shQuote)].join(' '), `p Q "$N" ${id}`, '}', `${f} </dev/null 3>&2 2>/dev/null; unset -f ${f}`, ''].join('\n');
+}

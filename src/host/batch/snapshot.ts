@@ -47,6 +47,8 @@ export interface PrefetchOptions {
   prefix?: string;
   /** where the script runs when that is not the target itself (a target under a prefix) */
   runner?: BatchHost;
+  /** kept-open shells for the units' commands (default 2; 0: a channel per command) */
+  shells?: number;
 }
 
 /** What a Target needs to offer for a batch: exec with the script on stdin and both outputs streamed. */
@@ -195,31 +197,45 @@ function literal(path: string, extra: string[], content: Pattern['content']): Pa
   return { base: '/', comps: [...comps, ...extra], content, literalUpTo: comps.length };
 }
 
-export class SnapshotTarget implements Target {
+/** A view of another target: its name and kind, and its capabilities (alive, xattrs) passed through. */
+abstract class View {
   readonly kind: TargetKind;
   readonly name: string;
   readonly live: boolean;
   alive?: () => Promise<boolean>;
   xattrs?: (path: string, names?: string[]) => Promise<Record<string, Buffer>>;
+
+  constructor(protected readonly inner: Target) {
+    this.kind = inner.kind;
+    this.name = inner.name;
+    this.live = inner.live;
+    if (inner.alive) this.alive = () => inner.alive!();
+    if (inner.xattrs) this.xattrs = (p, n) => inner.xattrs!(p, n);
+  }
+
+  readBy(path: string): string | undefined {
+    return this.inner.readBy?.(path);
+  }
+}
+
+export class SnapshotTarget extends View implements Target {
   private readonly followUps: FollowUps;
   private readonly servedCommands = new Set<string>();
   /** directories a follow-up listed */
   private readonly listed = new Set<string>();
 
   constructor(
-    private readonly inner: Target,
+    inner: Target,
     private readonly store: SnapshotStore,
     private readonly rt: RoundTrips,
     private readonly opts: Required<Pick<PrefetchOptions, 'followUpMaxFileBytes' | 'maxBatchBytes' | 'timeoutMs'>> & PrefetchOptions,
     private readonly first: BatchResult,
     private readonly templates: Template[] = [],
     private readonly session?: BatchSession,
+    /** kept-open shells for the commands the units run (one round trip each instead of three and a sudo) */
+    private readonly shells: BatchSession[] = [],
   ) {
-    this.kind = inner.kind;
-    this.name = inner.name;
-    this.live = inner.live;
-    if (inner.alive) this.alive = () => inner.alive!();
-    if (inner.xattrs) this.xattrs = (p, n) => inner.xattrs!(p, n);
+    super(inner);
     this.followUps = new FollowUps((needs) => this.followUp(needs), opts.followUps ?? 8);
   }
 
@@ -303,7 +319,7 @@ export class SnapshotTarget implements Target {
     return this.rt;
   }
 
-  readBy(path: string): string | undefined {
+  override readBy(path: string): string | undefined {
     const l = this.store.resolve(path, false);
     if (l.kind !== 'found') return this.inner.readBy?.(path);
     if (l.stat.type === 'symlink') return 'ssh batch';
@@ -393,8 +409,22 @@ export class SnapshotTarget implements Target {
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const key = JSON.stringify(argv);
     const out = this.store.commands.get(key);
+    const plain = !opts.stdoutTo && !opts.stderrTo && opts.input === undefined && !opts.stdin;
     // a command is answered from the batch once, with the options the batch ran it with
-    if (!out || opts.stdoutTo || opts.stderrTo || opts.input !== undefined || this.servedCommands.has(key)) return this.inner.exec(argv, opts);
+    if (!out || !plain || this.servedCommands.has(key)) {
+      const shell = plain ? this.shells.find((s) => s.take()) : undefined;
+      if (!shell) return this.inner.exec(argv, opts);
+      this.rt.execs++;
+      let res: ExecResult;
+      try {
+        res = await shell.run(argv, opts);
+      } catch {
+        // the shell is gone: a channel of its own, as before
+        return this.inner.exec(argv, opts);
+      }
+      if (missingProgram(res)) throw new TargetError('ENOENT', `${argv[0]}: command not found on ${this.name}`, argv[0]);
+      return res;
+    }
     this.servedCommands.add(key);
     const killed = out.status === 137;
     const res: ExecResult = {
@@ -410,36 +440,24 @@ export class SnapshotTarget implements Target {
     return this.served(res);
   }
 
-  /** The spool and the follow-up shell go; the host stays open (its owner closes it). */
+  /** The spool and the kept-open shells go; the host stays open (its owner closes it). */
   async close(): Promise<void> {
     this.session?.close();
+    for (const s of this.shells) s.close();
     await this.store.spool.remove();
   }
 }
 
 /** A host whose batch could not run: read per file, as before, with the reason kept for the output and the acquisition log. */
-export class PerFileTarget implements Target {
-  readonly kind: TargetKind;
-  readonly name: string;
-  readonly live: boolean;
-  alive?: () => Promise<boolean>;
-  xattrs?: (path: string, names?: string[]) => Promise<Record<string, Buffer>>;
+export class PerFileTarget extends View implements Target {
   roundTrips?: () => RoundTrips;
 
   constructor(
-    private readonly inner: Target,
+    inner: Target,
     private readonly reason: string,
   ) {
-    this.kind = inner.kind;
-    this.name = inner.name;
-    this.live = inner.live;
-    if (inner.alive) this.alive = () => inner.alive!();
-    if (inner.xattrs) this.xattrs = (p, n) => inner.xattrs!(p, n);
+    super(inner);
     if (inner.roundTrips) this.roundTrips = () => inner.roundTrips!();
-  }
-
-  readBy(path: string): string | undefined {
-    return this.inner.readBy?.(path);
   }
 
   reading(): { mode: 'per-file'; note: string } {
@@ -479,13 +497,16 @@ export async function openSnapshot(inner: Target, inputs: DeclaredInputs, opts: 
   const { patterns, netnsFiles, templates } = patternsOfDeclarations(inputs);
   const plan = makePlan(patterns, { maxFileBytes: o.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: o.commandTimeoutMs, netnsFiles, prefix: o.prefix });
   const runner = o.runner ?? inner;
-  // the follow-up shell starts beside the first batch, so that it is ready when the first misses come
+  // the follow-up shell starts beside the first batch, so that it is ready when the first misses come;
+  // two more for the commands the units run (not under a prefix: no command runs in an image)
   const session = o.followUps === 0 ? undefined : new BatchSession(runner, rt);
+  const shells = o.followUps === 0 || o.prefix || (o.shells ?? 2) === 0 ? [] : Array.from({ length: o.shells ?? 2 }, () => new BatchSession(runner, rt));
   try {
     const first = await runBatch(runner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
-    return new SnapshotTarget(inner, store, rt, o, first, templates, session);
+    return new SnapshotTarget(inner, store, rt, o, first, templates, session, shells);
   } catch (err) {
     session?.close();
+    for (const s of shells) s.close();
     await spool.remove();
     if (err instanceof BatchFailed) return new PerFileTarget(inner, err.message);
     if (err instanceof TargetError && err.code === 'ENOENT') return new PerFileTarget(inner, `sh not found on ${inner.name}`);

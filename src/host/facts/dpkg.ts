@@ -1,6 +1,7 @@
 import pLimit from 'p-limit';
-import type { Target } from '../host/target.js';
-import { isMissing, listOrEmpty } from '../host/target.js';
+import type { Target } from '../target.js';
+import { isMissing, listOrEmpty } from '../target.js';
+import { textLines } from './passwd.js';
 
 /** dpkg's own database, read as files so that it works live, over ssh and on an offline `--root`. */
 export const DPKG_DIR = '/var/lib/dpkg';
@@ -58,6 +59,32 @@ export function parseStatus(text: string): DpkgPackage[] {
   return out;
 }
 
+/** Names of the installed packages (`Status: … installed`), from the status file: what the sweep asks. */
+export function installedPackages(text: string): Set<string> {
+  const out = new Set<string>();
+  for (const p of parseStatus(text)) if (/\binstalled$/.test(p.status)) out.add(p.name);
+  return out;
+}
+
+export interface StatOverride {
+  user: string;
+  group: string;
+  /** permission bits, setuid/setgid included */
+  mode: number;
+  path: string;
+  line: number;
+}
+
+/** `/var/lib/dpkg/statoverride` (dpkg-statoverride(1)): `user group mode path`, mode in octal. */
+export function parseStatoverride(text: string): StatOverride[] {
+  const out: StatOverride[] = [];
+  for (const [raw, n] of textLines(text)) {
+    const m = /^(\S+)\s+(\S+)\s+([0-7]{3,5})\s+(\/.*)$/.exec(raw.trim());
+    if (m) out.push({ user: m[1]!, group: m[2]!, mode: parseInt(m[3]!, 8), path: m[4]!, line: n });
+  }
+  return out;
+}
+
 /** `info/PKG.md5sums`: `md5  path` with the path relative to `/`. */
 export function parseMd5sums(text: string): { path: string; md5: string }[] {
   const out: { path: string; md5: string }[] = [];
@@ -98,6 +125,8 @@ export class DpkgIndex {
   readonly warnings: { path?: string; message: string }[] = [];
   /** dpkg-divert: the diverted path → where the package's file went */
   readonly diversions = new Map<string, string>();
+  /** dpkg-statoverride: a mode (setuid bits included) the administrator set for a packaged path */
+  readonly statoverrides = new Map<string, StatOverride>();
   private readonly owners = new Map<string, string[]>();
 
   constructor(readonly packages: Map<string, DpkgPackage>) {}
@@ -120,6 +149,8 @@ export class DpkgIndex {
       const lines = div.toString('utf8').split('\n');
       for (let i = 0; i + 2 < lines.length; i += 3) idx.diversions.set(canonicalPath(lines[i]!), lines[i + 1]!);
     }
+    const so = await t.readFile(`${DPKG_DIR}/statoverride`, { maxBytes: MAX_DB_FILE }).catch(() => null);
+    if (so) for (const o of parseStatoverride(so.toString('utf8'))) idx.statoverrides.set(canonicalPath(o.path), o);
     if (!(await idx.loadListsByCommand(t))) await idx.loadListsByFile(t, concurrency);
     // conffiles belong to their package even where a maintainer script created them
     for (const p of pkgs.values()) for (const c of p.conffiles) idx.addOwner(c.path, p.name);

@@ -103,7 +103,8 @@ export type ReadText = (path: string) => Promise<string | null>;
 
 /**
  * Offline: sshd_config with Include (globs in the last component, relative to /etc/ssh) and Match blocks,
- * as sshd reads it: the first value of a keyword wins, a Match block runs to the next Match.
+ * as sshd reads it: the first value of a keyword wins, a Match block runs to the next Match or to the end
+ * of the file it is in (an included file cannot leave one open for the file that includes it).
  */
 export async function parseSshdConfigFile(t: Target, file: string, read: ReadText = (p) => readTextOrNull(t, p)): Promise<SshdConfig> {
   const cfg: SshdConfig = { file, source: 'file', global: new Map(), matches: [], directives: [], files: [], problems: [], warnings: [] };
@@ -133,7 +134,12 @@ export async function parseSshdConfigFile(t: Target, file: string, read: ReadTex
       if (key === 'include') {
         for (const pat of value.split(/\s+/)) {
           const abs = pat.startsWith('/') ? pat : posix.join('/etc/ssh', pat);
-          for (const p of await expandGlob(t, abs)) await readOne(p, depth + 1);
+          for (const p of await expandGlob(t, abs)) {
+            // a Match block in an included file ends with that file (sshd parses each file with its own state)
+            const [outer, outerCriteria] = [current, criteria];
+            await readOne(p, depth + 1);
+            [current, criteria] = [outer, outerCriteria];
+          }
         }
         continue;
       }

@@ -4,7 +4,7 @@ import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import type { Collector, DetectorContext } from '../detector.js';
 import { isPristineConffile, packageOwner } from '../facts-dpkg.js';
-import { instanceKey, severityRank, type Severity } from '../../core/finding.js';
+import { instanceKey, maxSeverity, severityRank, type Severity } from '../../core/finding.js';
 import { NORMAL, readLines } from '../detectors/util.js';
 import { looselyWritable, raise, recentlyChanged } from './location.js';
 import { classifyShellLine, LogicalLines, type LineSignals } from './shell-script.js';
@@ -24,6 +24,8 @@ export interface ScriptSpec {
   extra?: (text: string) => LineSignals['signals'];
   /** report a file with no suspicious line that no package ships (default true); false for users' own dotfiles */
   reportClean?: boolean;
+  /** a file whose mere presence is this severity (ssh rc files), whoever ships it, unless unchanged from its package */
+  presentBase?: Severity;
 }
 
 /** Lists a directory for a detector: missing is empty, unreadable is an error (what is in it was not judged). */
@@ -90,7 +92,10 @@ export async function judgeScriptFile(ctx: DetectorContext, c: Collector, path: 
   c.examined++;
   const prov = await provenance(ctx, path, file.stat, file.md5);
   let severity: Severity;
-  if (count === 0) {
+  if (spec.presentBase && prov.pristine) return;
+  if (count === 0 && spec.presentBase) {
+    severity = spec.presentBase;
+  } else if (count === 0) {
     if (prov.owner || spec.reportClean === false) return;
     severity = prov.owner === null ? spec.unownedBase : 'info';
     if (looselyWritable(file.stat)) severity = raise(severity, 2, 'high');
@@ -101,14 +106,15 @@ export async function judgeScriptFile(ctx: DetectorContext, c: Collector, path: 
     if (prov.pristine && severityRank(severity) > severityRank('low')) severity = 'low';
     if (prov.owner === null && severityRank(severity) >= severityRank('medium')) severity = raise(severity);
     if (looselyWritable(file.stat)) severity = raise(severity);
+    if (spec.presentBase) severity = maxSeverity(severity, spec.presentBase);
   }
   const topSignal = top?.signals.find((s) => s.severity === best);
   c.add({
-    rule: topSignal ? `${spec.detector}.${topSignal.rule}` : prov.owner === null ? `${spec.detector}.unowned` : `${spec.detector}.file`,
+    rule: topSignal ? `${spec.detector}.${topSignal.rule}` : spec.presentBase ? `${spec.detector}.present` : prov.owner === null ? `${spec.detector}.unowned` : `${spec.detector}.file`,
     key: instanceKey(spec.detector, path, 'file'),
     contentHash: file.hash,
     severity,
-    title: topSignal ? `Suspicious ${spec.kind}: ${topSignal.reason}` : `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} not shipped by a package`,
+    title: topSignal ? `Suspicious ${spec.kind}: ${topSignal.reason}` : spec.presentBase ? `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} present` : `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} not shipped by a package`,
     path,
     line: top?.line,
     user: 'root',

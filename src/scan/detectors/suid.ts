@@ -178,7 +178,9 @@ async function findLive(ctx: DetectorContext, c: Collector, roots: string[]): Pr
   for (const r of [found, foundBins]) {
     if (r.status !== 'fulfilled' || !r.value) continue;
     if (r.value.code === null) return null;
-    if (r.value.code !== 0) c.error(`find exited ${r.value.code}: ${r.value.stderr.toString('utf8').trim().split('\n')[0] ?? ''}`);
+    // a file that vanished during the walk (a temp file) is not an error; a directory find could not read is
+    const problems = r.value.stderr.toString('utf8').split('\n').filter((l) => l.trim() && !/No such file or directory$/.test(l));
+    if (r.value.code !== 0 && problems.length) c.error(`find exited ${r.value.code}: ${problems[0]}${problems.length > 1 ? ` (and ${problems.length - 1} more)` : ''}`);
     for (const path of r.value.stdout.toString('utf8').split('\0').filter(Boolean)) if (!hits.some((h) => h.path === path)) hits.push({ path });
   }
   if (caps.status === 'rejected' || caps.value.code === 127) {

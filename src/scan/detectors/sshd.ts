@@ -336,18 +336,15 @@ async function userEnvironment(ctx: DetectorContext, c: Collector, cfg: SshdConf
 /** ~/.ssh/rc and /etc/ssh/sshrc: sshd runs them at every login, before the shell. */
 async function rcFiles(ctx: DetectorContext, c: Collector, cfgs: SshdConfig[]): Promise<void> {
   const userRc = cfgs.every((cfg) => (effective(cfg, 'permituserrc') ?? 'yes').toLowerCase() !== 'no');
-  await judgeScriptFile(ctx, c, '/etc/ssh/sshrc', { detector: 'sshd', attack: 'T1546', kind: 'sshrc', unownedBase: 'medium', presentBase: 'medium', runs: 'sshd runs it with /bin/sh at every login of every account without its own ~/.ssh/rc' });
-  for (const h of await homes(ctx)) {
-    if (!h.login && h.uid !== 0) continue;
-    await judgeScriptFile(ctx, c, posix.join(h.home, '.ssh/rc'), {
-      detector: 'sshd',
-      attack: 'T1546',
-      kind: `~/.ssh/rc of ${h.user}`,
-      unownedBase: userRc ? 'medium' : 'low',
-      presentBase: userRc ? 'medium' : 'low',
-      runs: userRc ? `sshd runs it at every login of ${h.user}, before the shell (X11 and agent setups use it; attackers too)` : 'PermitUserRC no: sshd does not run it now',
-    });
-  }
+  const rc = (path: string, kind: string, base: Severity, runs: string) => judgeScriptFile(ctx, c, path, { detector: 'sshd', attack: 'T1546', kind, unownedBase: base, presentBase: base, runs });
+  // one request per home, sent together (over ssh they share the round trips)
+  const logins = (await homes(ctx)).filter((h) => h.login || h.uid === 0);
+  await Promise.all([
+    rc('/etc/ssh/sshrc', 'sshrc', 'medium', 'sshd runs it with /bin/sh at every login of every account without its own ~/.ssh/rc'),
+    ...logins.map((h) =>
+      rc(posix.join(h.home, '.ssh/rc'), `~/.ssh/rc of ${h.user}`, userRc ? 'medium' : 'low', userRc ? `sshd runs it at every login of ${h.user}, before the shell (X11 and agent setups use it; attackers too)` : 'PermitUserRC no: sshd does not run it now'),
+    ),
+  ]);
 }
 
 export const sshd: Detector = {

@@ -21,6 +21,8 @@ const PRUNE = /^\/(proc|sys|dev|run|snap|var\/lib\/(docker|containerd)|var\/snap
 const BULKY = ['.rustup', '.pyenv', '.m2', '.npm', '.gradle', 'node_modules', '.git', 'site-packages'];
 /** Image layers of a Docker data root anywhere (`--data-root`): their SUID files belong to images, not to the host. */
 const LAYERS = ['overlay2', 'aufs'];
+/** Kernel file systems: nothing in them is a program anyone installed. */
+const PSEUDO_FS = ['proc', 'sysfs', 'devpts', 'devtmpfs', 'cgroup', 'cgroup2', 'debugfs', 'tracefs', 'securityfs', 'pstore', 'bpf', 'configfs', 'fusectl', 'mqueue', 'binfmt_misc', 'autofs', 'nsfs'];
 const DANGEROUS_CAPS = /cap_(setuid|setgid|sys_admin|sys_ptrace|sys_module|dac_override|dac_read_search|chown|fowner|setfcap|sys_rawio)/i;
 
 /**
@@ -155,7 +157,11 @@ function parseGetcap(text: string): Hit[] {
 
 /** Live targets: find(1) and getcap(8) on the host are far faster than a walk over sftp. */
 async function findLive(ctx: DetectorContext, c: Collector, roots: string[]): Promise<Hit[] | null> {
-  const prune = ['/proc', '/sys', '/dev', '/run', '/snap', '/var/lib/docker', '/var/lib/containerd'].flatMap((p) => ['-path', p]).concat([...LAYERS, ...(ctx.deep ? [] : BULKY)].flatMap((n) => ['-name', n]));
+  // pseudo file systems are pruned by type too, wherever they are mounted (a build chroot's proc under /tmp)
+  const prune = ['/proc', '/sys', '/dev', '/run', '/snap', '/var/lib/docker', '/var/lib/containerd']
+    .flatMap((p) => ['-path', p])
+    .concat([...LAYERS, ...(ctx.deep ? [] : BULKY)].flatMap((n) => ['-name', n]))
+    .concat(PSEUDO_FS.flatMap((t) => ['-fstype', t]));
   const alternatives = prune.flatMap((x, i) => (i > 0 && i % 2 === 0 ? ['-o', x] : [x]));
   // which roots exist: asked together (over ssh, one round trip's worth instead of fifteen)
   const [rootStats, binStats] = await Promise.all([Promise.all(roots.map((r) => ctx.target.lstat(r).catch(() => null))), Promise.all((ctx.deep ? [] : BIN_DIRS).map((d) => ctx.target.lstat(d).catch(() => null)))]);

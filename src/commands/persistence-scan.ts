@@ -18,7 +18,7 @@ Detectors: ${DETECTOR_IDS.join(', ')}.`;
 
   static override examples = [
     { description: 'Scan this machine', command: '<%= config.bin %> <%= command.id %>' },
-    { description: 'Scan a server over SSH as a sudo user, as the seed logs in', command: '<%= config.bin %> <%= command.id %> --host deploy@web1.example.com --sudo' },
+    { description: 'Scan a server over SSH as a sudo user, as the hardening guide logs in', command: '<%= config.bin %> <%= command.id %> --host deploy@web1.example.com --sudo' },
     { description: 'Scan a mounted disk image (processes and ports are skipped offline)', command: '<%= config.bin %> <%= command.id %> --root /mnt/evidence' },
     { description: 'Only cron and keys, JSON for a pipeline', command: '<%= config.bin %> <%= command.id %> --only cron,authorized-keys --json' },
     { description: 'A fleet from an Ansible inventory, 8 hosts at a time (one dead host never stops the others)', command: '<%= config.bin %> <%= command.id %> --hosts inventory.ini --limit web --sudo --concurrency 8' },

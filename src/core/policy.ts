@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 /**
  * One policy file for the whole tool (`--policy FILE`): scan, sweep and playbooks read the same file.
- * Defaults are the seeds' own: ports 22, 80, 443; fail2ban maxretry 3 with a long ban.
+ * Defaults are the guides' own: ports 22, 80, 443; fail2ban maxretry 3 with a long ban.
  */
 export const Policy = z
   .object({
@@ -38,7 +38,7 @@ export const Policy = z
     fail2ban: z
       .object({
         maxretry: z.number().int().default(3),
-        /** seconds; the seed bans for 365 days */
+        /** seconds; the hardening guide bans for 365 days */
         minBantime: z.number().int().default(86400),
         minFindtime: z.number().int().default(600),
       })

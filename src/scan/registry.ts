@@ -28,7 +28,7 @@ import { packageIntegrity } from './detectors/package-integrity.js';
  * from this list (`npm run docs`), so the table of locations and ATT&CK ids cannot drift from the code.
  */
 export const DETECTORS: Detector[] = [
-  // foundation: the seed's four checks
+  // foundation: the hardening guide's four checks
   cron,
   authorizedKeys,
   processes,

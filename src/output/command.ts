@@ -8,7 +8,7 @@ import { escapeControls, toJson } from '../core/escape.js';
  *
  * Start-up: without a manifest, oclif imports every command module to learn its flags, so a command
  * module imports only this file, flag definitions and light constants; the modules that do the work
- * are loaded with `await import()` inside run() (test/unit/startup.test.ts keeps it that way).
+ * are loaded with `await import()` inside run() (test/integration/startup.test.ts keeps it that way).
  */
 export abstract class IrCommand extends Command {
   static override enableJsonFlag = true;

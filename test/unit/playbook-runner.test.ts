@@ -180,6 +180,13 @@ describe('runPlaybook', () => {
     expect(r.hosts[0]!.status).toBe('ok');
   });
 
+  test('progress lines shell-quote every argument: a pasted line never runs $(…)', async () => {
+    const lines: string[] = [];
+    const r = await runPlaybook(options(load(), { vars: { project: null, f2b: '/run/$(touch pwned)/f2b sock' }, onProgress: (l) => lines.push(l) }));
+    expect(r.hosts[0]!.steps[1]!.status).toBe('ok');
+    expect(lines).toContain(`2/5 second: ir fail2ban '--socket=/run/$(touch pwned)/f2b sock' --sudo --json`);
+  });
+
   test('dry run: every step with its argv, nothing written', async () => {
     const o = options(load(), { dryRun: true, vars: { project: 'shop', f2b: null } });
     const r = await runPlaybook(o);

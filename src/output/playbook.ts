@@ -81,6 +81,7 @@ export function renderRun(r: PlaybookRun): string {
     }
     return out.join('\n');
   }
+  if (r.verdict) out.push(paint('bold', escapeControls(r.verdict.text)), '');
   out.push(
     table(
       r.hosts.map((h) => [escapeControls(h.label), statusText(h.status), String(h.exitCode), h.steps.map((s) => `${s.name}:${s.status}`).join(' '), `${h.seconds.toFixed(1)}s`, escapeControls(h.error ?? h.steps.find((s) => s.status === 'error')?.reason ?? '', { max: 80 })]),

@@ -13,6 +13,7 @@ import type { Catalog, FlagInfo } from './catalog.js';
 import { Journal, readJournal, JOURNAL, type JournalEvent } from '../case/journal.js';
 import { mustExistVars, REPORT_COMMAND, type Playbook, type Step, type StepStatus } from './schema.js';
 import { fill, fillTemplate, templateNames, type TemplateVars } from './template.js';
+import { Verdict } from '../report/verdict.js';
 
 export const StepRun = z.object({
   n: z.number().int(),
@@ -62,6 +63,8 @@ export const PlaybookRun = z.object({
   concurrency: z.number().int(),
   hosts: z.array(HostRun),
   report: z.array(z.string()),
+  /** the report's verdict (report/verdict.ts), when the playbook has a report step */
+  verdict: Verdict.optional(),
   exitCode: z.number().int(),
 });
 export type PlaybookRun = z.infer<typeof PlaybookRun>;
@@ -92,7 +95,8 @@ export interface RunnerOptions {
   env?: NodeJS.ProcessEnv;
   /** proves the host answers and its key verifies before any step runs (ssh fleets) */
   preflight?: (host: InventoryHost) => Promise<void>;
-  writeReport?: (caseDir: string) => Promise<string[]>;
+  /** writes the case's report: its files and its verdict */
+  writeReport?: (caseDir: string) => Promise<{ files: string[]; verdict?: Verdict }>;
   onProgress?: (line: string) => void;
   /** what the user agreed to at the start (recorded in the journal) */
   confirmation?: string;
@@ -398,6 +402,7 @@ export async function runPlaybook(o: RunnerOptions): Promise<PlaybookRun> {
     r.ok ? r.value : { label: r.host.label, spec: r.host.spec || undefined, dir: relative(o.caseDir, hostDir(o.caseDir, o.fleet, r.host.label)) || '.', status: 'error', exitCode: EXIT_ERROR, error: r.error.message, seconds: r.seconds, steps: [] },
   );
   let report: string[] = [];
+  let verdict: Verdict | undefined;
   const reportStep = o.playbook.steps.findIndex((s) => s.command === REPORT_COMMAND);
   if (!o.dryRun && reportStep >= 0 && o.writeReport) {
     const n = reportStep + 1;
@@ -406,7 +411,9 @@ export async function runPlaybook(o: RunnerOptions): Promise<PlaybookRun> {
     let status: StepRun['status'] = 'ok';
     let reason: string | undefined;
     try {
-      report = (await o.writeReport(o.caseDir)).map((p) => relative(o.caseDir, p));
+      const written = await o.writeReport(o.caseDir);
+      report = written.files.map((p) => relative(o.caseDir, p));
+      verdict = written.verdict;
     } catch (err) {
       status = 'error';
       reason = (err as Error).message;
@@ -421,5 +428,5 @@ export async function runPlaybook(o: RunnerOptions): Promise<PlaybookRun> {
   const exitCode = Math.max(EXIT_OK, ...runs.map((h) => h.exitCode));
   const seconds = (performance.now() - t0) / 1000;
   journal?.write({ event: 'case-end', exitCode, seconds });
-  return { kind: 'ir-playbook-run', case: o.caseDir, caseId: o.caseId, playbook: o.playbook.name, version: o.playbook.version, dryRun: o.dryRun, resumed: Boolean(o.resume), startedAt, endedAt: utcNow(), seconds, concurrency: o.concurrency, hosts: runs, report, exitCode };
+  return { kind: 'ir-playbook-run', case: o.caseDir, caseId: o.caseId, playbook: o.playbook.name, version: o.playbook.version, dryRun: o.dryRun, resumed: Boolean(o.resume), startedAt, endedAt: utcNow(), seconds, concurrency: o.concurrency, hosts: runs, report, ...(verdict ? { verdict } : {}), exitCode };
 }

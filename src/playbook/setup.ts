@@ -119,7 +119,10 @@ export function prepareRun(nameOrPath: string | undefined, f: RunFlags, catalog:
       const t = await connectFleetHost(h, tf);
       await t.close();
     },
-    writeReport: async (dir) => writeCaseReport(dir, { formats, compareLastRun }).files,
+    writeReport: async (dir) => {
+      const { files, report } = writeCaseReport(dir, { formats, compareLastRun });
+      return { files, verdict: report.verdict };
+    },
   };
   // one host whose accepted baseline is missing: refused with one line, nothing run, no case written
   // (in a fleet it is that host's error row, and the others go on)

@@ -44,7 +44,7 @@ function options(pb: Playbook, over: Partial<RunnerOptions> = {}): RunnerOptions
     cli: [process.execPath, `${FIX}/fake-ir.mjs`],
     writeReport: async (dir) => {
       writeFileSync(join(dir, 'report.md'), '# r\n');
-      return [join(dir, 'report.md')];
+      return { files: [join(dir, 'report.md')] };
     },
     ...over,
   };

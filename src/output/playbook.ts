@@ -72,6 +72,7 @@ export function renderRun(r: PlaybookRun): string {
     out.push(paint('bold', `dry run of ${r.playbook} v${r.version}: nothing is run, nothing written`) + ` (case would be ${r.case})`);
     for (const h of r.hosts) {
       if (r.hosts.length > 1 || h.spec) out.push('', paint('bold', `host ${escapeControls(h.label)}`) + (h.spec ? ` (${escapeControls(h.spec)})` : '') + ` → ${h.dir}`);
+      if (h.error) out.push(paint('red', `refused: ${escapeControls(h.error)}`));
       for (const s of h.steps) {
         const head = `${s.n}. ${s.name}`;
         if (s.command === 'report') out.push(`${head}: write report.md, report.html and findings.json into the case`);

@@ -8,6 +8,7 @@ import { hostVars, missingInput, runPlaybook, type RunnerOptions } from '../../s
 import type { Playbook } from '../../src/playbook/schema.js';
 import { lastRunFindings } from '../../src/report/compare.js';
 import { CATALOG } from '../fixtures/playbook/catalog.js';
+import { FAKE_CLI, fakeReport, withCaseMeta } from '../fixtures/playbook/runner-case.js';
 
 /**
  * Issue 15 §6: one failed hygiene run must not break every later one. Each baseline comes from the
@@ -47,17 +48,11 @@ function options(name: string, over: Partial<RunnerOptions> = {}): RunnerOptions
     vars: { accepted: null },
     concurrency: 2,
     dryRun: false,
-    cli: [process.execPath, `${FIX}/fake-ir.mjs`],
-    writeReport: async (dir) => {
-      writeFileSync(join(dir, 'report.md'), '# r\n');
-      return { files: [join(dir, 'report.md')] };
-    },
+    cli: FAKE_CLI,
+    writeReport: fakeReport,
     ...over,
   };
-  const hosts = o.hosts.length ? o.hosts : [{ label: 'image', spec: '', groups: [] }];
-  const meta: CaseMeta = { kind: 'ir-case', id: name, playbook: pb.name, version: 1, playbookSha256: 'x', startedAt, fleet: o.fleet, hosts: hosts.map((h) => ({ label: h.label, ...(h.spec ? { spec: h.spec } : {}), groups: [], dir: o.fleet ? `hosts/${h.label}` : '.' })), target: o.kind, targetArgs: [], vars: o.vars };
-  if (!o.dryRun) writeCaseMeta(o.caseDir, meta, text);
-  return o;
+  return withCaseMeta(o, text);
 }
 
 const argvOf = (r: Awaited<ReturnType<typeof runPlaybook>>, step: string): string[] => r.hosts[0]!.steps.find((s) => s.name === step)!.argv;

@@ -106,7 +106,7 @@ export function parseIni(text: string, path: string): IniFile {
     const end = value.lastIndexOf(']');
     if (value.startsWith('[') && end > 1) {
       const name = value.slice(1, end);
-      if (name !== 'DEFAULT' && seen.has(`[${name}`)) errors.push({ path, line: lineNo, message: `section [${name}] given twice in this file` });
+      if (name !== 'DEFAULT' && seen.has(`[${name}`)) errors.push({ path, line: lineNo, message: `section [${name}] given twice in this file${REFUSED}` });
       seen.add(`[${name}`);
       cur = sections.get(name) ?? new Map<string, IniValue>();
       sections.set(name, cur);
@@ -114,16 +114,16 @@ export function parseIni(text: string, path: string): IniFile {
       return;
     }
     if (!cur) {
-      errors.push({ path, line: lineNo, message: `"${clipText(value)}" comes before any [section]` });
+      errors.push({ path, line: lineNo, message: `"${clipText(value)}" comes before any [section]${REFUSED}` });
       return;
     }
     const eq = value.search(/[=:]/);
     const key = eq > 0 ? pyStrip(value.slice(0, eq)).toLowerCase() : '';
     if (!key) {
-      errors.push({ path, line: lineNo, message: `cannot read "${clipText(value)}": neither [section], key = value nor a comment` });
+      errors.push({ path, line: lineNo, message: `cannot read "${clipText(value)}": neither [section], key = value nor a comment${REFUSED}` });
       return;
     }
-    if (seen.has(`${curName}\0${key}`)) errors.push({ path, line: lineNo, message: `${key} given twice in [${curName}] of this file` });
+    if (seen.has(`${curName}\0${key}`)) errors.push({ path, line: lineNo, message: `${key} given twice in [${curName}] of this file${REFUSED}` });
     seen.add(`${curName}\0${key}`);
     at = { value: '', path, line: lineNo };
     lines = [pyStrip(value.slice(eq + 1))];
@@ -133,6 +133,8 @@ export function parseIni(text: string, path: string): IniFile {
   return { path, sections, errors };
 }
 
+/** what fail2ban does with a file configparser refuses (fail2ban-client: "Failed during configuration") */
+const REFUSED = ': fail2ban refuses to start with it';
 const clipText = (s: string): string => (s.length > 80 ? `${s.slice(0, 79)}…` : s);
 
 /** Files larger than this are not read (fail2ban would read them whole; a padded jail.local is itself suspicious). */

@@ -109,12 +109,12 @@ test('one file: key case, comments, continuation lines, strict errors, each valu
   expect(sshd.get('logpath')!.value).toBe('%(b)s  # comment');
   expect(sshd.get('port')!.value).toBe('ssh');
   expect(sshd.get('banaction')!.value).toBe('x;y');
-  expect(f.errors).toEqual([{ path: '/j', line: 15, message: 'cannot read "oops": neither [section], key = value nor a comment' }]);
+  expect(f.errors).toEqual([{ path: '/j', line: 15, message: 'cannot read "oops": neither [section], key = value nor a comment: fail2ban refuses to start with it' }]);
 
-  expect(parseIni('maxretry = 3\n[sshd]\n', '/k').errors).toEqual([{ path: '/k', line: 1, message: '"maxretry = 3" comes before any [section]' }]);
+  expect(parseIni('maxretry = 3\n[sshd]\n', '/k').errors).toEqual([{ path: '/k', line: 1, message: '"maxretry = 3" comes before any [section]: fail2ban refuses to start with it' }]);
   expect(parseIni('[sshd]\nmaxretry = 3\nMaxRetry = 4\n[sshd]\n', '/k').errors.map((e) => [e.line, e.message])).toEqual([
-    [3, 'maxretry given twice in [sshd] of this file'],
-    [4, 'section [sshd] given twice in this file'],
+    [3, 'maxretry given twice in [sshd] of this file: fail2ban refuses to start with it'],
+    [4, 'section [sshd] given twice in this file: fail2ban refuses to start with it'],
   ]);
   // a second [DEFAULT] header is allowed; CR line ends count as lines
   expect(parseIni('[DEFAULT]\na = 1\r[DEFAULT]\r\nb = 2\r\n', '/k')).toMatchObject({ errors: [], sections: new Map([['DEFAULT', new Map([['a', { value: '1', path: '/k', line: 2 }], ['b', { value: '2', path: '/k', line: 4 }]])]]) });

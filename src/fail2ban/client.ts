@@ -55,10 +55,17 @@ export class Fail2banClient {
   constructor(
     private readonly target: Target,
     readonly socket: string = DEFAULT_SOCKET,
+    /** how fail2ban-client finds its server: `-s SOCKET` (default), or `-c CONF_DIR` (the socket its configuration names) */
+    private readonly where: string[] = ['-s', socket],
   ) {}
 
+  /** A client that finds the socket in the configuration directory, as `fail2ban-client -c DIR` does. */
+  static forConfDir(target: Target, dir: string): Fail2banClient {
+    return new Fail2banClient(target, `the socket of ${dir}`, ['-c', dir]);
+  }
+
   argv(args: string[]): string[] {
-    return ['fail2ban-client', '-s', this.socket, ...args];
+    return ['fail2ban-client', ...this.where, ...args];
   }
 
   /** Runs one command; stdout on success, a typed error otherwise. */

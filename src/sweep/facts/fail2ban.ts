@@ -1,3 +1,4 @@
+import { Fail2banClient } from '../../fail2ban/client.js';
 import { readFail2banIni, type Fail2banIni, type IniProblem } from '../../fail2ban/ini.js';
 import { argvText, type SweepContext } from '../context.js';
 
@@ -24,6 +25,9 @@ export interface Fail2banFacts {
   get(jail: string, key: 'maxretry' | 'bantime' | 'findtime' | 'actions' | 'logpath' | 'backend' | 'enabled' | 'banaction' | 'action'): Promise<JailValue | undefined>;
 }
 
+/** the values the running server knows better than the files */
+const LIVE_KEYS = ['maxretry', 'bantime', 'findtime', 'actions', 'logpath'] as const;
+
 const BINARIES = ['/usr/bin/fail2ban-client', '/usr/local/bin/fail2ban-client', '/usr/sbin/fail2ban-client'];
 
 export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
@@ -45,15 +49,28 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
 
     let server: Fail2banFacts['server'] = null;
     const client = ['fail2ban-client', '-c', dir];
+    /** what the server answered for the sshd jail, asked in the same fail2ban-client process as ping and status */
+    const early = new Map<string, string | null>();
     if (t.live && installed) {
-      const ping = await ctx.run([...client, 'ping'], { timeoutMs: 10_000 });
-      if (!ping || ping.code !== 0 || !/pong/.test(ping.stdout.toString())) {
-        const why = (ping?.stdout.toString().trim() || ping?.stderr.toString().replace(/^.*ERROR\s+/m, '').trim() || 'fail2ban-client did not answer').split('\n')[0]!;
-        server = { running: false, evidence: argvText([...client, 'ping']), reason: why, jails: [] };
-      } else {
-        const st = await ctx.run([...client, 'status'], { timeoutMs: 10_000 });
-        const m = /Jail list:\s*(.*)$/m.exec(st?.stdout.toString() ?? '');
+      // one Python start for ping, status and the sshd jail's live values (each start costs 0.2–0.7 s, and a round trip over ssh)
+      const answers = await Fail2banClient.forConfDir(t, dir)
+        .batch([['ping'], ['status'], ...LIVE_KEYS.map((k) => ['get', 'sshd', k])])
+        .catch(() => null);
+      if (answers && /pong/.test(answers[0] ?? '')) {
+        const m = /Jail list:\s*(.*)$/m.exec(answers[1] ?? '');
         server = { running: true, evidence: argvText([...client, 'status']), jails: (m?.[1] ?? '').split(/,\s*/).map((s) => s.trim()).filter(Boolean) };
+        LIVE_KEYS.forEach((k, i) => early.set(k, answers[2 + i] ?? null));
+      } else {
+        // the plain ping says why (not running, no permission, sudo refused)
+        const ping = await ctx.run([...client, 'ping'], { timeoutMs: 10_000 });
+        if (ping && ping.code === 0 && /pong/.test(ping.stdout.toString())) {
+          const st = await ctx.run([...client, 'status'], { timeoutMs: 10_000 });
+          const m = /Jail list:\s*(.*)$/m.exec(st?.stdout.toString() ?? '');
+          server = { running: true, evidence: argvText([...client, 'status']), jails: (m?.[1] ?? '').split(/,\s*/).map((s) => s.trim()).filter(Boolean) };
+        } else {
+          const why = (ping?.stdout.toString().trim() || ping?.stderr.toString().replace(/^.*ERROR\s+/m, '').trim() || 'fail2ban-client did not answer').split('\n')[0]!;
+          server = { running: false, evidence: argvText([...client, 'ping']), reason: why, jails: [] };
+        }
       }
     }
 
@@ -64,9 +81,16 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
     };
     const liveGet = async (jail: string, key: string): Promise<JailValue | undefined> => {
       const argv = [...client, 'get', jail, key];
-      const res = await ctx.run(argv, { timeoutMs: 10_000 });
-      if (!res || res.code !== 0) return undefined;
-      let out = res.stdout.toString().trim();
+      let out: string;
+      if (jail === 'sshd' && early.has(key)) {
+        const a = early.get(key);
+        if (a === null || a === undefined) return undefined;
+        out = a.trim();
+      } else {
+        const res = await ctx.run(argv, { timeoutMs: 10_000 });
+        if (!res || res.code !== 0) return undefined;
+        out = res.stdout.toString().trim();
+      }
       // "The jail sshd has the following actions:\ndummy" / "Current monitored log file(s):\n`- /var/log/auth.log"
       if (key === 'actions' || key === 'logpath') out = out.split('\n').slice(1).map((l) => l.replace(/^[|`]-\s*/, '').trim()).filter(Boolean).join('\n');
       return { value: out, evidence: argvText(argv) };
@@ -80,7 +104,7 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
       errors: config.errors,
       server,
       async get(jail, key) {
-        if (server?.running && server.jails.includes(jail) && ['maxretry', 'bantime', 'findtime', 'actions', 'logpath'].includes(key)) {
+        if (server?.running && server.jails.includes(jail) && (LIVE_KEYS as readonly string[]).includes(key)) {
           const v = await liveGet(jail, key);
           if (v) return v;
         }

@@ -98,7 +98,8 @@ export class Fail2banClient {
     if (cmds.length === 0) return [];
     const r = await this.target.exec(this.argv(['-i']), { privileged: true, timeoutMs: 60_000, input: cmds.map((c) => c.join(' ')).join('\n') + '\n' });
     const parts = r.stdout.toString('utf8').split('fail2ban> ');
-    if (parts.length < cmds.length + 1) {
+    // no server (or no permission): -i still prints a prompt per command, with empty answers, and says why on stderr
+    if (parts.length < cmds.length + 1 || /Failed to access socket path|Permission denied|a password is required/i.test(r.stderr.toString('utf8'))) {
       // the server went away between calls: the plain command gives the precise error
       await this.run(['ping']);
       throw new Fail2banError(`fail2ban-client -i: ${cmds.length} answers expected, got ${parts.length - 1}`);

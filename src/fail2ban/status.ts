@@ -124,6 +124,15 @@ function problemChecks(jc: JailConfig | undefined): Check[] {
   return (jc?.problems ?? []).map((p) => ({ id: `fail2ban.setting.${p.key}`, ok: false, severity: 'medium' as const, message: `${p.path} line ${p.line}: ${p.message}` }));
 }
 
+/** A failed setting check names where the setting is written, so the fix starts there. */
+function withSource(checks: Check[], jc: JailConfig | undefined): Check[] {
+  const key: Record<string, string> = { 'fail2ban.maxretry': 'maxretry', 'fail2ban.bantime': 'bantime', 'fail2ban.findtime': 'findtime', 'fail2ban.banaction': 'banaction' };
+  return checks.map((c) => {
+    const src = !c.ok && key[c.id] ? jc?.sources[key[c.id]!] : undefined;
+    return src ? { ...c, message: `${c.message} — set in ${src.path} line ${src.line}` } : c;
+  });
+}
+
 const sourcesOf = (jc: JailConfig | undefined): JailReport['sources'] => Object.fromEntries(Object.entries(jc?.sources ?? {}).map(([k, v]) => [k, { path: v.path, line: v.line }]));
 
 function fromConfig(jc: JailConfig | undefined): JailReport['settings'] {
@@ -201,7 +210,7 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
         settings,
       };
       // the live values (maxretry, findtime, bantime) are the server's: judged even when the files are unreadable
-      const checks = unreadable ? checkJail({ ...j, settings: { ...settings, banaction: null } }, o.policy) : [...checkJail(j, o.policy), ...problemChecks(jc)];
+      const checks = unreadable ? checkJail({ ...j, settings: { ...settings, banaction: null } }, o.policy) : [...withSource(checkJail(j, o.policy), jc), ...problemChecks(jc)];
       jails.push({ ...j, sources: sourcesOf(jc), unusable: jc?.problems ?? [], checks });
     }
   } else {
@@ -233,7 +242,7 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
         settings: fromConfig(jc),
       };
       // settings from files fail2ban cannot read are shown, never judged
-      jails.push({ ...j, sources: sourcesOf(jc), unusable: jc?.problems ?? [], checks: unreadable ? [] : [...checkJail(j, o.policy), ...problemChecks(jc)] });
+      jails.push({ ...j, sources: sourcesOf(jc), unusable: jc?.problems ?? [], checks: unreadable ? [] : [...withSource(checkJail(j, o.policy), jc), ...problemChecks(jc)] });
     }
   }
 

@@ -68,6 +68,16 @@ test('commands are argv with -s SOCKET, privileged; batch splits on the prompt',
   expect(bad).toBeNull();
 });
 
+test('batch: a server that is not there is an error, not empty answers', async () => {
+  const down = fakeTarget((argv) =>
+    argv.includes('-i')
+      ? { stdout: Buffer.from('Fail2Ban v1.0.2\n\nfail2ban> fail2ban> fail2ban> \n'), stderr: Buffer.from('ERROR   Failed to access socket path: /no.sock. Is fail2ban running?\n') }
+      : { code: 255, stderr: Buffer.from('ERROR   Failed to access socket path: /no.sock. Is fail2ban running?\n') },
+  );
+  await expect(new Fail2banClient(down, '/no.sock').batch([['ping'], ['status']])).rejects.toThrow(new Fail2banUnavailable('fail2ban is not running (no server at /no.sock)'));
+  expect(Fail2banClient.forConfDir(down, '/etc/f2b').argv(['ping'])).toEqual(['fail2ban-client', '-c', '/etc/f2b', 'ping']);
+});
+
 test('address validation: every argument, nothing changes on one bad one', () => {
   expect(validateIps(['203.0.113.9', '2001:db8::1', '203.0.113.9'])).toEqual(['203.0.113.9', '2001:db8::1']);
   expect(() => validateIps(['203.0.113.9', '203.0.113.256'])).toThrow('not an IP address: "203.0.113.256"');

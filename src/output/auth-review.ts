@@ -48,6 +48,7 @@ export function renderAuthReport(r: AuthReport, opts: { width?: number } = {}): 
       const banned = i.bannedIn === null ? '?' : i.bannedIn.length ? i.bannedIn.map((j) => t(j)).join(',') : '-';
       out.push(`  ${t(i.ip, 39).padEnd(39)} ${num(i.failures).padStart(9)} ${String(i.distinctUsers).padStart(5)}  ${short(i.firstSeen).padEnd(17)}  ${short(i.lastSeen).padEnd(17)}  ${String(i.accepted).padStart(2)}  ${banned}`);
     }
+    if (r.topIps.some((i) => i.bannedIn === null)) out.push(`  BANNED ?: ${r.fail2ban.error ? `fail2ban could not be asked (${t(r.fail2ban.error, 160)})` : 'fail2ban was not asked (an offline image, or --no-fail2ban)'}`);
   }
   if (r.topUsers.length > 0) {
     out.push('', 'TOP TARGETED USERS');

@@ -29,7 +29,7 @@ import { sshd } from './detectors/sshd.js';
  * from this list (`npm run docs`), so the table of locations and ATT&CK ids cannot drift from the code.
  */
 export const DETECTORS: Detector[] = [
-  // foundation: the seed's four checks
+  // foundation: the hardening guide's four checks
   cron,
   authorizedKeys,
   processes,

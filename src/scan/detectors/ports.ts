@@ -6,7 +6,7 @@ import { Collector, type Detector } from '../detector.js';
 import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { classifyCommand } from '../rules/command-line.js';
 
-/** Services that must never face the network (the seed keeps Redis internal). */
+/** Services that must never face the network (the hardening guide keeps Redis internal). */
 const SENSITIVE: Record<number, string> = {
   6379: 'Redis',
   5432: 'PostgreSQL',

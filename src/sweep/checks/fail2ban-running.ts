@@ -13,5 +13,5 @@ export const fail2banRunning: SweepCheck = {
   liveOnly: true,
   reads: ['fail2ban-client -c DIR ping'],
   run: (ctx) =>
-    withFail2ban(ctx, async (f) => verdict(Boolean(f.server?.running), f.server?.running ? 'running' : `not running: ${f.server?.reason ?? 'no answer'}`, f.server?.evidence ?? '')),
+    withFail2ban(ctx, async (f) => verdict(Boolean(f.server?.running), f.server?.running ? 'running' : `not running: ${f.server?.reason ?? 'no answer'}`, f.server?.evidence ?? ''), { readsConfig: false }),
 };

@@ -6,7 +6,7 @@ import { utcNow } from '../core/time.js';
 import { UserError } from '../core/errors.js';
 import type { Detector, DetectorResult } from './detector.js';
 import { Facts } from './facts.js';
-import { Finding, ScanWarning, severityRank } from '../core/finding.js';
+import { Finding, ScanWarning, Severity, severityRank } from '../core/finding.js';
 import { DETECTORS } from './registry.js';
 
 export const DetectorRun = z.object({
@@ -26,6 +26,16 @@ export const ScanReport = z.object({
   detectors: z.array(DetectorRun),
   findings: z.array(Finding),
   warnings: z.array(ScanWarning),
+  /**
+   * input that exists but could not be evaluated (a detector threw, a file or directory could not be
+   * read or parsed): the scan is incomplete, the verdict names it and the exit code is 2
+   */
+  errors: z.array(ScanWarning),
+  /** items read only in part or not at all (too large, unreadable, not a regular file): counted at the top */
+  unread: z.array(z.object({ detector: z.string(), path: z.string().optional(), reason: z.string() })),
+  /** set by decideScan: the severity that makes the exit code 1, and the exit code (0 clean, 1 findings, 2 incomplete) */
+  failOn: Severity.optional(),
+  exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
   suppressed: z.array(z.object({ key: z.string(), rule: z.string(), reason: z.string() })),
   /** with --baseline: what changed against the accepted state */
   baseline: z
@@ -70,7 +80,8 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
       } catch (err) {
         const message = err instanceof TargetError || err instanceof NotAvailable ? err.message : `${(err as Error).message}`;
         if (err instanceof NotAvailable) return { d, res: { findings: [], warnings: [], examined: 0, notAvailable: message }, ms: performance.now() - t0 };
-        return { d, res: { findings: [], warnings: [{ detector: d.id, message: `detector failed: ${message}` }], examined: 0 }, ms: performance.now() - t0, error: message };
+        const failed = { detector: d.id, message: `detector failed: ${message}` };
+        return { d, res: { findings: [], warnings: [failed], errors: [failed], unread: [{ detector: d.id, reason: `detector failed: ${message}` }], examined: 0 }, ms: performance.now() - t0, error: message };
       }
     }),
   );
@@ -99,6 +110,19 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
     })),
     findings,
     warnings: runs.flatMap((r) => r.res.warnings),
+    errors: runs.flatMap((r) => r.res.errors ?? []),
+    unread: runs.flatMap((r) => r.res.unread ?? []),
     suppressed,
   };
+}
+
+/** Findings that make the exit code 1: at or above failOn, and with a baseline only the new or changed ones. */
+export function failingFindings(r: ScanReport, failOn: Severity): Finding[] {
+  return r.findings.filter((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged');
+}
+
+/** The exit decision, kept in the report: 2 when a detector could not evaluate input that exists (an incomplete scan is never "nothing found"), 1 findings, 0 clean. */
+export function decideScan(r: ScanReport, failOn: Severity): ScanReport {
+  const exitCode = r.errors.length ? 2 : failingFindings(r, failOn).length ? 1 : 0;
+  return { ...r, failOn, exitCode };
 }

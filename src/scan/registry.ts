@@ -22,6 +22,7 @@ import { kernelModules } from './detectors/kernel-modules.js';
 import { aptHooks } from './detectors/apt-hooks.js';
 import { polkit } from './detectors/polkit.js';
 import { packageIntegrity } from './detectors/package-integrity.js';
+import { sshd } from './detectors/sshd.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -53,4 +54,5 @@ export const DETECTORS: Detector[] = [
   aptHooks,
   polkit,
   packageIntegrity,
+  sshd,
 ];

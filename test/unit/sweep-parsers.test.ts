@@ -1,7 +1,7 @@
-import { connectionSpecFor, parseSshdError } from '../../src/sweep/facts/sshd.js';
+import { connectionSpecFor, parseSshdError } from '../../src/host/facts/sshd.js';
 import { parseUfwStatus, parseUfwUserRules } from '../../src/sweep/facts/ufw.js';
 import { isLocalAddress, parseSs } from '../../src/sweep/facts/sockets.js';
-import { hashKind } from '../../src/sweep/facts/shadow.js';
+import { hashKind } from '../../src/host/facts/passwd.js';
 import { evaluateSetting } from '../../src/sweep/facts/django.js';
 import { defaultGatewayOf } from '../../src/sweep/facts/docker.js';
 import { parseEnv, parseUnit } from '../../src/sweep/facts/apps.js';

@@ -35,7 +35,14 @@ async function containerOf(t: Target, p: ProcessInfo): Promise<string | undefine
 }
 
 function processName(p?: ProcessInfo): string {
-  return p ? posix.basename(p.exe ?? p.comm) : '?';
+  return p ? posix.basename(p.exe ?? p.comm) : 'owner unknown';
+}
+
+/** What to do about a listener; when no process owns the socket, say what is known and why the owner is not. */
+function listenerNext(name: string | undefined, s: Socket): string {
+  const fix = 'bind it to 127.0.0.1 or close it, and keep the firewall to the allowed ports.';
+  if (name) return `Find why ${name} listens on ${s.localPort}; ${fix}`;
+  return `No process in /proc holds socket inode ${s.inode} (uid ${s.uid}, ${s.proto} ${s.localAddress}:${s.localPort}): a kernel socket (NFS, WireGuard), a process in another PID namespace, one that exited, or /proc/PID/fd unreadable without root (use --sudo). Run ss -lnpe 'sport = :${s.localPort}' as root on the host to name it; then ${fix}`;
 }
 
 export const ports: Detector = {
@@ -102,7 +109,7 @@ export const ports: Detector = {
         evidence: `${s.proto} ${s.state} ${where} ${p?.cmdline ?? ''}`.trim(),
         attack: listening ? 'T1571' : 'T1059.004',
         reason: reasons.join('; ') || (listening ? (isLoopback(s.localAddress) ? 'listener on loopback (inventory)' : inContainer ? 'listener inside a container namespace (inventory)' : 'allowed listener (inventory)') : 'connection (inventory)'),
-        remediation: severity !== 'info' ? (listening ? `Find why ${name} listens on ${s.localPort}; bind it to 127.0.0.1 or close it, and keep the firewall to the allowed ports.` : `Preserve pid ${pid} (ir collect), then cut it off (ir isolate) and kill it.`) : undefined,
+        remediation: severity !== 'info' ? (listening ? listenerNext(p ? name : undefined, s) : `Preserve pid ${pid} (ir collect), then cut it off (ir isolate) and kill it.`) : undefined,
         details: { proto: s.proto, state: s.state, local: `${s.localAddress}:${s.localPort}`, remote: listening ? undefined : `${s.remoteAddress}:${s.remotePort}`, netns: s.netns, container, cmdline: p?.cmdline },
       });
     }

@@ -37,6 +37,8 @@ Detectors: ${DETECTOR_IDS.join(', ')}.`;
     verbose: Flags.boolean({ char: 'v', summary: 'List info findings (the inventory) and every warning.' }),
     'save-baseline': Flags.string({ summary: 'Store the findings as the accepted state (keys and content hashes, no timestamps).' }),
     baseline: Flags.string({ summary: 'Compare with an accepted state: findings are new, changed or unchanged, and gone ones listed; only new and changed count for --fail-on.' }),
+    container: Flags.string({ summary: 'Scan inside only this container (name, id, or Compose project/service; repeatable).', multiple: true, exclusive: ['no-containers'] }),
+    'no-containers': Flags.boolean({ summary: 'Do not scan inside containers (their configuration is still checked).', exclusive: ['container'] }),
   };
 
   async run(): Promise<ScanReport | { hosts: FleetRow<ScanReport>[] }> {
@@ -57,9 +59,10 @@ Detectors: ${DETECTOR_IDS.join(', ')}.`;
     // read the baseline before connecting: a wrong path is a fast, clear error
     const baseline = flags.baseline ? await readBaseline(flags.baseline) : undefined;
     const failOn = flags['fail-on'] as Severity;
+    const containers = { skip: flags['no-containers'], names: flags.container };
     const failing = (r: ScanReport) => r.findings.some((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged');
     if (isFleet(flags)) {
-      return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, (t) => runScan(t, policy, { only: flags.only, deep: flags.deep }), failing, {
+      return runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, (t) => runScan(t, policy, { only: flags.only, deep: flags.deep, containers }), failing, {
         report: (r) => renderScan(r, { verbose: flags.verbose, failOn }),
         summary: (r) => ['critical', 'high', 'medium'].map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`).join(', '),
       });
@@ -69,7 +72,7 @@ Detectors: ${DETECTOR_IDS.join(', ')}.`;
     let report: ScanReport;
     try {
       spinner.update(`scanning ${target.name}…`);
-      report = await runScan(target, policy, { only: flags.only, deep: flags.deep });
+      report = await runScan(target, policy, { only: flags.only, deep: flags.deep, containers });
     } finally {
       spinner.stop();
       await target.close();

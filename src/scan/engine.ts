@@ -8,6 +8,7 @@ import type { Detector, DetectorResult } from './detector.js';
 import { Facts } from './facts.js';
 import { Finding, ScanWarning, severityRank } from '../core/finding.js';
 import { DETECTORS } from './registry.js';
+import { ContainerSection } from './containers/schema.js';
 
 export const DetectorRun = z.object({
   id: z.string(),
@@ -27,6 +28,8 @@ export const ScanReport = z.object({
   findings: z.array(Finding),
   warnings: z.array(ScanWarning),
   suppressed: z.array(z.object({ key: z.string(), rule: z.string(), reason: z.string() })),
+  /** inside the containers (absent with --no-containers, and inside a container's own scan) */
+  containers: ContainerSection.optional(),
   /** with --baseline: what changed against the accepted state */
   baseline: z
     .object({
@@ -42,6 +45,8 @@ export interface ScanOptions {
   only?: string[];
   deep?: boolean;
   detectors?: Detector[];
+  /** the scan inside containers: `skip` (--no-containers, and a container's own scan), `names` (--container) */
+  containers?: { skip?: boolean; names?: string[] };
 }
 
 /** Picks detectors by id (`--only cron,processes`); an unknown id is a user error naming the valid ones. */
@@ -58,6 +63,14 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
   const startedAt = utcNow();
   const facts = new Facts(target);
   const chosen = selectDetectors(opts.only, opts.detectors).filter((d) => !d.deepOnly || opts.deep || opts.only?.includes(d.id));
+  // containers are scanned beside the host's detectors, with the same detectors over their own files
+  const inContainers = opts.containers?.skip
+    ? undefined
+    : import('./containers/scan.js').then(({ scanContainers }) => {
+        const inner = chosen.filter((d) => !d.liveOnly && d.id !== 'containers');
+        return scanContainers(target, { detectors: inner, judgeLayer: chosen.some((d) => d.id === 'containers'), names: opts.containers?.names, scan: (t, ds) => runScan(t, policy, { only: opts.only ? ds.map((d) => d.id) : undefined, detectors: ds, deep: opts.deep, containers: { skip: true } }) });
+      });
+  inContainers?.catch(() => {});
   const runs = await Promise.all(
     chosen.map(async (d): Promise<{ d: Detector; res: DetectorResult; ms: number; error?: string }> => {
       const t0 = performance.now();
@@ -76,7 +89,8 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
   );
   const suppressed: ScanReport['suppressed'] = [];
   const findings: Finding[] = [];
-  for (const { res } of runs) {
+  const ctr = await inContainers;
+  for (const { res } of [...runs, ...(ctr ? [{ res: ctr }] : [])]) {
     for (const f of res.findings) {
       const s = policy.suppressions.find((s) => (!s.rule || s.rule === f.rule) && (!s.key || s.key === f.key) && (!s.path || s.path === f.path));
       if (s) suppressed.push({ key: f.key, rule: f.rule, reason: s.reason });
@@ -98,7 +112,8 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
       ...(rest.error ? { error: rest.error } : {}),
     })),
     findings,
-    warnings: runs.flatMap((r) => r.res.warnings),
+    warnings: [...runs.flatMap((r) => r.res.warnings), ...(ctr?.warnings ?? [])],
     suppressed,
+    ...(ctr ? { containers: ctr.section } : {}),
   };
 }

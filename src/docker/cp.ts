@@ -153,11 +153,31 @@ export class DockerCpView implements Target {
     return e.data.subarray(0, opts.maxBytes ?? e.data.length);
   }
 
+  /** The whole file, streamed from its own `docker cp` (readFile keeps only a bounded prefix). */
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
-    const buf = await this.readFile(path);
-    const s = new PassThrough();
-    s.end(buf.subarray(opts.start ?? 0, opts.end !== undefined ? opts.end + 1 : undefined));
-    return s;
+    const e = await this.get(path);
+    if (!e) throw new TargetError('ENOENT', `${path}: no such file or directory`, path);
+    if (e.entry.type !== 'file') throw new TargetError('NOT_REGULAR', `${path}: not a regular file (${e.entry.type})`, path);
+    if (!e.truncated || opts.start || opts.end !== undefined) {
+      const s = new PassThrough();
+      s.end(e.data.subarray(opts.start ?? 0, opts.end !== undefined ? opts.end + 1 : undefined));
+      return s;
+    }
+    return new Promise((resolve, reject) => {
+      let got = false;
+      dockerCpStream(this.host, this.id, path, async (entry, body) => {
+        if (got || entry.type !== 'file') return void body.resume();
+        got = true;
+        resolve(body);
+        await new Promise<void>((r) => {
+          body.once('end', () => r());
+          body.once('close', () => r());
+        });
+      }).then(
+        () => (got ? undefined : reject(new TargetError('ENOENT', `${path}: no such file or directory`, path))),
+        reject,
+      );
+    });
   }
 
   async exec(argv: string[]): Promise<ExecResult> {

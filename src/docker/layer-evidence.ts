@@ -160,16 +160,25 @@ async function fromLayerDir(host: Target, rec: ContainerRecord, s: Store, notes:
     { maxEntries: 2_000_000, onError: (p, err) => notes.push(`${p}: not listed (${err.message})`) },
   );
   if (r.truncated) notes.push('more than 2,000,000 entries: the rest was not stored');
+  await layer.close();
   return true;
 }
 
 /** Where the layer directory cannot be read: the engine names the changes, the running view or docker cp reads them. */
 async function fromEngine(host: Target, rec: ContainerRecord, s: Store, notes: string[]): Promise<void> {
-  let view: Target | null = null;
+  let view: RootedTarget | null = null;
   if (rec.running && rec.pid > 0) {
     view = await RootedTarget.open(host, { name: rec.name, layers: [`/proc/${rec.pid}/root`], overlay: false, hidden: ['/proc', '/sys'] }).catch(() => null);
   }
   s.out.how = view ? 'running' : 'docker-cp';
+  try {
+    await engineCopy(host, rec, s, notes, view);
+  } finally {
+    await view?.close();
+  }
+}
+
+async function engineCopy(host: Target, rec: ContainerRecord, s: Store, notes: string[], view: RootedTarget | null): Promise<void> {
   const diff = await dockerDiffChanges(host, rec.id, view, null);
   for (const c of diff.changes) {
     if (c.kind === 'deleted') {
@@ -268,6 +277,7 @@ export async function storeContainerTmpfs(host: Target, rec: ContainerRecord, w:
       { maxEntries: 100_000, onError: (p, err) => w.note(`${base}/tmpfs${p}: not listed (${err.message})`) },
     );
   }
+  await view.close();
   if (n) w.note(`${base}/tmpfs: ${n} file(s) from the tmpfs mounts ${rec.tmpfs.join(', ')}`);
   return n;
 }

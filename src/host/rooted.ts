@@ -45,19 +45,108 @@ interface Backing {
   open(p: string, ino: number | undefined, opts: { start?: number; end?: number }, logical: string): Promise<NodeJS.ReadableStream>;
   xattrs(p: string, names?: string[]): Promise<Record<string, Buffer>>;
   run(argv: string[]): Promise<ExecResult>;
+  close?(): Promise<void>;
 }
 
 const missing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
-/** This machine's file system, under directories the caller already resolved. */
+/**
+ * This machine's file system, under the layer directories. Every operation walks from the layer's
+ * root one directory at a time, each opened with O_NOFOLLOW|O_DIRECTORY through /proc/self/fd/N (what
+ * openat does in C): a directory a running container swaps for a link to the host's /etc between our
+ * lookups is refused (ELOOP), never followed.
+ */
 class LocalBacking implements Backing {
   readonly local = true;
+  /** verified directory handles, kept for the tree's life (an fd keeps naming the directory it opened) */
+  private readonly dirs = new Map<string, Promise<fsp.FileHandle>>();
+  private closed = false;
+  constructor(private readonly roots: string[]) {}
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [...this.dirs.values()];
+    this.dirs.clear();
+    await Promise.all(all.map((p) => p.then((fh) => fh.close()).catch(() => {})));
+  }
+
+  /** The layer root holding `p` and the components below it. */
+  private split(p: string): { root: string; parts: string[] } {
+    for (const r of this.roots) {
+      if (p === r) return { root: r, parts: [] };
+      if (p.startsWith(`${r}/`)) return { root: r, parts: p.slice(r.length + 1).split('/').filter(Boolean) };
+    }
+    throw new TargetError('IO', `${p}: outside the layer directories`, p);
+  }
+
+  /**
+   * The directory `parts` below `root`, opened one component at a time, no link followed on the way.
+   * Handles are cached (at most DIR_CACHE): a handle stays the directory it opened, whatever is renamed.
+   */
+  private dir(root: string, parts: string[], shown: string): Promise<fsp.FileHandle> {
+    const key = parts.length ? `${root}/${parts.join('/')}` : root;
+    const hit = this.dirs.get(key);
+    if (hit) return hit;
+    if (this.dirs.size >= DIR_CACHE || this.closed) return this.fresh(root, parts, shown);
+    const p = (async () => {
+      if (parts.length === 0) return fsp.open(root, constants.O_RDONLY | constants.O_DIRECTORY);
+      const parent = await this.dir(root, parts.slice(0, -1), shown);
+      return fsp.open(`/proc/self/fd/${parent.fd}/${parts[parts.length - 1]}`, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    })().catch((err: unknown) => {
+      // a failure is not kept: the next call tries again
+      this.dirs.delete(key);
+      throw fsError(err, shown);
+    });
+    this.dirs.set(key, p);
+    return p;
+  }
+
+  /** The same walk without the cache (it is full): every handle but the last closed on the way, the last closed after use. */
+  private async fresh(root: string, parts: string[], shown: string): Promise<fsp.FileHandle> {
+    let fh: fsp.FileHandle;
+    try {
+      fh = await fsp.open(root, constants.O_RDONLY | constants.O_DIRECTORY);
+      for (const part of parts) {
+        const next: fsp.FileHandle = await fsp.open(`/proc/self/fd/${fh.fd}/${part}`, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW).catch(async (err: unknown) => {
+          await fh.close();
+          throw err;
+        });
+        await fh.close();
+        fh = next;
+      }
+    } catch (err) {
+      throw fsError(err, shown);
+    }
+    this.transient.add(fh);
+    return fh;
+  }
+
+  private readonly transient = new Set<fsp.FileHandle>();
+
+  private async withDir<T>(root: string, parts: string[], shown: string, fn: (fd: number) => Promise<T>): Promise<T> {
+    const fh = await this.dir(root, parts, shown);
+    try {
+      return await fn(fh.fd);
+    } finally {
+      if (this.transient.delete(fh)) await fh.close().catch(() => {});
+    }
+  }
+
+  /** Runs `fn` with the parent directory of `p` open and the last name; the root itself has no name. */
+  private async inParent<T>(p: string, fn: (at: string | null) => Promise<T>): Promise<T> {
+    const { root, parts } = this.split(p);
+    if (parts.length === 0) return fn(null);
+    return this.withDir(root, parts.slice(0, -1), p, (fd) => fn(`/proc/self/fd/${fd}/${parts[parts.length - 1]}`));
+  }
+
   async lstat(p: string): Promise<LayerStat | null> {
     try {
-      const s = await fsp.lstat(p);
-      return { ...toFileStat(s), rdev: s.rdev };
+      return await this.inParent(p, async (at) => {
+        const s = at ? await fsp.lstat(at) : await fsp.stat(p);
+        return { ...toFileStat(s), rdev: s.rdev };
+      });
     } catch (err) {
-      if (missing(err)) return null;
+      if (missing(err) || (err instanceof TargetError && (err.code === 'ENOENT' || err.code === 'ENOTDIR'))) return null;
       throw fsError(err, p);
     }
   }
@@ -70,15 +159,16 @@ class LocalBacking implements Backing {
     }
   }
   async names(p: string): Promise<string[]> {
-    try {
-      return await fsp.readdir(p);
-    } catch (err) {
-      throw fsError(err, p);
-    }
+    const { root, parts } = this.split(p);
+    return this.withDir(root, parts, p, (fd) =>
+      fsp.readdir(`/proc/self/fd/${fd}`).catch((err: unknown) => {
+        throw fsError(err, p);
+      }),
+    );
   }
   async readlink(p: string): Promise<string> {
     try {
-      return await fsp.readlink(p);
+      return await this.inParent(p, (at) => fsp.readlink(at ?? p));
     } catch (err) {
       throw fsError(err, p);
     }
@@ -86,7 +176,7 @@ class LocalBacking implements Backing {
   private async openChecked(p: string, ino: number | undefined, logical: string): Promise<fsp.FileHandle> {
     let fh: fsp.FileHandle;
     try {
-      fh = await fsp.open(p, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+      fh = await this.inParent(p, (at) => fsp.open(at ?? p, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW));
     } catch (err) {
       throw fsError(err, logical);
     }
@@ -97,7 +187,7 @@ class LocalBacking implements Backing {
     }
     if (ino !== undefined && st.ino !== ino) {
       await fh.close();
-      throw new TargetError('IO', `${logical}: replaced while being opened (a directory on its way became a link?); not read`, logical);
+      throw new TargetError('IO', `${logical}: replaced while being opened; not read`, logical);
     }
     return fh;
   }
@@ -229,6 +319,8 @@ type LeafNode = { kind: 'leaf'; phys: string; layer: number; stat: LayerStat };
 type Node = DirNode | LeafNode;
 
 const MAX_LINKS = 40;
+/** directory handles a tree keeps open (well under the usual limit of 1024 descriptors) */
+const DIR_CACHE = 128;
 
 export class RootedTarget implements Target {
   readonly kind = 'image' as const;
@@ -261,8 +353,10 @@ export class RootedTarget implements Target {
     let backing: Backing;
     let layers = opts.layers;
     if (parent.localPath) {
-      backing = new LocalBacking();
-      layers = await Promise.all(opts.layers.map((l) => parent.localPath!(l)));
+      // every component of a layer's path resolved inside the parent (an image's `diff` that is a link
+      // to /etc resolves inside the image, never on this machine)
+      layers = await Promise.all(opts.layers.map(async (l) => posix.dirname(await parent.localPath!(`${l}/.ir-probe`))));
+      backing = new LocalBacking(layers);
     } else backing = new TargetBacking(parent);
     for (const [i, l] of layers.entries()) {
       const st = await backing.statRoot(l);
@@ -480,5 +574,7 @@ export class RootedTarget implements Target {
     return this.parent.alive ? this.parent.alive() : Promise.resolve(true);
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    await this.backing.close?.();
+  }
 }

@@ -166,7 +166,8 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
     let diff: LayerDiff | null = null;
     if (rec.layers) {
       try {
-        diff = await layerChanges(await openLayer(host, rec.layers.upper, rec.name, opaque), img?.tree ?? null);
+        const layer = await openLayer(host, rec.layers.upper, rec.name, opaque);
+        diff = await layerChanges(layer, img?.tree ?? null).finally(() => layer.close());
       } catch (err) {
         notes.push(`its writable layer cannot be read (${msg(err)})${host.live ? ': changes from docker diff instead' : ''}`);
       }
@@ -217,6 +218,7 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
         notes.push(`the writable layer could not be judged (${msg(err)})`);
       }
     }
+    await view?.close();
     const byPath = new Map(changes.map((c) => [c.path, c]));
     const stamped = findings.map((f) => {
       const s = stampFinding(f, rec, host.name);
@@ -247,6 +249,8 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
 
   const limit = pLimit(4);
   const results = await Promise.all(chosen.map((rec) => limit(() => scanOne(rec))));
+  const trees = (await Promise.all(images.values())).filter((x): x is ImageScan => x !== null);
+  await Promise.all(trees.map((x) => x.tree.close()));
   // replicas of one service share their keys: one finding, the other containers named beside it
   const byKey = new Map<string, Finding>();
   for (const { findings } of results) {
@@ -267,7 +271,7 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
       source: inv.source,
       dataRoot: inv.dataRoot,
       imageStore: inv.imageStore,
-      images: (await Promise.all(images.values())).filter(Boolean).length,
+      images: trees.length,
       runs: results.map((r) => r.run).sort((a, b) => a.name.localeCompare(b.name)),
       notes: [...inv.notes, ...imageNotes],
     },

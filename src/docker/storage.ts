@@ -160,6 +160,12 @@ export async function overlay2Layers(t: Target, dataRoot: string, id: string): P
   }
   const initId = (await readTextOrNull(t, `${mountDir}/init-id`, { maxBytes: 4096 }).catch(() => null))?.trim();
   const init = dirs[0] && initId && dirs[0] === `${base}/${initId}/diff` ? dirs.shift() : dirs[0]?.endsWith('-init/diff') ? dirs.shift() : undefined;
+  // Docker makes every layer a directory: on a captured disk a link there is someone else's work
+  for (const d of [upper, ...(init ? [init] : []), ...dirs]) {
+    const st = await t.lstat(d);
+    if (st?.type === 'symlink') throw new TargetError('IO', `${d} is a link to ${await t.readlink(d).catch(() => '?')}, not a layer directory (not followed)`, d);
+    if (st?.type !== 'dir') throw new TargetError('ENOENT', `${d}: ${st ? `a ${st.type}, not a layer directory` : 'missing'}`, d);
+  }
   return { upper, init, image: dirs };
 }
 

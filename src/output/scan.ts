@@ -27,6 +27,8 @@ export function renderScan(r: ScanReport, opts: RenderOptions): string {
   const secs = (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
   const out: string[] = [];
   out.push(`${paint('bold', 'ir persistence-scan')}  host ${escapeControls(r.host)} (${r.target})  ${r.detectors.length} detectors  ${secs.toFixed(2)} s  ${r.startedAt}`);
+  const unread = r.containers?.runs.filter((x) => x.error) ?? [];
+  if (unread.length) out.push(paint('red', `${unread.length} container(s) could not be read, so nothing found there means nothing: ${unread.map((x) => escapeControls(x.name)).join(', ')} (see Containers below)`));
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, r.findings.filter((f) => f.severity === s).length])) as Record<Severity, number>;
   const onHost = r.findings.filter((f) => !f.container);
   for (const sev of [...SEVERITIES].reverse()) {

@@ -136,12 +136,13 @@ export async function judgeLayer(input: LayerJudgeInput): Promise<{ findings: Fi
         }
         continue;
       }
-      const h = await head(view, c.path);
+      const link = c.stat.type === 'symlink' && view ? await view.readlink(c.path).catch(() => '?') : undefined;
+      const h = link === undefined ? await head(view, c.path) : null;
       const lines = h ? suspiciousLines(h.text) : [];
       const severity = worst(lines, 'medium');
       const top = lines.find((l) => l.signals.some((s) => s.severity === severity)) ?? lines[0];
       const first = h?.text.split('\n').find((l) => l.trim() && !l.trim().startsWith('#'));
-      add({ rule: `containers.${pk.kind === 'cron entry' ? 'cron' : pk.kind === 'SSH key file' ? 'ssh-key' : pk.kind === 'shell startup file' ? 'shell-startup' : 'persistence'}-added`, keyPart: 'persistence', contentHash: contentHash(h?.text ?? meta), severity, title: `${pk.kind[0]!.toUpperCase()}${pk.kind.slice(1)} ${c.kind} in the container: ${c.path}`, path: c.path, line: top?.line, evidence: clip(top?.text ?? first?.trim() ?? `${c.path} (${meta})`, 500), attack: pk.attack, reason: [...new Set(lines.flatMap((l) => l.signals.map((s) => s.reason)))].concat([`${pk.kind} ${c.kind === 'added' ? ADDED : 'changed in the container after it started'}`]).join('; '), remediation: `Preserve the container (ir collect, or ir isolate --mode stop), then rebuild it from its image; find how ${c.path} was written.`, mtime, details });
+      add({ rule: `containers.${pk.kind === 'cron entry' ? 'cron' : pk.kind === 'SSH key file' ? 'ssh-key' : pk.kind === 'shell startup file' ? 'shell-startup' : 'persistence'}-added`, keyPart: 'persistence', contentHash: contentHash(h?.text ?? meta), severity, title: `${pk.kind[0]!.toUpperCase()}${pk.kind.slice(1)} ${c.kind} in the container: ${c.path}`, path: c.path, line: top?.line, evidence: clip(top?.text ?? first?.trim() ?? (link !== undefined ? `${c.path} -> ${link} (a link, not followed out of the container)` : `${c.path} (${meta})`), 500), attack: pk.attack, reason: [...new Set(lines.flatMap((l) => l.signals.map((s) => s.reason)))].concat([`${pk.kind} ${c.kind === 'added' ? ADDED : 'changed in the container after it started'}`]).join('; '), remediation: `Preserve the container (ir collect, or ir isolate --mode stop), then rebuild it from its image; find how ${c.path} was written.`, mtime, details });
       continue;
     }
 
@@ -161,7 +162,7 @@ export async function judgeLayer(input: LayerJudgeInput): Promise<{ findings: Fi
         reasons.push(...new Set(lines.flatMap((l) => l.signals.map((s) => s.reason))));
         reasons.push(c.where === 'tmpfs' ? `in ${where}` : c.kind === 'added' ? ADDED : 'changed in the container after it started');
         const sha256 = view && c.stat.size <= 256 * 1024 * 1024 ? await digestOf(view, c.path, 'sha256').catch(() => undefined) : undefined;
-        add({ rule: temp ? 'containers.temp-executable' : 'containers.hidden-executable', keyPart: 'executable', contentHash: sha256?.slice(0, 16) ?? contentHash(meta), severity, title: `${h?.elf ? 'Executable' : scriptish ? 'Script' : 'Executable file'} dropped in the container: ${c.path}`, path: c.path, evidence: lines[0]?.text ? clip(lines[0].text, 300) : `${c.path} (${meta}${sha256 ? `, sha256 ${sha256}` : ''})`, attack: temp ? 'T1059' : 'T1564.001', reason: reasons.join('; '), remediation: `Preserve it (ir collect stores the layer; sha256 above), find the process that runs it (ir persistence-scan lists processes by container), then stop the container.`, mtime, details: { ...details, sha256, elf: h?.elf } });
+        add({ rule: temp ? 'containers.temp-executable' : 'containers.hidden-executable', keyPart: 'executable', contentHash: sha256?.slice(0, 16) ?? contentHash(meta), severity, title: `${h?.elf ? 'Executable' : scriptish ? 'Script' : 'Executable file'} dropped in the container: ${c.path}`, path: c.path, evidence: lines[0]?.text ? clip(lines[0].text, 300) : `${c.path} (${meta}${sha256 ? `, sha256 ${sha256}` : ''})`, attack: temp ? 'T1059' : 'T1564.001', reason: reasons.join('; '), remediation: `Preserve it (ir collect stores the writable layer; its sha256 is in the details), find the process that runs it (ir persistence-scan names the container of each process), then stop the container.`, mtime, details: { ...details, sha256, elf: h?.elf } });
         continue;
       }
     }

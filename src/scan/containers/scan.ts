@@ -110,6 +110,14 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
   const images = new Map<string, Promise<ImageScan | null>>();
   const warnings: ScanWarning[] = [];
   const imageNotes: string[] = [];
+  // the same limitation (no getcap offline) said once, not once per image and container
+  const said = new Set<string>();
+  const warn = (w: ScanWarning, where: string) => {
+    const k = `${w.detector}\0${w.path ?? ''}\0${w.message}`;
+    if (said.has(k)) return;
+    said.add(k);
+    warnings.push({ ...w, message: `${where}: ${w.message}` });
+  };
 
   const imageScan = (rec: ContainerRecord): Promise<ImageScan | null> => {
     if (!rec.layers || !rec.imageId) return Promise.resolve(null);
@@ -129,7 +137,7 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
         const scoped = o.detectors.map((d): Detector => ({ ...d, run: (ctx) => d.run({ ...ctx, target: log.scoped(ctx.target, d.id) }) }));
         const res = o.detectors.length ? await o.scan(tree, scoped) : { findings: [], warnings: [] };
         log.seal();
-        for (const w of res.warnings) warnings.push({ ...w, message: `image ${rec.image}: ${w.message}` });
+        for (const w of res.warnings) warn(w, `image ${rec.image}`);
         const byDetector = new Map<string, Finding[]>();
         for (const f of res.findings) byDetector.set(f.detector, [...(byDetector.get(f.detector) ?? []), f]);
         return { tree, log, byDetector, packages: o.judgeLayer ? loadPackageDb(tree).catch(() => null) : Promise.resolve(null) };
@@ -202,7 +210,7 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
       if (rerun.length) {
         const res = await o.scan(view, rerun);
         findings.push(...res.findings);
-        for (const w of res.warnings) warnings.push({ ...w, message: `container ${rec.name}: ${w.message}` });
+        for (const w of res.warnings) warn(w, `container ${rec.name}`);
       }
       rescanned = rerun.map((d) => d.id);
     } else if (how === 'docker-cp') notes.push('its files are not scanned by the detectors (docker cp reads only the paths docker diff names)');

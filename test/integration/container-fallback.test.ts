@@ -8,8 +8,9 @@ import { dockerEnv, serviceEnv } from '../helpers/services.js';
 
 /**
  * A container whose storage is not overlay2 falls back and says so: a second, real dockerd with the
- * vfs storage driver (its own data root, socket and exec root, no bridge and no iptables, in the test
- * dockerd's network namespace), started for this file and stopped after it. Running, its container is
+ * vfs storage driver (its own data root, socket and exec root, no bridge and no iptables), started for
+ * this file in a network namespace of its own and stopped after it. Never in the test dockerd's
+ * namespace: dockerd --bridge none deletes any interface named docker0 it finds there. Running, its container is
  * read through /proc/PID/root and its changes come from `docker diff`; stopped, `docker diff` names
  * the changes and `docker cp` reads them, for the scan and for the isolation snapshot alike.
  */
@@ -32,12 +33,12 @@ async function waitFor(what: string, ms: number, ok: () => Promise<boolean>): Pr
 }
 
 beforeAll(async () => {
-  const e = serviceEnv();
+  serviceEnv();
   // the key path keeps dockerd 20.10 from writing /etc/docker/key.json
   writeFileSync(join(dir, 'daemon.json'), JSON.stringify({ 'deprecated-key-path': join(dir, 'key.json') }));
   const child = spawn(
     'setsid',
-    ['nsenter', `--net=/run/netns/${e.IR_DOCKER_NETNS}`, '--', '/usr/sbin/dockerd', '--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'pid'), '-H', `unix://${sock}`, '--storage-driver', 'vfs', '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--cgroup-parent', '/irtest-vfs', '--shutdown-timeout', '2'],
+    ['unshare', '--net', '--', '/usr/sbin/dockerd', '--config-file', join(dir, 'daemon.json'), '--data-root', join(dir, 'data'), '--exec-root', join(dir, 'run'), '--pidfile', join(dir, 'pid'), '-H', `unix://${sock}`, '--storage-driver', 'vfs', '--bridge', 'none', '--iptables=false', '--ip6tables=false', '--ip-masq=false', '--cgroup-parent', '/irtest-vfs', '--shutdown-timeout', '2'],
     { detached: true, stdio: ['ignore', 'ignore', 'ignore'] },
   );
   child.unref();

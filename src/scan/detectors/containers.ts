@@ -112,10 +112,10 @@ export function judgeContainer(k: ContainerInfo): { severity: Severity; reasons:
 
 export const containers: Detector = {
   id: 'containers',
-  title: 'Containers that are privileged, mount the host or its Docker socket, or share its namespaces',
+  title: "Containers that are privileged, mount the host or its Docker socket, or share its namespaces; inside each container, its writable layer (added executables, web shells, changed package files, cron, keys and startup files added, logs deleted or cut)",
   category: 'privilege',
-  attack: ['T1610', 'T1611'],
-  locations: ['docker ps -a / docker inspect (live)', `${DATA_ROOT}/containers/*/config.v2.json`, `${DATA_ROOT}/containers/*/hostconfig.json`],
+  attack: ['T1610', 'T1611', 'T1505.003', 'T1554', 'T1070.002'],
+  locations: ['docker ps -a / docker inspect (live)', `${DATA_ROOT}/containers/*/config.v2.json`, `${DATA_ROOT}/containers/*/hostconfig.json`, '/proc/PID/root of each running container (its own view, mounts included)', `<data root>/image/overlay2/layerdb/mounts/<id>/mount-id, <data root>/overlay2/<mount-id>/{diff,lower} (writable and image layers)`, 'docker diff, docker cp (other storage drivers, unreadable layers)'],
   async run(ctx) {
     const c = new Collector('containers', 'privilege', ctx.target.name);
     const list = (await fromDocker(ctx)) ?? (await fromDisk(ctx, c));

@@ -1,7 +1,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import { posix } from 'node:path';
 import { execLocal } from './exec.js';
-import { fileType, fsError, toFileStat } from './fs-target.js';
+import { fileType, fsError, readToEnd, toFileStat } from './fs-target.js';
 import type { DirEntry, ExecResult, FileStat, ReadOptions, Target } from './target.js';
 import { NotAvailable, TargetError, joinPath } from './target.js';
 import type { ReadLog } from './read-log.js';
@@ -192,23 +192,7 @@ class LocalBacking implements Backing {
     return fh;
   }
   async read(p: string, ino: number | undefined, max: number, logical: string): Promise<Buffer> {
-    const fh = await this.openChecked(p, ino, logical);
-    try {
-      const chunks: Buffer[] = [];
-      let total = 0;
-      while (total < max) {
-        const buf = Buffer.allocUnsafe(Math.min(65536, max - total));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        chunks.push(buf.subarray(0, bytesRead));
-        total += bytesRead;
-      }
-      return Buffer.concat(chunks, total);
-    } catch (err) {
-      throw fsError(err, logical);
-    } finally {
-      await fh.close();
-    }
+    return readToEnd(await this.openChecked(p, ino, logical), max, logical);
   }
   async open(p: string, ino: number | undefined, opts: { start?: number; end?: number }, logical: string): Promise<NodeJS.ReadableStream> {
     const fh = await this.openChecked(p, ino, logical);

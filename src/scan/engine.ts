@@ -64,12 +64,14 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
   const facts = new Facts(target);
   const chosen = selectDetectors(opts.only, opts.detectors).filter((d) => !d.deepOnly || opts.deep || opts.only?.includes(d.id));
   // containers are scanned beside the host's detectors, with the same detectors over their own files
-  const inContainers = opts.containers?.skip
-    ? undefined
-    : import('./containers/scan.js').then(({ scanContainers }) => {
-        const inner = chosen.filter((d) => !d.liveOnly && d.id !== 'containers');
-        return scanContainers(target, { detectors: inner, judgeLayer: chosen.some((d) => d.id === 'containers'), names: opts.containers?.names, scan: (t, ds) => runScan(t, policy, { only: opts.only ? ds.map((d) => d.id) : undefined, detectors: ds, deep: opts.deep, containers: { skip: true } }) });
-      });
+  const inner = chosen.filter((d) => !d.liveOnly && d.id !== 'containers');
+  const judgeLayer = chosen.some((d) => d.id === 'containers');
+  const inContainers =
+    opts.containers?.skip || (inner.length === 0 && !judgeLayer)
+      ? undefined
+      : import('./containers/scan.js').then(({ scanContainers }) =>
+          scanContainers(target, { detectors: inner, judgeLayer, names: opts.containers?.names, scan: (t, ds) => runScan(t, policy, { only: opts.only ? ds.map((d) => d.id) : undefined, detectors: ds, deep: opts.deep, containers: { skip: true } }) }),
+        );
   inContainers?.catch(() => {});
   const runs = await Promise.all(
     chosen.map(async (d): Promise<{ d: Detector; res: DetectorResult; ms: number; error?: string }> => {

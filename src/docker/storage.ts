@@ -54,6 +54,13 @@ export interface ContainerRecord {
   mounts: ContainerMount[];
   /** tmpfs mount points (HostConfig.Tmpfs, --mount type=tmpfs, and /dev/shm where the container has its own) */
   tmpfs: string[];
+  /** restart policy name (always, unless-stopped, on-failure, no or empty) */
+  restart: string;
+  privileged: boolean;
+  /** `host` when it shares the host's PID namespace */
+  pidMode: string;
+  networkMode: string;
+  capAdd: string[];
   /** storage driver (overlay2, vfs, overlayfs for the containerd snapshotter…) */
   driver: string;
   layers?: ContainerLayers;
@@ -85,7 +92,11 @@ export function containerRecordFrom(cfg: Json, hostConfig: Json): Omit<Container
   const push = (m: ContainerMount) => {
     if (m.destination && !mounts.some((x) => x.destination === m.destination)) mounts.push(m);
   };
-  // inspect: Mounts[]; config.v2.json: MountPoints{dest: {...}}
+  // HostConfig.Binds (`/src:/dest[:opts]`), inspect's Mounts[], config.v2.json's MountPoints{dest: {...}}
+  for (const b of strs(hostConfig.Binds)) {
+    const [source, destination, o] = b.split(':');
+    if (source?.startsWith('/')) push({ type: 'bind', source, destination: destination ?? '', rw: !/(^|,)ro(,|$)/.test(o ?? '') });
+  }
   for (const m of [...(Array.isArray(cfg.Mounts) ? (cfg.Mounts as Json[]) : []), ...Object.values(obj(cfg.MountPoints)).map(obj)]) {
     push({ type: str(m.Type) || 'bind', source: str(m.Source), destination: str(m.Destination), rw: m.RW !== false });
   }
@@ -111,6 +122,11 @@ export function containerRecordFrom(cfg: Json, hostConfig: Json): Omit<Container
     command: [...strs(config.Entrypoint), ...strs(config.Cmd)],
     mounts,
     tmpfs: [...tmpfs].filter(Boolean).sort(),
+    restart: str(obj(hostConfig.RestartPolicy).Name),
+    privileged: hostConfig.Privileged === true,
+    pidMode: str(hostConfig.PidMode),
+    networkMode: str(hostConfig.NetworkMode),
+    capAdd: strs(hostConfig.CapAdd),
     driver: str(cfg.Driver) || str(obj(cfg.GraphDriver).Name),
   };
 }
@@ -255,8 +271,24 @@ async function fromDisk(t: Target): Promise<Inventory> {
   return inv;
 }
 
-/** Containers of the target: from the engine where one answers, else from its data root. */
-export async function containerInventory(t: Target): Promise<Inventory> {
+const inventories = new WeakMap<Target, Promise<Inventory>>();
+
+/**
+ * Containers of the target: from the engine where one answers, else from its data root. Read once per
+ * target and shared (the containers detector, the scan inside them, process attribution); `fresh`
+ * asks again (isolation reads them before and after its cut).
+ */
+export function containerInventory(t: Target, opts: { fresh?: boolean } = {}): Promise<Inventory> {
+  let p = opts.fresh ? undefined : inventories.get(t);
+  if (!p) {
+    p = readInventory(t);
+    inventories.set(t, p);
+    p.catch(() => inventories.delete(t));
+  }
+  return p;
+}
+
+async function readInventory(t: Target): Promise<Inventory> {
   if (t.live) {
     const live = await fromEngine(t);
     if (live) return live;

@@ -26,7 +26,7 @@ function safe(name: string): string {
 
 /** The project's containers as the engine records them now (their layer directories), by id. */
 async function records(target: Target, ids: string[]): Promise<ContainerRecord[]> {
-  const inv = await containerInventory(target);
+  const inv = await containerInventory(target, { fresh: true });
   return inv.containers.filter((c) => ids.includes(c.id));
 }
 

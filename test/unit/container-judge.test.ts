@@ -27,7 +27,7 @@ function put(root: string, path: string, content: string, mode = 0o644): void {
   chmodSync(join(root, path), mode);
 }
 
-const rec = { id: 'x', name: 'shop-web-1', image: 'example/app:1', imageId: 'sha256:x', project: 'shop', service: 'web', labels: {}, state: 'exited', running: false, paused: false, pid: 0, workingDir: '/app', command: ['gunicorn', 'app:wsgi'], mounts: [], tmpfs: [], driver: 'overlay2' } satisfies ContainerRecord;
+const rec = { id: 'x', name: 'shop-web-1', image: 'example/app:1', imageId: 'sha256:x', project: 'shop', service: 'web', labels: {}, state: 'exited', running: false, paused: false, pid: 0, workingDir: '/app', command: ['gunicorn', 'app:wsgi'], mounts: [], tmpfs: [], restart: 'no', privileged: false, pidMode: '', networkMode: 'bridge', capAdd: [], driver: 'overlay2' } satisfies ContainerRecord;
 
 test('each change judged by the rule of its place, with the severity the host gives it', async () => {
   expect(process.getuid?.()).toBe(0); // mknod of whiteouts

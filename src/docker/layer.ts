@@ -82,8 +82,10 @@ export async function layerChanges(layer: RootedTarget, image: Target | null, ma
       }
       if (st.type === 'dir') {
         const isOpaque = opaque.has(path);
-        // a directory that only holds changes below it is not itself a change
-        if (isOpaque || imageStat === null || (imageStat && imageStat.type !== 'dir')) changes.push({ path, kind: imageStat ? 'changed' : 'added', stat: st, imageStat, opaque: isOpaque || undefined, where: 'layer' });
+        // a directory that only holds changes below it is not itself a change; one whose owner or mode
+        // changed (chmod 777 /etc/cron.d) is
+        const retyped = imageStat !== undefined && (imageStat === null || imageStat.type !== 'dir' || imageStat.mode !== st.mode || imageStat.uid !== st.uid || imageStat.gid !== st.gid);
+        if (isOpaque || retyped) changes.push({ path, kind: imageStat ? 'changed' : 'added', stat: st, imageStat, opaque: isOpaque || undefined, where: 'layer' });
         return;
       }
       changes.push({ path, kind: imageStat ? 'changed' : 'added', stat: st, imageStat, where: 'layer' });

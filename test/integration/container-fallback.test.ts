@@ -66,6 +66,9 @@ afterAll(async () => {
       }).catch(() => process.kill(pid, 'SIGKILL'));
     }
   }
+  // anything the engine left mounted under its dirs (shm, netns) is detached before the removal walks there
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => m.startsWith(`${dir}/`)).sort().reverse();
+  for (const m of mounts) await exec('umount', ['-l', m]).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 

@@ -117,15 +117,19 @@ test('isolate --mode stop, then an offline scan of an image whose /var/lib/docke
   mkdirSync(join(img, 'etc'), { recursive: true });
   mkdirSync(join(img, 'var/lib/docker'), { recursive: true });
   writeFileSync(join(img, 'etc/hostname'), 'captured\n');
-  execFileSync('mount', ['--bind', '-o', 'ro', dataRoot, join(img, 'var/lib/docker')]);
+  const mnt = join(img, 'var/lib/docker');
+  execFileSync('mount', ['--bind', '-o', 'ro', dataRoot, mnt]);
   try {
+    // read-only, so nothing here (nor a cleanup that recursed into it) can change the engine's data root
+    expect(execFileSync('findmnt', ['-no', 'OPTIONS', mnt]).toString()).toMatch(/(^|,)ro(,|$)/);
     const r = await runIr(['persistence-scan', '--root', img, '--json', '--container', web], { env: dockerEnv(), timeoutMs: 180_000 });
     expect(r.code).toBe(1);
     const out = parseJson<ScanJson>(r);
     expectPlanted(out, 'offline scan');
     expect(out.containers!.runs.find((x) => x.name === web)?.view).toBe('layers');
   } finally {
-    execFileSync('umount', [join(img, 'var/lib/docker')]);
+    // lazily: a busy mount is detached now, never left for the temp dir's removal to walk into
+    execFileSync('umount', ['-l', mnt]);
   }
   const rr = await runIr(['restore', '--case', caseDir, '--yes', '--json'], { env: dockerEnv(), timeoutMs: 180_000 });
   expect(rr.code).toBe(0);

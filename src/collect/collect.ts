@@ -31,6 +31,8 @@ export interface CollectOptions {
   includeSecrets: boolean;
   maxFileSize: number;
   maxTotal: number;
+  /** containers' writable layers: per file and per container (--layer-max-file-size, --layer-max-total) */
+  layerLimits?: import('../docker/layer-evidence.js').LayerLimits;
   outDir: string;
   argv: string[];
   toolVersion: string;
@@ -268,7 +270,7 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
       await collectLive(ctx, commands, kernel);
       processes = await collectProcessBodies(ctx);
     } else writer.note('live state, process bodies and journalctl: not available on an offline image');
-    containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since });
+    containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since, layerLimits: o.layerLimits });
     for (const item of items) {
       if (item.kind === 'paths') {
         if (item.needs === 'shadow' && !o.includeShadow) {

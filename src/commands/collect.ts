@@ -48,6 +48,8 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
     'include-secrets': Flags.boolean({ summary: 'Keep .env contents and secret values in docker inspect, compose config and environ.' }),
     'max-file-size': Flags.string({ summary: 'Store at most this much of one file (truncation recorded).', default: '1G' }),
     'max-total': Flags.string({ summary: 'Stop storing file contents past this total (skips recorded).' }),
+    'layer-max-file-size': Flags.string({ summary: "Store at most this much of one file of a container's writable layer (cut recorded).", default: '256M' }),
+    'layer-max-total': Flags.string({ summary: "Store at most this much of each container's writable layer (skips recorded).", default: '2G' }),
   };
 
   async run(): Promise<CollectResult | { hosts: FleetRow<CollectResult>[] }> {
@@ -64,6 +66,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
     const maxFileSize = parseSize(flags['max-file-size'], '--max-file-size');
     const maxTotal = flags['max-total'] ? parseSize(flags['max-total'], '--max-total') : Number.POSITIVE_INFINITY;
     const since = flags.since ? parseSince(flags.since) : undefined;
+    const layerLimits = { maxFile: parseSize(flags['layer-max-file-size'], '--layer-max-file-size'), maxContainer: parseSize(flags['layer-max-total'], '--layer-max-total') };
     let outDir = resolve(flags.out ?? flags.case ?? '.');
     if (flags.case) await fsp.mkdir(outDir, { recursive: true, mode: 0o700 });
     else if (flags.out) await existingDir('--out', flags.out);
@@ -94,6 +97,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
         includeSecrets: flags['include-secrets'],
         maxFileSize,
         maxTotal,
+        layerLimits,
         outDir,
         argv: process.argv.slice(2),
         toolVersion: this.config.version,

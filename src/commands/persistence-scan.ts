@@ -39,6 +39,8 @@ Detectors: ${DETECTOR_IDS.join(', ')}.`;
     verbose: Flags.boolean({ char: 'v', summary: 'List info findings (the inventory) and every warning.' }),
     'save-baseline': Flags.string({ summary: 'Store the findings as the accepted state (keys and content hashes, no timestamps).' }),
     baseline: Flags.string({ summary: 'Compare with an accepted state: findings are new, changed or unchanged, and gone ones listed; only new and changed count for --fail-on.' }),
+    container: Flags.string({ summary: 'Scan inside only this container (name, id, or Compose project/service; repeatable).', multiple: true, exclusive: ['no-containers'] }),
+    'no-containers': Flags.boolean({ summary: 'Do not scan inside containers (their configuration is still checked).', exclusive: ['container'] }),
   };
 
   async run(): Promise<ScanReport | { hosts: FleetRow<ScanReport>[] }> {
@@ -62,13 +64,14 @@ Detectors: ${DETECTOR_IDS.join(', ')}.`;
     if (isFleet(flags) && flags['save-baseline']) throw new UserError('--save-baseline takes one host', "save each host's baseline with its own scan");
     const failOn = flags['fail-on'] as Severity;
     const fleet = isFleet(flags);
+    const containers = { skip: flags['no-containers'], names: flags.container };
     const run = await runOnHosts(
       flags,
       async (target: Target) => {
         const spin = progress(`scanning ${target.name}…`, { json: flags.json || fleet });
         let report: ScanReport;
         try {
-          report = await runScan(target, policy, { only: flags.only, deep: flags.deep });
+          report = await runScan(target, policy, { only: flags.only, deep: flags.deep, containers });
         } finally {
           spin.stop();
         }

@@ -52,6 +52,26 @@ export function fsError(err: unknown, path: string): TargetError {
   }
 }
 
+/** Reads an open file until EOF or `max` bytes (never trusting st.size: /proc files report 0), then closes it. */
+export async function readToEnd(fh: fsp.FileHandle, max: number, shown: string): Promise<Buffer> {
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < max) {
+      const buf = Buffer.allocUnsafe(Math.min(65536, max - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    return Buffer.concat(chunks, total);
+  } catch (err) {
+    throw fsError(err, shown);
+  } finally {
+    await fh.close();
+  }
+}
+
 /**
  * A target backed by a local file system: the live host ("/") or an offline image.
  * `realPath` maps a target path to a path on this machine; subclasses decide how symlinks resolve.
@@ -144,23 +164,7 @@ export abstract class FsTarget implements Target {
   async readFile(path: string, opts: ReadOptions & { follow?: boolean } = {}): Promise<Buffer> {
     const max = opts.maxBytes ?? DEFAULT_MAX_READ;
     const { fh } = await this.openRegular(path, opts.follow ?? true);
-    try {
-      // read until EOF rather than trusting st.size: /proc files report 0 bytes
-      const chunks: Buffer[] = [];
-      let total = 0;
-      while (total < max) {
-        const buf = Buffer.allocUnsafe(Math.min(65536, max - total));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        chunks.push(buf.subarray(0, bytesRead));
-        total += bytesRead;
-      }
-      return Buffer.concat(chunks, total);
-    } catch (err) {
-      throw fsError(err, path);
-    } finally {
-      await fh.close();
-    }
+    return readToEnd(fh, max, path);
   }
 
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {

@@ -31,7 +31,7 @@ function findingBlock(f: Finding): string[] {
  * The findings, worst severity first. One group per severity; `group` can split a severity further
  * (by container, for instance) without touching the rest of the renderer.
  */
-export function findingSections(findings: Finding[], opts: RenderOptions & { group?: (f: Finding) => string | undefined }): string[] {
+export function findingSections(findings: Finding[], opts: RenderOptions & { group?: (f: Finding) => string | undefined; emptyText?: string }): string[] {
   const out: string[] = [];
   for (const sev of [...SEVERITIES].reverse()) {
     const list = findings.filter((f) => f.severity === sev);
@@ -48,7 +48,7 @@ export function findingSections(findings: Finding[], opts: RenderOptions & { gro
       for (const f of fs) out.push(...findingBlock(f));
     }
   }
-  if (findings.length === 0) out.push('', 'No findings.');
+  if (findings.length === 0) out.push('', opts.emptyText ?? 'No findings.');
   return out;
 }
 
@@ -102,7 +102,11 @@ export function renderScan(r: ScanReport, opts: RenderOptions & { group?: (f: Fi
   out.push(scanVerdict(r, failOn));
   const unread = unreadLine(r);
   if (unread) out.push(unread);
-  out.push(...findingSections(r.findings, opts));
+  const unreadContainers = r.containers?.runs.filter((x) => x.error) ?? [];
+  if (unreadContainers.length) out.push(paint('red', `${unreadContainers.length} container(s) could not be read, so nothing found there means nothing: ${unreadContainers.map((x) => t(x.name)).join(', ')} (see Containers below)`));
+  // the host's findings by severity, then each container's (renderContainers)
+  out.push(...findingSections(r.findings.filter((f) => !f.container), { ...opts, emptyText: r.findings.length ? 'No findings on the host itself.' : 'No findings.' }));
+  out.push(...renderContainers(r, opts));
   if (r.errors.length) {
     out.push('', paint('red', `Errors (${r.errors.length}): input that exists but could not be evaluated`));
     for (const e of r.errors) out.push(warningLine(e));
@@ -142,4 +146,44 @@ export function renderScan(r: ScanReport, opts: RenderOptions & { group?: (f: Fi
 export function scanSummary(r: ScanReport): string {
   const counts = ['critical', 'high', 'medium'].map((s) => `${r.findings.filter((f) => f.severity === s).length} ${s}`).join(', ');
   return `${counts}${r.errors.length ? `, ${new Set(r.errors.map((e) => e.detector)).size} detectors incomplete` : ''}${r.unread.length ? `, ${r.unread.length} not read fully` : ''}`;
+}
+
+/**
+ * Findings inside containers, grouped by container (worst first), after the host's; then each scanned
+ * container's line: how its files were read, what fell back, what could not be read.
+ */
+export function renderContainers(r: ScanReport, opts: RenderOptions): string[] {
+  const out: string[] = [];
+  const byName = new Map<string, Finding[]>();
+  for (const f of r.findings) if (f.container) byName.set(f.container.name, [...(byName.get(f.container.name) ?? []), f]);
+  const runs = r.containers?.runs ?? [];
+  const names = [...new Set([...byName.keys(), ...runs.map((x) => x.name)])];
+  const worst = (n: string) => Math.max(-1, ...(byName.get(n) ?? []).map((f) => severityRank(f.severity)));
+  names.sort((a, b) => worst(b) - worst(a) || a.localeCompare(b));
+  for (const name of names) {
+    const fs = byName.get(name) ?? [];
+    const shown = opts.verbose ? fs : fs.filter((f) => f.severity !== 'info');
+    if (shown.length === 0) continue;
+    const c = fs[0]!.container!;
+    const who = [c.project && c.service ? `${c.project}/${c.service}` : undefined, c.image || undefined].filter(Boolean).join(', ');
+    out.push('', `${paint('bold', `Container ${escapeControls(name)}`)}${who ? `  (${escapeControls(who)})` : ''}  ${fs.length} finding(s)`);
+    for (const sev of [...SEVERITIES].reverse()) {
+      const group = shown.filter((f) => f.severity === sev);
+      if (group.length === 0) continue;
+      out.push(`  ${severityLabel(sev)} (${group.length})`);
+      for (const f of group) out.push(...findingBlock(f).map((l) => `  ${l}`));
+    }
+  }
+  const cs = r.containers;
+  if (!cs) return out;
+  const VIEW = { running: 'its running root (/proc/PID/root)', layers: 'its overlay2 layers', 'docker-cp': 'docker diff + docker cp', none: 'nothing readable' } as const;
+  const failed = cs.runs.filter((x) => x.error);
+  out.push('', paint('bold', `Containers: ${cs.runs.length} scanned${failed.length ? `, ${failed.length} NOT READ` : ''}; ${cs.images} image(s) judged once each (${cs.source === 'docker' ? 'engine' : 'data root'} ${escapeControls(cs.dataRoot)}, ${cs.imageStore} image store)`));
+  for (const n of cs.notes) out.push(`  ${paint('yellow', 'note:')} ${escapeControls(n, { max: 300 })}`);
+  for (const x of cs.runs) {
+    const reuse = x.imageScanReused ? (x.rescanned.length ? `image findings reused, rescanned ${x.rescanned.join(',')}` : 'image findings reused') : x.rescanned.length ? 'scanned itself' : 'not scanned by the detectors';
+    out.push(`  ${x.error ? paint('red', 'NOT READ') : 'ok'}  ${escapeControls(x.name)}  ${x.state}  read from ${VIEW[x.view]}; ${x.changes} change(s) (${x.changesFrom === 'none' ? 'unknown' : x.changesFrom}); ${reuse}; ${x.findings} finding(s)`);
+    for (const n of x.notes) out.push(`      ${paint('yellow', 'note:')} ${escapeControls(n, { max: 300 })}`);
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import type { Detector, DetectorResult } from './detector.js';
 import { Facts } from './facts.js';
 import { Finding, ScanWarning, Severity, severityRank } from '../core/finding.js';
 import { DETECTORS } from './registry.js';
+import { ContainerSection } from './containers/schema.js';
 
 export const DetectorRun = z.object({
   id: z.string(),
@@ -37,6 +38,8 @@ export const ScanReport = z.object({
   failOn: Severity.optional(),
   exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
   suppressed: z.array(z.object({ key: z.string(), rule: z.string(), reason: z.string() })),
+  /** inside the containers (absent with --no-containers, and inside a container's own scan) */
+  containers: ContainerSection.optional(),
   /** with --baseline: what changed against the accepted state */
   baseline: z
     .object({
@@ -52,6 +55,8 @@ export interface ScanOptions {
   only?: string[];
   deep?: boolean;
   detectors?: Detector[];
+  /** the scan inside containers: `skip` (--no-containers, and a container's own scan), `names` (--container) */
+  containers?: { skip?: boolean; names?: string[] };
 }
 
 /** Picks detectors by id (`--only cron,processes`); an unknown id is a user error naming the valid ones. */
@@ -68,6 +73,16 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
   const startedAt = utcNow();
   const facts = new Facts(target);
   const chosen = selectDetectors(opts.only, opts.detectors).filter((d) => !d.deepOnly || opts.deep || opts.only?.includes(d.id));
+  // containers are scanned beside the host's detectors, with the same detectors over their own files
+  const inner = chosen.filter((d) => !d.liveOnly && d.id !== 'containers');
+  const judgeLayer = chosen.some((d) => d.id === 'containers');
+  const inContainers =
+    opts.containers?.skip || (inner.length === 0 && !judgeLayer)
+      ? undefined
+      : import('./containers/scan.js').then(({ scanContainers }) =>
+          scanContainers(target, { detectors: inner, judgeLayer, names: opts.containers?.names, scan: (t, ds) => runScan(t, policy, { only: opts.only ? ds.map((d) => d.id) : undefined, detectors: ds, deep: opts.deep, containers: { skip: true } }) }),
+        );
+  inContainers?.catch(() => {});
   const runs = await Promise.all(
     chosen.map(async (d): Promise<{ d: Detector; res: DetectorResult; ms: number; error?: string }> => {
       const t0 = performance.now();
@@ -87,7 +102,8 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
   );
   const suppressed: ScanReport['suppressed'] = [];
   const findings: Finding[] = [];
-  for (const { res } of runs) {
+  const ctr = await inContainers;
+  for (const { res } of [...runs, ...(ctr ? [{ res: ctr }] : [])]) {
     for (const f of res.findings) {
       const s = policy.suppressions.find((s) => (!s.rule || s.rule === f.rule) && (!s.key || s.key === f.key) && (!s.path || s.path === f.path));
       if (s) suppressed.push({ key: f.key, rule: f.rule, reason: s.reason });
@@ -109,10 +125,12 @@ export async function runScan(target: Target, policy: Policy, opts: ScanOptions 
       ...(rest.error ? { error: rest.error } : {}),
     })),
     findings,
-    warnings: runs.flatMap((r) => r.res.warnings),
-    errors: runs.flatMap((r) => r.res.errors ?? []),
+    warnings: [...runs.flatMap((r) => r.res.warnings), ...(ctr?.warnings ?? [])],
+    // a container whose files could not be read is a scan that could not run there: never "nothing found"
+    errors: [...runs.flatMap((r) => r.res.errors ?? []), ...(ctr?.section.runs.filter((x) => x.error).map((x) => ({ detector: 'containers', path: x.name, message: `container not read: ${x.error}` })) ?? [])],
     unread: runs.flatMap((r) => r.res.unread ?? []),
     suppressed,
+    ...(ctr ? { containers: ctr.section } : {}),
   };
 }
 

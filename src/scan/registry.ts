@@ -22,6 +22,12 @@ import { kernelModules } from './detectors/kernel-modules.js';
 import { aptHooks } from './detectors/apt-hooks.js';
 import { polkit } from './detectors/polkit.js';
 import { packageIntegrity } from './detectors/package-integrity.js';
+import { dbus } from './detectors/dbus.js';
+import { grub } from './detectors/grub.js';
+import { initramfs } from './detectors/initramfs.js';
+import { packages } from './detectors/packages.js';
+import { git } from './detectors/git.js';
+import { tmpExecutables } from './detectors/tmp-executables.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -53,4 +59,11 @@ export const DETECTORS: Detector[] = [
   aptHooks,
   polkit,
   packageIntegrity,
+  // second ring (issue 19): boot, packages, tools, temporary directories
+  dbus,
+  grub,
+  initramfs,
+  packages,
+  git,
+  tmpExecutables,
 ];

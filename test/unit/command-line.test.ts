@@ -1,5 +1,9 @@
 import { classifyCommand, commandPrograms } from '../../src/scan/rules/command-line.js';
 import { parseShell } from '../../src/scan/rules/shell-parse.js';
+import { cron } from '../../src/scan/detectors/cron.js';
+import { authorizedKeys } from '../../src/scan/detectors/authorized-keys.js';
+import { hostileRoot } from '../helpers/hostile.js';
+import { runOn } from '../helpers/persist.js';
 
 const rules = (c: string) => classifyCommand(c).map((s) => s.rule);
 const worst = (c: string) => classifyCommand(c)[0]?.severity ?? 'none';
@@ -143,5 +147,19 @@ describe('shell reader', () => {
 
   it('keeps comments out and ${IFS} as a word break', () => {
     expect(parseShell('curl${IFS}-s # | sh').pipelines[0]!.stages[0]![0]!.words.map((w) => w.value)).toEqual(['curl', '-s']);
+  });
+});
+
+describe('the same normaliser serves every place that runs a command line (hostile case 90)', () => {
+  it('every obfuscated cron line is critical', async () => {
+    const res = await runOn(cron, hostileRoot());
+    const lines = res.findings.filter((f) => f.path === '/etc/cron.d/0sync');
+    expect(lines.map((f) => [f.line, f.severity]).sort()).toEqual([2, 3, 4, 5, 6, 7, 8].map((l) => [l, 'critical']));
+  });
+
+  it('a forced command spelled with paths makes the key critical, not an inventory line', async () => {
+    const res = await runOn(authorizedKeys, hostileRoot());
+    const key = res.findings.find((f) => f.path === '/root/.ssh/authorized_keys' && /AAAAIDaio3LY/.test(f.evidence ?? ''));
+    expect(key?.severity).toBe('critical');
   });
 });

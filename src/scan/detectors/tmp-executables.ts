@@ -12,7 +12,8 @@ import { walk } from '../walk.js';
 /** Where programs do not belong: anyone can write there, and droppers unpack there (Kinsing, TeamTNT, Mirai loaders). */
 const TEMP_DIRS = ['/tmp', '/var/tmp', '/dev/shm', '/run/shm'];
 /** The quick scan reads the first bytes of files with an exec bit only, at most this many; --deep reads every file. */
-const QUICK_READS = 5_000;
+const QUICK_READS = 2_000;
+const QUICK_PRUNE = /\/(node_modules|\.git|site-packages|__pycache__)$/;
 /** More programs than this under one directory of /tmp (an unpacked build tree) become one finding that lists them. */
 const PER_TREE = 5;
 
@@ -64,7 +65,9 @@ export const tmpExecutables: Detector = {
           candidates.push(e);
         },
         (dir, err) => c.warn(err.message, dir),
-        { maxDepth: ctx.deep ? 16 : 6, maxEntries: ctx.deep ? 1_000_000 : 20_000 },
+        // droppers sit near the top (/tmp/x, /dev/shm/.x/y): the quick scan goes four levels down and leaves
+        // dependency trees and repositories (a build unpacked in /tmp) to --deep, which goes all the way
+        { maxDepth: ctx.deep ? 32 : 4, maxEntries: ctx.deep ? 1_000_000 : 10_000, prune: ctx.deep ? undefined : (p) => QUICK_PRUNE.test(p) },
       );
       if (res.truncated) c.warn(`walk stopped after ${res.entries} entries (use --deep for more)`, root);
     }

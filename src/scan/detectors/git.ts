@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { posix } from 'node:path';
 import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
@@ -197,10 +198,15 @@ export const git: Detector = {
       );
       if (res.truncated) c.warn(`repository walk of the ${label} stopped after ${res.entries} entries (use --deep for more)`);
     }
-    for (const r of [...new Set(repos)].sort()) {
-      const head = await ctx.target.stat(`${r}/HEAD`).catch(() => null);
-      if (head?.type === 'file') await judgeRepo(ctx, c, r, seen);
-    }
+    const limit = pLimit(8);
+    await Promise.all(
+      [...new Set(repos)].sort().map((r) =>
+        limit(async () => {
+          const head = await ctx.target.stat(`${r}/HEAD`).catch(() => null);
+          if (head?.type === 'file') await judgeRepo(ctx, c, r, seen);
+        }),
+      ),
+    );
     return c.result();
   },
 };

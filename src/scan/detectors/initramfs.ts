@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { DirEntry } from '../../host/target.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { packageOwner, resolveOwners } from '../facts-dpkg.js';
@@ -77,14 +78,19 @@ export const initramfs: Detector = {
     }
     // /usr/share and /usr/lib/dracut are outside the package index every scan builds: one more pass
     await resolveOwners(ctx.facts, items.filter((i) => i.vendor).map((i) => i.path));
-    for (const it of items) {
-      if (it.vendor) {
-        const owner = await packageOwner(ctx.facts, it.path);
-        // a packaged file: package-integrity (--deep) compares it with its md5sum; unknown owners are read with --deep
-        if (owner || (owner === undefined && !ctx.deep)) continue;
-      }
-      await judgeScriptFile(ctx, c, it.path, { detector: 'initramfs', attack: ATTACK, kind: it.kind, unownedBase: 'medium', runs: it.runs });
-    }
+    const limit = pLimit(16);
+    await Promise.all(
+      items.map((it) =>
+        limit(async () => {
+          if (it.vendor) {
+            const owner = await packageOwner(ctx.facts, it.path);
+            // a packaged file: package-integrity (--deep) compares it with its md5sum; unknown owners are read with --deep
+            if (owner || (owner === undefined && !ctx.deep)) return;
+          }
+          await judgeScriptFile(ctx, c, it.path, { detector: 'initramfs', attack: ATTACK, kind: it.kind, unownedBase: 'medium', runs: it.runs });
+        }),
+      ),
+    );
     return c.result();
   },
 };

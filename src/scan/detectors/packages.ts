@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import { listOrEmpty } from '../../host/target.js';
@@ -222,7 +223,8 @@ export const packages: Detector = {
       // walking every maintainer script is --deep work; local packages' scripts are read on every scan
       if (ctx.deep || localNames.has(m[1]!)) scripts.push({ path: e.path, pkg: m[1]! });
     }
-    for (const s of scripts) await judgeMaintainerScript(ctx, c, s.path, s.pkg, localNames.has(s.pkg));
+    const limit = pLimit(16);
+    await Promise.all(scripts.map((s) => limit(() => judgeMaintainerScript(ctx, c, s.path, s.pkg, localNames.has(s.pkg)))));
     return c.result();
   },
 };

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import type { DirEntry } from '../../host/target.js';
@@ -74,17 +75,24 @@ export const tmpExecutables: Detector = {
     if (skipped) c.warn(`${skipped} more files with an exec bit were not read (more than ${QUICK_READS}; use --deep)`);
     const procs = await runningProcesses(ctx.facts);
     const hits: Hit[] = [];
-    for (const e of candidates) {
-      const head = await readHead(ctx.target, e.path, 128);
-      if (!head) continue;
-      c.examined++;
-      const elf = isElf(head);
-      const shebang = hasShebang(head) ? head.toString('latin1').split('\n')[0]! : null;
-      if (!elf && !shebang) continue;
-      const running = (procs ?? []).filter((p) => p.exe === e.path || p.argv.slice(1, 3).includes(e.path));
-      const hidden = hiddenComponent(e.path) !== undefined;
-      hits.push({ e, elf, shebang, hidden, running });
-    }
+    // reads in parallel: over ssh each is a round trip
+    const limit = pLimit(16);
+    await Promise.all(
+      candidates.map((e) =>
+        limit(async () => {
+          const head = await readHead(ctx.target, e.path, 128);
+          if (!head) return;
+          c.examined++;
+          const elf = isElf(head);
+          const shebang = hasShebang(head) ? head.toString('latin1').split('\n')[0]! : null;
+          if (!elf && !shebang) return;
+          const running = (procs ?? []).filter((p) => p.exe === e.path || p.argv.slice(1, 3).includes(e.path));
+          const hidden = hiddenComponent(e.path) !== undefined;
+          hits.push({ e, elf, shebang, hidden, running });
+        }),
+      ),
+    );
+    hits.sort((a, b) => a.e.path.localeCompare(b.e.path));
     const trees = new Map<string, Hit[]>();
     for (const h of hits) trees.set(treeOf(h.e.path), [...(trees.get(treeOf(h.e.path)) ?? []), h]);
     for (const [tree, list] of trees) {

@@ -8,6 +8,7 @@ import { classifyCommand, type CommandSignal } from '../rules/command-line.js';
 import { judgeExecTargets } from '../rules/exec-target.js';
 import { entriesOf, judgeScriptFile } from '../rules/judge-file.js';
 import { homes } from '../rules/startup-files.js';
+import { findOnHost, PRINT } from '../rules/find-files.js';
 import { walk } from '../walk.js';
 import { readBounded } from './util.js';
 import { SERVER_CONFIGS, webRoots } from './webshell.js';
@@ -182,9 +183,24 @@ export const git: Detector = {
     for (const [label, roots] of [['app directories', [...apps]], ['home directories', hs.map((h) => h.home)]] as const) {
       const sorted = roots.filter((r) => r.split('/').length > 2 || APP_DIRS.includes(r) || r === '/root').sort();
       const top = sorted.filter((r, i) => !sorted.slice(0, i).some((p) => r === p || r.startsWith(p + '/')));
+      const present: string[] = [];
+      for (const r of top) if ((await ctx.target.lstat(r).catch(() => null))?.type === 'dir') present.push(r);
+      // a live host: one find (one round trip over ssh) instead of a walk
+      const skip = ['node_modules', 'vendor', '.cache', '.npm', '.cargo', '.rustup', '.pyenv', '.m2', '.gradle', 'site-packages', '__pycache__', '.venv', 'venv', ...(ctx.deep ? [] : ['.*'])];
+      const found = await findOnHost(
+        ctx.target,
+        present,
+        ['-maxdepth', ctx.deep ? '12' : '4', '(', '-type', 'd', '-name', '*.git', PRINT, '-prune', ')', '-o', '(', '-type', 'd', '(', ...skip.flatMap((n, i) => (i ? ['-o', '-name', n] : ['-name', n])), ')', '-prune', ')'],
+        ctx.deep ? 100_000 : 5_000,
+      );
+      if (found) {
+        repos.push(...found.found.map((f) => f.path));
+        if (found.truncated) c.warn(`repository search of the ${label} stopped after ${found.found.length} repositories`);
+        continue;
+      }
       const res = await walk(
         ctx.target,
-        top,
+        present,
         (e) => {
           if (e.stat.type === 'dir' && e.name.endsWith('.git')) repos.push(e.path);
         },

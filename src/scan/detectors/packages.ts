@@ -193,9 +193,10 @@ export const packages: Detector = {
   locations: [`${DPKG_LOG}*`, `${APT_HISTORY}*`, `${INFO}/*.{preinst,postinst,prerm,postrm,config} (all with --deep, else those of local packages)`, `${INFO}/*.md5sums (mtime, ctime)`, '/var/lib/dpkg/status'],
   async run(ctx) {
     const c = new Collector('packages', 'persistence', ctx.target.name);
-    const idx = await dpkgIndex(ctx.facts);
     const { dpkg, history } = await readLogs(ctx, c);
     const local = localInstalls(dpkg, history);
+    // the package database only when there is a local package to look up
+    const idx = local.length ? await dpkgIndex(ctx.facts) : null;
     for (const l of local) {
       const installed = idx?.packages.get(l.install.pkg);
       const still = Boolean(installed && /ok installed/.test(installed.status));

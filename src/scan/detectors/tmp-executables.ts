@@ -8,6 +8,7 @@ import { runningProcesses } from '../facts-processes.js';
 import { contentHash, instanceKey } from '../../core/finding.js';
 import { hasShebang, isElf, readHead } from '../rules/exec-target.js';
 import { hiddenComponent } from '../rules/location.js';
+import { findOnHost, PRINT } from '../rules/find-files.js';
 import { walk } from '../walk.js';
 
 /** Where programs do not belong: anyone can write there, and droppers unpack there (Kinsing, TeamTNT, Mirai loaders). */
@@ -48,12 +49,23 @@ export const tmpExecutables: Detector = {
     const candidates: DirEntry[] = [];
     const seenDirs = new Set<string>();
     let skipped = 0;
+    const roots: string[] = [];
     for (const root of TEMP_DIRS) {
       // /run/shm is often a link to /dev/shm: walk it once
       const st = await ctx.target.stat(root).catch(() => null);
       const id = st?.ino !== undefined ? `${st.ino}` : root;
-      if (!st || st.type !== 'dir' || seenDirs.has(id)) continue;
+      if (!st || st.type !== 'dir' || seenDirs.has(id) || (await ctx.target.lstat(root).catch(() => null))?.type === 'symlink') continue;
       seenDirs.add(id);
+      roots.push(root);
+    }
+    // a live host: one find (one round trip over ssh); it stays on each temporary file system (-xdev)
+    const quickExpr = ['-maxdepth', '4', '(', '-type', 'd', '(', '-name', 'node_modules', '-o', '-name', '.git', '-o', '-name', 'site-packages', '-o', '-name', '__pycache__', ')', '-prune', ')', '-o', '(', '-type', 'f', '-perm', '/111', '-size', '+3c', PRINT, ')'];
+    const found = await findOnHost(ctx.target, roots, ['-xdev', ...(ctx.deep ? ['-type', 'f', '-size', '+3c', PRINT] : quickExpr)], ctx.deep ? 1_000_000 : QUICK_READS);
+    if (found) {
+      for (const f of found.found) candidates.push({ name: f.path.slice(f.path.lastIndexOf('/') + 1), path: f.path, stat: { type: 'file', mode: f.mode, uid: f.uid, gid: f.gid, size: f.size, mtime: f.mtime, atime: f.mtime } });
+      if (found.truncated) c.warn(`only the first ${candidates.length} files were read (use --deep for more)`);
+    }
+    for (const root of found ? [] : roots) {
       const res = await walk(
         ctx.target,
         [root],

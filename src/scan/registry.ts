@@ -23,6 +23,12 @@ import { aptHooks } from './detectors/apt-hooks.js';
 import { polkit } from './detectors/polkit.js';
 import { packageIntegrity } from './detectors/package-integrity.js';
 import { sshd } from './detectors/sshd.js';
+import { dbus } from './detectors/dbus.js';
+import { grub } from './detectors/grub.js';
+import { initramfs } from './detectors/initramfs.js';
+import { packages } from './detectors/packages.js';
+import { git } from './detectors/git.js';
+import { tmpExecutables } from './detectors/tmp-executables.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
@@ -55,4 +61,11 @@ export const DETECTORS: Detector[] = [
   polkit,
   packageIntegrity,
   sshd,
+  // second ring (issue 19): boot, packages, tools, temporary directories
+  dbus,
+  grub,
+  initramfs,
+  packages,
+  git,
+  tmpExecutables,
 ];

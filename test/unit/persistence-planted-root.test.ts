@@ -60,6 +60,28 @@ const PLANTED: [string, string][] = [
   ['package-integrity', '/usr/bin/ls'],
   ['package-integrity', '/usr/lib/x86_64-linux-gnu/security/pam_unix.so'],
   ['package-integrity', '/usr/bin/kworkerd'],
+  // second ring (issue 19)
+  ['dbus', '/usr/lib/nethelper/nethelperd'],
+  ['dbus', '/etc/dbus-1/system.d/org.example.Agent.conf'],
+  ['grub', '/etc/default/grub.d/99-console.cfg'],
+  ['grub', '/usr/local/sbin/init-wrapper'],
+  ['grub', '/etc/grub.d/06_update'],
+  ['initramfs', '/etc/initramfs-tools/scripts/init-bottom/net-tune'],
+  ['initramfs', '/usr/lib/dracut/modules.d/99netcfg/netcfg.sh'],
+  ['packages', '/var/lib/dpkg/info/sysupdate.postinst'],
+  ['cron', '/etc/cron.d/sysupdate'],
+  ['git', '/srv/git/site.git/hooks/post-receive'],
+  ['git', '/home/deploy/.gitconfig'],
+  ['git', '/etc/gitconfig'],
+  ['webshell', '/usr/lib/cgi-bin/status.cgi'],
+  ['webshell', '/var/www/html/cgi-bin/ping'],
+  ['xdg-autostart', '/usr/local/bin/print-applet'],
+];
+/** Planted items that are medium by design offline: a program in /tmp is critical only when it runs, a local .deb is medium. */
+const PLANTED_MEDIUM: [string, string][] = [
+  ['tmp-executables', '/dev/shm/.x/kworker'],
+  ['tmp-executables', '/var/tmp/.cache/upd'],
+  ['packages', '/var/log/dpkg.log'],
 ];
 /** The benign content the issue names, plus each detector's benign fixture. */
 const BENIGN = [
@@ -91,6 +113,17 @@ const BENIGN = [
   '/var/log/syslog',
   '/etc/ssh/sshd_config',
   '/etc/ssh/sshd_config.d/10-sftp.conf',
+  '/usr/share/dbus-1/system-services/org.freedesktop.hostname1.service',
+  '/usr/share/dbus-1/system.d/org.freedesktop.hostname1.conf',
+  '/etc/default/grub',
+  '/etc/default/grub.d/50-cloudimg-settings.cfg',
+  '/etc/grub.d/00_header',
+  '/usr/share/initramfs-tools/hooks/fsck',
+  '/etc/initramfs-tools/initramfs.conf',
+  '/var/lib/dpkg/info/cron.postinst',
+  '/srv/git/app.git/hooks/post-receive',
+  '/usr/lib/cgi-bin/hello.py',
+  '/var/tmp/notes.txt',
 ];
 
 describe('planted root: every detector at once, offline, --deep', () => {
@@ -112,6 +145,10 @@ describe('planted root: every detector at once, offline, --deep', () => {
     expect(high().filter((f) => f.detector === detector && f.path === path).length).toBeGreaterThan(0);
   });
 
+  it.each(PLANTED_MEDIUM)('%s finds %s at medium or above', (detector, path) => {
+    expect(findings.filter((f) => f.detector === detector && f.path === path && severityRank(f.severity) >= severityRank('medium')).length).toBeGreaterThan(0);
+  });
+
   it('the containers detector finds both planted containers at high or above', () => {
     expect(high().filter((f) => f.detector === 'containers').map((f) => f.details?.service).sort()).toEqual(['agent', 'ops']);
   });
@@ -123,7 +160,7 @@ describe('planted root: every detector at once, offline, --deep', () => {
   });
 
   it('every detector of the persistence map is covered by a planted item', () => {
-    const covered = new Set([...PLANTED.map(([d]) => d), 'containers']);
+    const covered = new Set([...PLANTED.map(([d]) => d), ...PLANTED_MEDIUM.map(([d]) => d), 'containers']);
     const mine = DETECTORS.map((d) => d.id).filter((id) => !['cron', 'authorized-keys', 'processes', 'ports'].includes(id));
     expect(mine.filter((id) => !covered.has(id))).toEqual([]);
   });

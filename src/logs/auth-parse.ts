@@ -95,7 +95,7 @@ export function parseSyslogLine(line: string, clock: SyslogClock): ParseResult {
 const NO_HEADER: ParseResult = { event: null, header: false };
 
 /** rsyslog's repeated-message reduction (`$RepeatedMsgReduction on`, Ubuntu's default): `message repeated 3 times: [ MSG]` */
-const RE_REPEATED = /^message repeated (\d+) times?: \[ ?(.*?) ?\]$/;
+const RE_REPEATED = /^message repeated (\d+) times?: \[ ?(.*?) ?\]$/s;
 /** the most times one reduced line is counted (a hostile line must not cost a billion iterations) */
 export const MAX_REPEAT = 10_000;
 
@@ -169,24 +169,25 @@ export function parseMessage(ts: number, host: string, program: string, pid: num
 }
 
 // `(.*)` for user names is greedy on purpose: OpenSSH logs the name as sent, spaces and all, so the
-// last ` from ADDR port N` is the real one.
-const RE_FAILED = /^Failed (\S+) for (?:(invalid|illegal) user )?(.*) from (\S+) port (\d+)(?: ssh\d?)?(?:: (\S+) (\S+))?/;
+// last ` from ADDR port N` is the real one. Flag `s`: a CR or U+2028 in a name must not make the
+// attempt unreadable (`.` alone stops at line terminators).
+const RE_FAILED = /^Failed (\S+) for (?:(invalid|illegal) user )?(.*) from (\S+) port (\d+)(?: ssh\d?)?(?:: (\S+) (\S+))?/s;
 // OpenSSH 1.x–2.x (and the ssh1 protocol) logged no port: anchored at the end, so that nothing after the address can pose as it
-const RE_FAILED_NOPORT = /^Failed (\S+) for (?:(invalid|illegal) user )?(.*) from (\S+?)(?: ssh\d?)?\s*$/;
-const RE_ACCEPTED = /^Accepted (\S+) for (.*) from (\S+) port (\d+)(?: ssh\d?)?(?:: (\S+) (\S+))?/;
-const RE_INVALID = /^(?:Invalid|Illegal) user (.*?) from (\S+?)(?: port (\d+))?\s*$/;
+const RE_FAILED_NOPORT = /^Failed (\S+) for (?:(invalid|illegal) user )?(.*) from (\S+?)(?: ssh\d?)?\s*$/s;
+const RE_ACCEPTED = /^Accepted (\S+) for (.*) from (\S+) port (\d+)(?: ssh\d?)?(?:: (\S+) (\S+))?/s;
+const RE_INVALID = /^(?:Invalid|Illegal) user (.*?) from (\S+?)(?: port (\d+))?\s*$/s;
 // `Connection closed by [authenticating|invalid user U ]ADDR [port N] [preauth]`, `Disconnected from …`
 // (matched without the ` [preauth]` suffix; the port is required when present so that the greedy user stops before the address)
-const RE_CLOSED = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+) port (\d+)$/;
-const RE_CLOSED_NOPORT = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+)$/;
-export const RE_RECEIVED = /^Received disconnect from (\S+?)(?: port (\d+))?: ?(\d+): (.*?)(?: \[preauth\])?$/;
-const RE_DISC_USER = /^Disconnected from user (.*) (\S+) port (\d+)$/;
-export const RE_MAXAUTH = /^error: maximum authentication attempts exceeded for (?:(invalid) user )?(.*) from (\S+) port (\d+)/;
-const RE_TOOMANY = /^Disconnecting(?: (authenticating|invalid) user (.*) (\S+) port (\d+))?: Too many authentication failures(?: for (?:invalid user )?(.*?))?(?: \[preauth\])?$/;
-const RE_NOTALLOWED = /^User (.*) from (\S+) not allowed because (.*)$/;
+const RE_CLOSED = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+) port (\d+)$/s;
+const RE_CLOSED_NOPORT = /^(?:Connection (?:closed|reset) by|Disconnected from) (?:(authenticating|invalid) user (.*) )?(\S+)$/s;
+export const RE_RECEIVED = /^Received disconnect from (\S+?)(?: port (\d+))?: ?(\d+): (.*?)(?: \[preauth\])?$/s;
+const RE_DISC_USER = /^Disconnected from user (.*) (\S+) port (\d+)$/s;
+export const RE_MAXAUTH = /^error: maximum authentication attempts exceeded for (?:(invalid) user )?(.*) from (\S+) port (\d+)/s;
+const RE_TOOMANY = /^Disconnecting(?: (authenticating|invalid) user (.*) (\S+) port (\d+))?: Too many authentication failures(?: for (?:invalid user )?(.*?))?(?: \[preauth\])?$/s;
+const RE_NOTALLOWED = /^User (.*) from (\S+) not allowed because (.*)$/s;
 export const RE_ADDR_PORT = /(?:from|by|with|for) (?:connection from )?([0-9a-fA-F:.]+[0-9a-fA-F])(?: port (\d+))?/;
 // OpenSSH 3.x–5.x with UsePAM, and macOS: `error: PAM: Authentication failure for [illegal user ]U from HOST[ via IP]`
-const RE_SSHD_PAM = /^error: PAM: (?:(?:[Aa]uthentication (?:failure|error))|(User not known to the underlying authentication module)) for (?:(illegal|invalid) user )?(.*) from (\S+?)(?: via \S+)?\s*$/;
+const RE_SSHD_PAM = /^error: PAM: (?:(?:[Aa]uthentication (?:failure|error))|(User not known to the underlying authentication module)) for (?:(illegal|invalid) user )?(.*) from (\S+?)(?: via \S+)?\s*$/s;
 // tcp_wrappers (libwrap) compiled into sshd: `refused connect from HOST (IP)`
 const RE_REFUSED = /^refused connect from (\S+?)(?: \((\S+)\))?\s*$/;
 /**
@@ -351,7 +352,7 @@ function pam(e: AuthEvent, m: string): boolean {
 
 const RE_PAM_SESSION_TEXT = /^session (opened|closed) for user (\S+?)(?:\(uid=\d+\))?(?: by (\S*?)(?:\(uid=\d+\))?)?\s*$/;
 /** `authentication failure; logname=L uid=N euid=N tty=T ruser=R rhost=HOST  user=U`: the first ` rhost=` (the user name, last, is the client's) */
-const RE_PAM_FIELDS = /^(?:(\d+) more )?authentication failures?;(.*)$/;
+const RE_PAM_FIELDS = /^(?:(\d+) more )?authentication failures?;(.*)$/s;
 /** Linux-PAM 0.6x–0.72 (`PAM_unix[PID]: authentication failure; (uid=0) -> root for ssh service`) */
 const RE_PAM_ANCIENT = /^\(uid=\d+\) -> (\S+) for (\S+) service/;
 

@@ -186,6 +186,7 @@ function understood(stats: AuthStats, sources: AuthSource[], warnings: string[],
     else if (unknown * 2 > auth) warnings.unshift(`${s.name}: ${num(unknown)} of ${num(auth)} sshd/PAM lines not recognised: the counts below may be low`);
   }
 }
+
 function errText(err: unknown): string {
   const m = err instanceof Error ? err.message : String(err);
   // zlib's words for a cut archive

@@ -2,7 +2,7 @@ import { canonicalIp } from '../../core/ip.js';
 import type { Policy } from '../../core/policy.js';
 import type { Severity } from '../../core/severity.js';
 import type { EventKind } from '../auth-event.js';
-import type { AuthStats } from '../auth-stats.js';
+import type { AuthStats, LoginStats } from '../auth-stats.js';
 
 /**
  * An auth alert is knowledge as data, like a persistence-scan detector: its id, ATT&CK technique,
@@ -44,17 +44,8 @@ export interface AlertThresholds {
   distributedIps: number;
 }
 
-/** A successful login with what happened before it, computed once for every unit and the report. */
-export interface LoginView {
-  user: string;
-  ip: string;
-  method: string;
-  count: number;
-  /** ms since the epoch */
-  first: number;
-  last: number;
-  fingerprints: string[];
-  line: string;
+/** A successful login (its stats: first and last in ms since the epoch) with what happened before it, computed once for every unit and the report. */
+export interface LoginView extends LoginStats {
   /** the same address failed to log in before the last of these logins */
   failedBefore: boolean;
   failuresFromIp: number;

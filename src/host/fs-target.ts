@@ -2,6 +2,7 @@ import { constants, promises as fsp, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, ReadOptions, Target, TargetKind } from './target.js';
 import { TargetError, joinPath } from './target.js';
+import { PositionedFile } from './positioned.js';
 
 export const DEFAULT_MAX_READ = 16 * 1024 * 1024;
 
@@ -170,6 +171,11 @@ export abstract class FsTarget implements Target {
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
     const { fh } = await this.openRegular(path, false);
     return fh.createReadStream({ start: opts.start, end: opts.end, autoClose: true, highWaterMark: 1 << 20 });
+  }
+
+  async openPositioned(path: string): Promise<PositionedFile> {
+    const { fh, st } = await this.openRegular(path, false);
+    return new PositionedFile(fh, st.size);
   }
 
   async close(): Promise<void> {}

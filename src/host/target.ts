@@ -1,4 +1,5 @@
 import { IrError } from '../core/errors.js';
+import type { PositionedFile } from './positioned.js';
 /**
  * One way to read a host (Velociraptor's accessors): every module reads through a Target and never
  * asks which kind it has. A capability a target lacks (processes offline) is a typed NotAvailable error.
@@ -108,6 +109,11 @@ export interface Target {
    * the file does not carry is absent. Throws NotAvailable when the target cannot read them (no getfattr).
    */
   xattrs?(path: string, names?: string[]): Promise<Record<string, Buffer>>;
+  /**
+   * a regular file of this machine opened for positioned reads, by a descriptor worker threads can
+   * share (large logs read in byte ranges); the same checks as openRead (no final symlink, no FIFO)
+   */
+  openPositioned?(path: string): Promise<PositionedFile>;
 }
 
 export type TargetErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'ELOOP' | 'NOT_REGULAR' | 'NOT_AVAILABLE' | 'TIMEOUT' | 'IO';

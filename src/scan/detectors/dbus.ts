@@ -6,7 +6,7 @@ import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core
 import { judgeConfigFile, type ConfigCommand } from '../rules/config-commands.js';
 import { judgeExecTargets } from '../rules/exec-target.js';
 import { entriesOf, isFileish, provenance } from '../rules/judge-file.js';
-import { readBounded } from './util.js';
+import { readBounded, NORMAL } from './util.js';
 
 /** dbus-daemon's standard system service directories (`<standard_system_servicedirs/>`), most specific first. */
 const SERVICE_DIRS = ['/etc/dbus-1/system-services', '/usr/local/share/dbus-1/system-services', '/usr/share/dbus-1/system-services', '/usr/lib/dbus-1/system-services', '/lib/dbus-1/system-services'];
@@ -58,7 +58,7 @@ export function judgeBusConfig(text: string): PolicySignal[] {
 }
 
 async function judgePolicyFile(ctx: DetectorContext, c: Collector, path: string): Promise<void> {
-  const file = await readBounded(ctx.target, c, path, 512 * 1024);
+  const file = await readBounded(ctx.target, c, path, 512 * 1024, { kind: 'D-Bus service or policy file', normal: NORMAL.config });
   if (!file) return;
   c.examined++;
   const sigs = judgeBusConfig(file.text);

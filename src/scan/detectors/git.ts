@@ -10,7 +10,7 @@ import { entriesOf, judgeScriptFile } from '../rules/judge-file.js';
 import { homes } from '../rules/startup-files.js';
 import { findOnHost, PRINT } from '../rules/find-files.js';
 import { walk } from '../walk.js';
-import { readBounded } from './util.js';
+import { readBounded, NORMAL } from './util.js';
 import { SERVER_CONFIGS, webRoots } from './webshell.js';
 
 const ATTACK = 'T1546';
@@ -92,7 +92,7 @@ export function judgeGitEntry(e: GitConfigEntry): { signals: CommandSignal[]; co
 }
 
 async function judgeConfig(ctx: DetectorContext, c: Collector, path: string, who: string, seen: Set<string>, workTree?: string): Promise<string | undefined> {
-  const file = await readBounded(ctx.target, c, path, 256 * 1024);
+  const file = await readBounded(ctx.target, c, path, 256 * 1024, { kind: 'git configuration file', normal: NORMAL.config });
   if (!file) return undefined;
   c.examined++;
   const entries = parseGitConfig(file.text);

@@ -9,7 +9,7 @@ import { entriesOf, isFileish, judgeScriptFile, provenance } from '../rules/judg
 import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
 import { parseShell } from '../rules/shell-parse.js';
 import { classifyShellLine, logicalLines } from '../rules/shell-script.js';
-import { readBounded } from './util.js';
+import { readBounded, NORMAL } from './util.js';
 
 const ATTACK = 'T1542.003';
 const DEFAULTS = '/etc/default/grub';
@@ -111,7 +111,7 @@ async function pristineByUcf(ctx: DetectorContext, c: Collector, path: string, t
 
 /** /etc/default/grub and grub.d/*.cfg: sourced as shell by update-grub (root), and the kernel command line they set. */
 async function judgeDefaults(ctx: DetectorContext, c: Collector, path: string, seen: Set<string>): Promise<void> {
-  const file = await readBounded(ctx.target, c, path, 256 * 1024);
+  const file = await readBounded(ctx.target, c, path, 256 * 1024, { kind: 'GRUB defaults file', normal: NORMAL.config });
   if (!file) return;
   c.examined++;
   const hits: Hit[] = [];
@@ -214,7 +214,7 @@ export const grub: Detector = {
     await judgeDefaults(ctx, c, DEFAULTS, seen);
     for (const e of await entriesOf(c, ctx, DEFAULTS_D)) if (isFileish(e) && e.name.endsWith('.cfg')) await judgeDefaults(ctx, c, e.path, seen);
     for (const path of GRUB_CFGS) {
-      const file = await readBounded(ctx.target, c, path, 4 * 1024 * 1024);
+      const file = await readBounded(ctx.target, c, path, 4 * 1024 * 1024, { kind: 'GRUB configuration', normal: 1024 * 1024 });
       if (!file) continue;
       c.examined++;
       await judgeCmdlines(ctx, c, path, grubLinuxLines(file.text), seen, file.stat.mtime);

@@ -7,7 +7,7 @@ import { dpkgIndex } from '../facts-dpkg.js';
 import { contentHash, instanceKey, maxSeverity, severityRank, type Severity } from '../../core/finding.js';
 import { eachLogLine, rotations } from '../rules/log-lines.js';
 import { suspiciousLines } from '../rules/shell-script.js';
-import { readBounded } from './util.js';
+import { readBounded, NORMAL } from './util.js';
 
 const ATTACK = 'T1546.016';
 const DPKG_LOG = '/var/log/dpkg.log';
@@ -140,7 +140,7 @@ async function readLogs(ctx: DetectorContext, c: Collector): Promise<{ dpkg: { i
 
 /** A maintainer script: the strong rules are critical whoever owns it; other signals count in a local package's script, and at most medium in a stock script changed after unpacking. */
 async function judgeMaintainerScript(ctx: DetectorContext, c: Collector, path: string, pkg: string, local: boolean): Promise<void> {
-  const file = await readBounded(ctx.target, c, path, 1024 * 1024);
+  const file = await readBounded(ctx.target, c, path, 1024 * 1024, { kind: 'maintainer script', normal: NORMAL.script });
   if (!file) return;
   c.examined++;
   const lines = suspiciousLines(file.text);

@@ -7,7 +7,7 @@ import { entriesOf, isFileish } from '../rules/judge-file.js';
 import { classifyCommand } from '../rules/command-line.js';
 import { raise } from '../rules/location.js';
 import { walk } from '../walk.js';
-import { readBounded } from './util.js';
+import { readBounded, NORMAL } from './util.js';
 
 const DEFAULT_ROOTS = ['/var/www', '/srv/www', '/srv/http', '/usr/share/nginx/html'];
 /** Where Apache's stock ScriptAlias points (Debian, RHEL): CGI programs live outside the document root. */
@@ -93,7 +93,7 @@ export async function webRoots(ctx: DetectorContext, c: Collector, cgi = false):
     const st = await ctx.target.stat(p).catch(() => null);
     const files = st?.type === 'dir' ? (await entriesOf(c, ctx, p)).filter(isFileish).map((e) => e.path) : st ? [p] : [];
     for (const f of files) {
-      const file = await readBounded(ctx.target, c, f, 256 * 1024);
+      const file = await readBounded(ctx.target, c, f, 256 * 1024, { kind: 'web server configuration', normal: NORMAL.config });
       for (const m of file?.text.matchAll(/^\s*(?:root|DocumentRoot|alias)\s+["']?(\/[^"';\s]+)/gim) ?? []) roots.add(m[1]!.replace(/\/+$/, '') || '/');
       if (cgi) for (const m of file?.text.matchAll(/^\s*ScriptAlias(?:Match)?\s+\S+\s+["']?(\/[^"';\s]+)/gim) ?? []) roots.add(m[1]!.replace(/\/+$/, '') || '/');
     }

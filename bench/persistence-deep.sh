@@ -26,6 +26,8 @@ run 'persistence-scan (default)' node bin/run.js persistence-scan --json
 run 'persistence-scan --deep' node bin/run.js persistence-scan --deep --json
 run 'persistence-scan --deep --only package-integrity' node bin/run.js persistence-scan --deep --only package-integrity --json
 run 'persistence-scan --deep --root test/fixtures/persist/planted-root' node bin/run.js persistence-scan --deep --root test/fixtures/persist/planted-root --json
+# a freshly installed Debian 12 server (test/fixtures/debian-root/build.sh, cached in the state dir): goal under 10 s
+[ -d "$STATE/debian-root/root/var/lib/dpkg" ] && run 'persistence-scan --deep --root <clean Debian 12 server>' node bin/run.js persistence-scan --deep --root "$STATE/debian-root/root" --json
 if [ -f "$STATE/env.json" ]; then
   key=$(node -e 'console.log(require(process.argv[1]).IR_SSH_KEY)' "$STATE/env.json")
   kh=$(node -e 'console.log(require(process.argv[1]).IR_KNOWN_HOSTS)' "$STATE/env.json")

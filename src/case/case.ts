@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
-import { JOURNAL, readJournal } from './journal.js';
+import { JOURNAL, readJournal, type JournalEvent } from './journal.js';
 
 /** `case.json`: what a later `--resume` and the next run's `{{last_run}}` need to know about this case. */
 export const CaseMeta = z.object({
@@ -47,19 +47,30 @@ export function readCaseMeta(caseDir: string): CaseMeta {
   return p.data;
 }
 
+/** An earlier run of the same playbook that included this host, as found next to a new case. */
+export interface PriorRun {
+  caseDir: string;
+  startedAt: string;
+  /** this host's directory in that case */
+  hostDir: string;
+  /** that case's journal, read on first use */
+  journal(): JournalEvent[];
+}
+
 /**
- * The last finished run of the same playbook that included this host, among the case directories next to
- * this one: its start time and this host's directory in it (the `{{since_last_run}}` / `{{last_run}}` templates).
+ * Earlier runs of `playbook` that included `hostLabel`, newest first, among the case directories next
+ * to `caseDir` that started before `before`. Which one a template or the report uses depends on what it
+ * needs from it: a file it wrote, a step that completed, a report (the `{{last_run}}` built-ins).
  */
-export function lastRun(caseDir: string, playbook: string, hostLabel: string, before: string): { startedAt: string; dir: string; caseDir: string } | null {
+export function priorRuns(caseDir: string, playbook: string, hostLabel: string, before: string): PriorRun[] {
   const parent = dirname(caseDir);
-  let best: { startedAt: string; dir: string; caseDir: string } | null = null;
   let names: string[];
   try {
     names = readdirSync(parent);
   } catch {
-    return null;
+    return [];
   }
+  const out: PriorRun[] = [];
   for (const name of names) {
     const dir = join(parent, name);
     if (dir === caseDir || !existsSync(join(dir, CASE_META))) continue;
@@ -72,10 +83,24 @@ export function lastRun(caseDir: string, playbook: string, hostLabel: string, be
     if (meta.playbook !== playbook || meta.startedAt >= before) continue;
     const h = meta.hosts.find((x) => x.label === hostLabel);
     if (!h) continue;
-    const journal = readJournal(join(dir, JOURNAL));
-    const finished = journal.some((e) => e.event === 'host-end' && e.host === hostLabel && e.status !== 'unreachable');
-    if (!finished) continue;
-    if (!best || meta.startedAt > best.startedAt) best = { startedAt: meta.startedAt, dir: join(dir, h.dir), caseDir: dir };
+    let events: JournalEvent[] | undefined;
+    out.push({ caseDir: dir, startedAt: meta.startedAt, hostDir: join(dir, h.dir), journal: () => (events ??= readJournal(join(dir, JOURNAL))) });
   }
-  return best;
+  return out.sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}
+
+/** The run finished on this host (it was reachable and got to its end). */
+export function finishedOn(run: PriorRun, hostLabel: string): boolean {
+  return run.journal().some((e) => e.event === 'host-end' && e.host === hostLabel && e.status !== 'unreachable');
+}
+
+/** Every step of `commands` ended ok or findings on this host in that run. */
+export function completedOn(run: PriorRun, hostLabel: string, commands: readonly string[]): boolean {
+  const ends = run.journal().filter((e) => e.event === 'step-end' && e.host === hostLabel && (e.status === 'ok' || e.status === 'findings'));
+  return commands.every((c) => ends.some((e) => e.command === c));
+}
+
+/** The run wrote its report (report.md / report.html): the built-in report step ended ok. */
+export function reportedIn(run: PriorRun): boolean {
+  return run.journal().some((e) => e.event === 'step-end' && e.host === undefined && e.command === 'report' && e.status === 'ok');
 }

@@ -13,14 +13,16 @@ import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
 import { checkAlive, CollectAborted, type CollectContext } from './context.js';
 import { collectDocker } from './docker.js';
 import { collectBatchOptions, collectInputs, collectPath, neverWalk } from './files.js';
-import type { CommandItem, KernelFileItem, Profile } from './item.js';
+import type { CommandItem, KernelFileItem } from './item.js';
 import { globMatcher } from './options.js';
 import { collectProcessBodies } from './processes.js';
 import { Redactor } from './redact.js';
-import { BODYFILE_ROOTS, itemsFor } from './registry.js';
+import type { CollectionProfile } from './profiles.js';
+import { BODYFILE_ROOTS } from './registry.js';
 
 export interface CollectOptions {
-  profile: Profile;
+  /** the profile's items (profiles/*.yaml, collect/profiles.ts) */
+  profile: CollectionProfile;
   include: string[];
   exclude: string[];
   since?: Date;
@@ -29,6 +31,8 @@ export interface CollectOptions {
   includeSecrets: boolean;
   maxFileSize: number;
   maxTotal: number;
+  /** containers' writable layers: per file and per container (--layer-max-file-size, --layer-max-total) */
+  layerLimits?: import('../docker/layer-evidence.js').LayerLimits;
   outDir: string;
   argv: string[];
   toolVersion: string;
@@ -42,7 +46,8 @@ export const CollectResult = z.object({
   sha256: z.string(),
   host: z.string(),
   target: z.enum(['local', 'ssh', 'image']),
-  profile: z.enum(['triage', 'full']),
+  /** the profile's name (profiles/NAME.yaml, or the name a user's profile file gives itself) */
+  profile: z.string(),
   files: z.number().int(),
   bytes: z.number().int(),
   /** compressed size of the archive */
@@ -253,11 +258,11 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
       o.onProgress?.({ files: writer.files, bytes: writer.bytes, written: writer.written, current });
     },
   };
-  const items = itemsFor(o.profile);
+  const items = o.profile.items;
   let processes = 0;
   let containers = 0;
   try {
-    writer.note(`target: ${target.kind} ${target.name}; profile ${o.profile}; max file size ${o.maxFileSize}; max total ${Number.isFinite(o.maxTotal) ? o.maxTotal : 'none'}${o.since ? `; since ${o.since.toISOString()}` : ''}`);
+    writer.note(`target: ${target.kind} ${target.name}; profile ${o.profile.name} (${o.profile.file}); max file size ${o.maxFileSize}; max total ${Number.isFinite(o.maxTotal) ? o.maxTotal : 'none'}${o.since ? `; since ${o.since.toISOString()}` : ''}`);
     if (!o.includeSecrets) writer.note('secrets: .env values and secret-named variables redacted (--include-secrets keeps them)');
     // over ssh: everything the items declare in one batch (host/batch/), then served from its spool
     ctx.target = (await target.prefetch?.(collectInputs(items, o, BODYFILE_ROOTS), collectBatchOptions(o))) ?? target;
@@ -268,7 +273,7 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
       await collectLive(ctx, commands, kernel);
       processes = await collectProcessBodies(ctx);
     } else writer.note('live state, process bodies and journalctl: not available on an offline image');
-    containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since });
+    containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since, layerLimits: o.layerLimits });
     for (const item of items) {
       if (item.kind === 'paths') {
         if (item.needs === 'shadow' && !o.includeShadow) {
@@ -290,7 +295,7 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
       sha256: res.sha256,
       host: target.name,
       target: target.kind,
-      profile: o.profile,
+      profile: o.profile.name,
       files: res.files,
       bytes: res.bytes,
       archiveBytes: writer.written,

@@ -2,6 +2,8 @@ import { posix } from 'node:path';
 import { composeFlavor, DockerUnavailable } from '../docker/cli.js';
 import { composeProjects, type ComposeProject } from '../docker/compose.js';
 import { CONTAINER_VIEWS, composeConfig, containerLogs, containerView, engineFacts } from '../docker/evidence.js';
+import { DEFAULT_LAYER_LIMITS, containerBase, storeContainerLayer, storeContainerTmpfs, type LayerLimits } from '../docker/layer-evidence.js';
+import { containerInventory, type Inventory } from '../docker/storage.js';
 import type { ExecResult } from '../host/target.js';
 import { isMissing } from '../host/target.js';
 import { collectPath, } from './files.js';
@@ -53,12 +55,52 @@ async function projectEnv(ctx: CollectContext, p: ComposeProject, base: string, 
   }
 }
 
-/** Every container of every Compose project (or --project): logs, inspect, diff, top, the project's compose config. */
-export async function collectDocker(ctx: CollectContext, opts: { project?: string; includeSecrets: boolean; since?: Date }): Promise<number> {
+/**
+ * The writable layer of each container (docker/<project>/<container>/layer/…), live or from the data
+ * root of an offline image: what `compose down` destroys. Containers outside Compose go under docker/_/.
+ */
+async function collectLayers(ctx: CollectContext, opts: { project?: string; layerLimits?: LayerLimits }, inv: Inventory | null): Promise<number> {
+  if (!inv) return 0;
+  const limits = opts.layerLimits ?? DEFAULT_LAYER_LIMITS;
+  let n = 0;
+  for (const n2 of inv.notes) ctx.writer.note(`docker: ${n2}`);
+  const chosen = inv.containers.filter((c) => !opts.project || c.project === opts.project).sort((a, b) => containerBase(a).localeCompare(containerBase(b)));
+  ctx.writer.note(`docker: writable layers of ${chosen.length} container(s) (${inv.source === 'docker' ? 'engine' : 'data root'} ${inv.dataRoot}, ${inv.imageStore} image store; at most ${limits.maxFile} bytes per file, ${limits.maxContainer} per container)`);
+  for (const c of chosen) {
+    ctx.tick(`docker ${c.name} layer`);
+    try {
+      if (ctx.target.live) await storeContainerTmpfs(ctx.target, c, ctx.writer, limits);
+      await storeContainerLayer(ctx.target, c, ctx.writer, limits, (what) => ctx.tick(what));
+      n++;
+    } catch (err) {
+      await checkAlive(ctx, err);
+      ctx.writer.skip(`${containerBase(c)}/layer`, (err as Error).message);
+    }
+  }
+  return n;
+}
+
+async function inventoryOrNote(ctx: CollectContext): Promise<Inventory | null> {
+  try {
+    return await containerInventory(ctx.target);
+  } catch (err) {
+    await checkAlive(ctx, err);
+    ctx.writer.skip('docker/layers', `containers could not be listed: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+/** Every container of every Compose project (or --project): logs, inspect, diff, top, the project's compose config, its writable layer. */
+export async function collectDocker(ctx: CollectContext, opts: { project?: string; includeSecrets: boolean; since?: Date; layerLimits?: LayerLimits }): Promise<number> {
   const { target, writer } = ctx;
   if (!target.live) {
-    writer.note('docker: offline image, no engine to ask (the files under /var/lib/docker are not collected by default)');
-    return 0;
+    const inv = await inventoryOrNote(ctx);
+    if (!inv || inv.containers.length === 0) {
+      writer.note('docker: offline image, no container found in its data root');
+      return 0;
+    }
+    writer.note('docker: offline image, no engine to ask: the writable layers are read from the data root (logs and inspect are not collected)');
+    return collectLayers(ctx, opts, inv);
   }
   let projects: ComposeProject[];
   try {
@@ -72,6 +114,7 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
     }
     return 0;
   }
+  const inv = await inventoryOrNote(ctx);
   if (opts.project) {
     projects = projects.filter((p) => p.name === opts.project);
     if (projects.length === 0) writer.skip(`docker/${opts.project}`, `no Compose project named ${opts.project} on ${target.name}`);
@@ -120,5 +163,6 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
       writer.skip(`${base}/compose-config.yaml`, (err as Error).message);
     }
   }
+  await collectLayers(ctx, opts, inv);
   return containers;
 }

@@ -1,15 +1,11 @@
 /**
- * A collection item is knowledge as data (UAC's artifact YAML): an id, a title, what it reads and in
- * which profiles. The engine in collect.ts never changes when an item is added; the registry in
- * registry.ts lists them and docs/collect.md is generated from it.
+ * A collection item is knowledge as data (UAC's artifact YAML): an id, a title and what it reads.
+ * The engine in collect.ts never changes when an item is added; the registry in registry.ts lists
+ * them, the profiles in profiles/*.yaml name them (profiles.ts), and docs/collect.md is generated from both.
  */
-export type Profile = 'triage' | 'full';
-export const PROFILES: Profile[] = ['triage', 'full'];
-
 interface Base {
   id: string;
   title: string;
-  profiles: Profile[];
 }
 
 /** Host paths copied as they are: a directory is walked without following symlinks. */

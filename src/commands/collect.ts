@@ -2,9 +2,8 @@ import { promises as fsp } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import type { CollectResult } from '../collect/collect.js';
-import type { Profile } from '../collect/item.js';
 import type { EvidenceWriter } from '../evidence/writer.js';
-import { fleetFlags, isFleet, openTarget, targetFlags } from '../host/flags.js';
+import { fleetFlags, isFleet, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
@@ -38,7 +37,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
   static override flags = {
     ...targetFlags,
     ...fleetFlags,
-    profile: Flags.string({ summary: 'What to collect.', options: ['triage', 'full'], default: 'triage' }),
+    profile: Flags.string({ summary: 'What to collect: a profile of profiles/ (triage, full) or your own YAML profile file.', default: 'triage' }),
     include: Flags.string({ summary: 'Extra host path to collect (repeatable).', multiple: true }),
     exclude: Flags.string({ summary: 'Glob of host paths not to collect (repeatable; `*` within a name, `**` across directories).', multiple: true }),
     since: Flags.string({ summary: 'journalctl and docker logs from this far back: 2h, 3d, or an ISO date (UTC).' }),
@@ -49,20 +48,28 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
     'include-secrets': Flags.boolean({ summary: 'Keep .env contents and secret values in docker inspect, compose config and environ.' }),
     'max-file-size': Flags.string({ summary: 'Store at most this much of one file (truncation recorded).', default: '1G' }),
     'max-total': Flags.string({ summary: 'Stop storing file contents past this total (skips recorded).' }),
+    'layer-max-file-size': Flags.string({ summary: "Store at most this much of one file of a container's writable layer (cut recorded).", default: '256M' }),
+    'layer-max-total': Flags.string({ summary: "Store at most this much of each container's writable layer (skips recorded).", default: '2G' }),
   };
 
   async run(): Promise<CollectResult | { hosts: FleetRow<CollectResult>[] }> {
     const { flags } = await this.parse(Collect);
-    const [{ collect }, { parseSince, parseSize }, { runFleetCommand }] = await Promise.all([import('../collect/collect.js'), import('../collect/options.js'), import('../output/fleet-table.js')]);
+    const [{ collect }, { parseSince, parseSize }, { showHosts }, { runOnHosts }, { loadProfile }, { existingDir }] = await Promise.all([
+      import('../collect/collect.js'),
+      import('../collect/options.js'),
+      import('../output/fleet-table.js'),
+      import('../host/fleet.js'),
+      import('../collect/profiles.js'),
+      import('../core/dirs.js'),
+    ]);
+    const profile = await loadProfile(flags.profile);
     const maxFileSize = parseSize(flags['max-file-size'], '--max-file-size');
     const maxTotal = flags['max-total'] ? parseSize(flags['max-total'], '--max-total') : Number.POSITIVE_INFINITY;
     const since = flags.since ? parseSince(flags.since) : undefined;
+    const layerLimits = { maxFile: parseSize(flags['layer-max-file-size'], '--layer-max-file-size'), maxContainer: parseSize(flags['layer-max-total'], '--layer-max-total') };
     let outDir = resolve(flags.out ?? flags.case ?? '.');
     if (flags.case) await fsp.mkdir(outDir, { recursive: true, mode: 0o700 });
-    else if (flags.out) {
-      const st = await fsp.stat(outDir).catch(() => null);
-      if (!st?.isDirectory()) throw new UserError(`--out ${flags.out}: no such directory`);
-    }
+    else if (flags.out) await existingDir('--out', flags.out);
     outDir = await fsp.realpath(outDir).catch(() => outDir);
     const local = !flags.host?.length && !flags.root;
     if (local && !flags.out && !flags.case && /^\/(tmp|var\/tmp|dev\/shm)(\/|$)/.test(outDir)) {
@@ -70,7 +77,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
     }
     // every archive being written, so that a signal removes each .partial (one per host on a fleet)
     const writers = new Set<EvidenceWriter>();
-    const spinner = progress('connecting…', { json: this.jsonEnabled() });
+    const spinner = progress('connecting…', { json: this.jsonEnabled() || isFleet(flags) });
     const onSignal = (sig: NodeJS.Signals) => {
       spinner.stop();
       process.stderr.write(`ir collect: ${sig}: stopping, removing the partial archive\n`);
@@ -81,7 +88,7 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
     const t0 = Date.now();
     const run = (target: Target, onProgress?: (p: { files: number; bytes: number; current: string }) => void) =>
       collect(target, {
-        profile: flags.profile as Profile,
+        profile,
         include: flags.include ?? [],
         exclude: flags.exclude ?? [],
         since,
@@ -90,44 +97,43 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
         includeSecrets: flags['include-secrets'],
         maxFileSize,
         maxTotal,
+        layerLimits,
         outDir,
         argv: process.argv.slice(2),
         toolVersion: this.config.version,
         onStart: (w) => writers.add(w),
         onProgress,
       });
-    if (isFleet(flags)) {
-      try {
-        return await runFleetCommand({ log: (s) => this.log(s), json: this.jsonEnabled() }, flags, (t) => run(t), (r) => r.skipped > 0, {
-          summary: (r) => `${r.path} (${r.files} entries, ${human(r.archiveBytes)})`,
-        });
-      } finally {
-        process.removeListener('SIGINT', onSignal);
-        process.removeListener('SIGTERM', onSignal);
-      }
-    }
-    let res: CollectResult;
     try {
-      const target = await openTarget(flags);
-      try {
-        res = await run(target, (p) => {
-          const secs = Math.max(0.001, (Date.now() - t0) / 1000);
-          spinner.update(`${p.files} files, ${human(p.bytes)} (${human(p.bytes / secs)}/s) ${escapeControls(p.current, { max: 60 })}`);
-        });
-      } finally {
-        await target.close();
-      }
+      const hosts = await runOnHosts(
+        flags,
+        (target) =>
+          run(
+            target,
+            isFleet(flags)
+              ? undefined
+              : (p) => {
+                  const secs = Math.max(0.001, (Date.now() - t0) / 1000);
+                  spinner.update(`${p.files} files, ${human(p.bytes)} (${human(p.bytes / secs)}/s) ${escapeControls(p.current, { max: 60 })}`);
+                },
+          ),
+        (r) => (r.skipped > 0 ? EXIT_FINDINGS : 0),
+      );
+      spinner.stop();
+      return showHosts({ log: (s) => this.log(s), json: this.jsonEnabled() }, hosts, {
+        reportEach: false,
+        report: (r) =>
+          [
+            escapeControls(r.path),
+            `  ${r.files} entries, ${human(r.bytes)} collected, ${human(r.archiveBytes)} compressed, sha256 ${r.sha256}`,
+            ...(r.skipped ? [`  ${r.skipped} item(s) skipped or failed: see acquisition.log inside (ir evidence ls/verify)`] : []),
+          ].join('\n'),
+        summary: (r) => `${escapeControls(r.path)} (${r.files} entries, ${human(r.archiveBytes)})`,
+      });
     } finally {
       spinner.stop();
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     }
-    if (!this.jsonEnabled()) {
-      this.log(`${res.path}`);
-      this.log(`  ${res.files} entries, ${human(res.bytes)} collected, ${human(res.archiveBytes)} compressed, sha256 ${res.sha256}`);
-      if (res.skipped) this.log(`  ${res.skipped} item(s) skipped or failed: see acquisition.log inside (ir evidence ls/verify)`);
-    }
-    if (res.skipped > 0) process.exitCode = EXIT_FINDINGS;
-    return res;
   }
 }

@@ -13,7 +13,7 @@ import type { IsolateResult } from '../isolate/schema.js';
 
 export default class Isolate extends IrCommand {
   static override summary = 'Take a compromised Compose project (or the whole host) off the network, evidence first.';
-  static override description = `Snapshots every container of the project (logs with timestamps, inspect, diff, top, stats, networks) into the case directory, then acts, then proves that it acted (self-test; exit 1 when it did not). \`ir restore --case DIR\` undoes exactly what the journal isolation.json records.
+  static override description = `Snapshots every container of the project (logs with timestamps, inspect, diff, top, stats, networks, tmpfs) into the case directory, cuts it off (pause, network, stop), copies each container's writable layer into the snapshot, and only then removes anything (down); then proves that it acted (self-test; exit 1 when it did not). \`ir restore --case DIR\` undoes exactly what the journal isolation.json records.
 
 Modes, and what each keeps:
   pause    (default) ${MODE_KEEPS.pause}
@@ -42,6 +42,8 @@ Modes, and what each keeps:
     'dry-run': Flags.boolean({ summary: 'Print the plan and change nothing.' }),
     yes: Flags.boolean({ char: 'y', summary: 'Do not ask (needed without a terminal).' }),
     snapshot: Flags.boolean({ summary: 'Snapshot before acting; --no-snapshot skips it and asks twice.', allowNo: true, default: true }),
+    'layer-max-file-size': Flags.string({ summary: "Store at most this much of one file of a container's writable layer (cut recorded).", default: '256M' }),
+    'layer-max-total': Flags.string({ summary: "Store at most this much of each container's writable layer (skips recorded).", default: '2G' }),
     ...hostNetworkFlags,
   };
 
@@ -55,6 +57,8 @@ Modes, and what each keeps:
       import('../output/isolate-host.js'),
     ]);
     const hostNetwork = Boolean(flags['host-network'] || flags.confirm);
+    const { parseSize } = await import('../collect/options.js');
+    const layerLimits = { maxFile: parseSize(flags['layer-max-file-size'], '--layer-max-file-size'), maxContainer: parseSize(flags['layer-max-total'], '--layer-max-total') };
 
     /** One host. `caseDir` and `ask` differ on a fleet: a directory per host, and one question up front. */
     const isolateOn = async (target: Target, o: { caseDir?: string; ask: boolean; log: (s: string) => void; hostSpec?: string }): Promise<IsolateResult | HostNetworkCommandResult> => {
@@ -73,6 +77,7 @@ Modes, and what each keeps:
           caseDir: o.caseDir,
           dryRun: flags['dry-run'],
           snapshot: flags.snapshot,
+          layerLimits,
           argv: this.argv,
           toolVersion: this.config.version,
           onProgress: (t) => spin.update(t),

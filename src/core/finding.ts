@@ -35,6 +35,16 @@ export const Finding = z.object({
   mtime: z.string().optional(),
   /** extra parsed attributes (schedule, key fingerprint, process tree…) */
   details: z.record(z.string(), z.unknown()).optional(),
+  /** the container the finding was read in (its files, its processes); absent on the host itself */
+  container: z
+    .object({
+      name: z.string(),
+      id: z.string(),
+      image: z.string(),
+      project: z.string().optional(),
+      service: z.string().optional(),
+    })
+    .optional(),
   /** with --baseline: new, changed or unchanged against the accepted state */
   drift: z.enum(['new', 'changed', 'unchanged']).optional(),
 });

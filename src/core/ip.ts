@@ -40,3 +40,45 @@ export function isLoopbackIp(text: string): boolean {
   const c = canonicalIp(text);
   return c !== null && (c === '::1' || /^127\./.test(c));
 }
+
+/**
+ * The classic inet_aton reading of an IPv4 text (what ping, curl, glibc's resolver and iptables'
+ * `-s` take): one to four numbers, each decimal, octal with a leading 0, or hex with 0x, the last one
+ * filling the remaining bytes. Null when inet_aton would refuse it too.
+ */
+export function inetAton(text: string): string | null {
+  const parts = text.split('.');
+  if (parts.length < 1 || parts.length > 4) return null;
+  const nums: number[] = [];
+  for (const p of parts) {
+    if (!/^(0[xX][0-9a-fA-F]*|0[0-7]*|[1-9]\d*)$/.test(p)) return null;
+    const n = /^0[xX]/.test(p) ? parseInt(p.slice(2) || '0', 16) : p.length > 1 && p.startsWith('0') ? parseInt(p, 8) : Number(p);
+    if (!Number.isSafeInteger(n)) return null;
+    nums.push(n);
+  }
+  const last = nums.pop()!;
+  if (nums.some((n) => n > 255) || last >= 2 ** (8 * (4 - nums.length))) return null;
+  let v = last;
+  nums.forEach((n, i) => (v += n * 2 ** (8 * (3 - i))));
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+/**
+ * Why a text is not an address as ir takes one, in words a responder can act on; null when it is one.
+ * The spellings other tools read differently (127.1, 0177.0.0.1, 0x7f.1) say what they would read.
+ */
+export function ipSpellingProblem(text: string): string | null {
+  const s = text.trim();
+  if (canonicalIp(s) !== null) return null;
+  if (s === '') return 'empty';
+  if (/^\[.*\]$/.test(s)) return 'brackets: give the address alone';
+  if (s.includes('/')) return 'a network, not one address';
+  const aton = /^[0-9a-fA-FxX.]+$/.test(s) && /^\d/.test(s) ? inetAton(s) : null;
+  if (aton) {
+    if (s.split('.').length < 4) return `an abbreviated IPv4 address, which other tools read as ${aton}: write all four numbers`;
+    if (/(^|\.)0[xX]/.test(s)) return `a hexadecimal IPv4 spelling, which other tools read as ${aton}: write four decimal numbers`;
+    return `leading zeros, which other tools read as octal (${aton}): write four decimal numbers without them`;
+  }
+  if (/^\d+(\.\d+){3}$/.test(s)) return 'a number above 255';
+  return 'not an IPv4 or IPv6 address';
+}

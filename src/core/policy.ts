@@ -1,11 +1,11 @@
 import { IrError } from './errors.js';
+import { readYaml, type YamlFile } from './yaml.js';
 import { promises as fsp } from 'node:fs';
-import { parseDocument } from 'yaml';
 import { z } from 'zod';
 
 /**
  * One policy file for the whole tool (`--policy FILE`): scan, sweep and playbooks read the same file.
- * Defaults are the seeds' own: ports 22, 80, 443; fail2ban maxretry 3 with a long ban.
+ * Defaults are the guides' own: ports 22, 80, 443; fail2ban maxretry 3 with a long ban.
  */
 export const Policy = z
   .object({
@@ -38,7 +38,7 @@ export const Policy = z
     fail2ban: z
       .object({
         maxretry: z.number().int().default(3),
-        /** seconds; the seed bans for 365 days */
+        /** seconds; the hardening guide bans for 365 days */
         minBantime: z.number().int().default(86400),
         minFindtime: z.number().int().default(600),
       })
@@ -64,16 +64,16 @@ export async function loadPolicy(file?: string, overrides: { expectPorts?: numbe
     } catch (err) {
       throw new PolicyError(`policy ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
     }
-    const doc = parseDocument(text);
-    if (doc.errors.length > 0) {
-      const e = doc.errors[0]!;
-      throw new PolicyError(`policy ${file}:${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    let y: YamlFile;
+    try {
+      y = readYaml(text, file, 'policy');
+    } catch (err) {
+      throw new PolicyError((err as Error).message);
     }
-    const parsed = Policy.safeParse(doc.toJS() ?? {});
+    const parsed = Policy.safeParse(y.data ?? {});
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      const node = doc.getIn(issue.path as (string | number)[], true) as { range?: [number, number] } | undefined;
-      const line = node?.range ? text.slice(0, node.range[0]).split('\n').length : undefined;
+      const line = y.lineOf(issue.path);
       throw new PolicyError(`policy ${file}${line ? `:${line}` : ''}: ${issue.path.join('.') || '(top)'}: ${issue.message}`);
     }
     policy = parsed.data;

@@ -1,3 +1,4 @@
+import { canonicalIp } from '../core/ip.js';
 import { TargetError, type Target } from '../host/target.js';
 
 /**
@@ -8,9 +9,16 @@ import { TargetError, type Target } from '../host/target.js';
 import { DEFAULT_SOCKET } from './defaults.js';
 export { DEFAULT_SOCKET };
 
-/** fail2ban cannot be asked: not installed, not running, no permission. One clear line, never a stack trace. */
+/**
+ * fail2ban cannot be asked: not installed, not running, or ir may not ask it (no permission on the
+ * socket, sudo refused, an offline image). One clear line, never a stack trace. Not installed and not
+ * running are facts about the host; `denied` means ir could not look.
+ */
 export class Fail2banUnavailable extends TargetError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    readonly why: 'not-installed' | 'not-running' | 'denied' | 'offline' = 'not-running',
+  ) {
     super('NOT_AVAILABLE', message);
     this.name = 'Fail2banUnavailable';
   }
@@ -47,10 +55,17 @@ export class Fail2banClient {
   constructor(
     private readonly target: Target,
     readonly socket: string = DEFAULT_SOCKET,
+    /** how fail2ban-client finds its server: `-s SOCKET` (default), or `-c CONF_DIR` (the socket its configuration names) */
+    private readonly where: string[] = ['-s', socket],
   ) {}
 
+  /** A client that finds the socket in the configuration directory, as `fail2ban-client -c DIR` does. */
+  static forConfDir(target: Target, dir: string): Fail2banClient {
+    return new Fail2banClient(target, `the socket of ${dir}`, ['-c', dir]);
+  }
+
   argv(args: string[]): string[] {
-    return ['fail2ban-client', '-s', this.socket, ...args];
+    return ['fail2ban-client', ...this.where, ...args];
   }
 
   /** Runs one command; stdout on success, a typed error otherwise. */
@@ -59,17 +74,17 @@ export class Fail2banClient {
     try {
       r = await this.target.exec(this.argv(args), { privileged: true, timeoutMs: 20_000 });
     } catch (err) {
-      if (err instanceof TargetError && err.code === 'ENOENT') throw new Fail2banUnavailable('fail2ban is not installed (no fail2ban-client)');
-      if (err instanceof TargetError && err.code === 'NOT_AVAILABLE') throw new Fail2banUnavailable('fail2ban: not available offline (the bans are read from its database instead)');
+      if (err instanceof TargetError && err.code === 'ENOENT') throw new Fail2banUnavailable('fail2ban is not installed (no fail2ban-client)', 'not-installed');
+      if (err instanceof TargetError && err.code === 'NOT_AVAILABLE') throw new Fail2banUnavailable('fail2ban: not available offline (the bans are read from its database instead)', 'offline');
       throw err;
     }
     const out = r.stdout.toString('utf8');
     const errText = r.stderr.toString('utf8');
     if (r.code === 0) return out;
-    if (/command not found|No such file or directory.*fail2ban-client|fail2ban-client: not found/.test(errText) || r.code === 127) throw new Fail2banUnavailable('fail2ban is not installed (no fail2ban-client)');
-    if (/Failed to access socket path|Is fail2ban running\?/.test(errText + out)) throw new Fail2banUnavailable(`fail2ban is not running (no server at ${this.socket})`);
-    if (/Permission denied/i.test(errText + out)) throw new Fail2banUnavailable(`permission denied on ${this.socket}: run as root or with --sudo`);
-    if (/a password is required|sudo:/.test(errText)) throw new Fail2banUnavailable(`sudo refused: ${errText.trim().split('\n')[0]}`);
+    if (/command not found|No such file or directory.*fail2ban-client|fail2ban-client: not found/.test(errText) || r.code === 127) throw new Fail2banUnavailable('fail2ban is not installed (no fail2ban-client)', 'not-installed');
+    if (/Failed to access socket path|Is fail2ban running\?/.test(errText + out)) throw new Fail2banUnavailable(`fail2ban is not running (no server at ${this.socket})`, 'not-running');
+    if (/Permission denied/i.test(errText + out)) throw new Fail2banUnavailable(`permission denied on ${this.socket}: run as root or with --sudo`, 'denied');
+    if (/a password is required|sudo:/.test(errText)) throw new Fail2banUnavailable(`sudo refused: ${errText.trim().split('\n')[0]}`, 'denied');
     const msg = (out.trim() || errText.replace(/^.*?ERROR\s+/m, '').trim()).split('\n')[0] ?? `exit ${r.code}`;
     throw new Fail2banError(`fail2ban-client ${args.join(' ')}: ${msg}`);
   }
@@ -83,7 +98,8 @@ export class Fail2banClient {
     if (cmds.length === 0) return [];
     const r = await this.target.exec(this.argv(['-i']), { privileged: true, timeoutMs: 60_000, input: cmds.map((c) => c.join(' ')).join('\n') + '\n' });
     const parts = r.stdout.toString('utf8').split('fail2ban> ');
-    if (parts.length < cmds.length + 1) {
+    // no server (or no permission): -i still prints a prompt per command, with empty answers, and says why on stderr
+    if (parts.length < cmds.length + 1 || /Failed to access socket path|Permission denied|a password is required/i.test(r.stderr.toString('utf8'))) {
       // the server went away between calls: the plain command gives the precise error
       await this.run(['ping']);
       throw new Fail2banError(`fail2ban-client -i: ${cmds.length} answers expected, got ${parts.length - 1}`);
@@ -124,25 +140,37 @@ export class Fail2banClient {
     return m;
   }
 
-  /** Every banned address with its jails: `banned` → `[{'sshd': ['203.0.113.9']}]`. */
+  /**
+   * Every banned address with its jails: `banned` → `[{'sshd': ['203.0.113.9']}]`, keyed by the
+   * canonical spelling (core/ip.ts; fail2ban stores addresses so, and a text that is no address as given).
+   */
   async allBanned(): Promise<Map<string, string[]>> {
     const out = await this.run(['banned']);
     const list = parsePyRepr(out) as Record<string, string[]>[];
     const m = new Map<string, string[]>();
     for (const rec of Array.isArray(list) ? list : []) {
-      for (const [jail, ips] of Object.entries(rec)) for (const ip of ips) m.set(ip, [...(m.get(ip) ?? []), jail]);
+      for (const [jail, ips] of Object.entries(rec)) {
+        for (const raw of ips) {
+          const ip = canonicalIp(raw) ?? raw;
+          m.set(ip, [...(m.get(ip) ?? []), jail]);
+        }
+      }
     }
     return m;
   }
 
-  /** `set JAIL unbanip IP`: 1 when it was banned there, 0 when not (fail2ban's --report-absent meaning). */
+  /**
+   * `set JAIL unbanip IP`: 1 when it was banned there, 0 when not (fail2ban's --report-absent meaning).
+   * Sent in canonical spelling: fail2ban 1.0 stores `2001:DB8::7` as `2001:db8::7`, and its unbanip
+   * finds a ban only by the stored text (`unbanip 2001:DB8::7` answers 0 and the ban stays).
+   */
   async unban(jail: string, ip: string): Promise<boolean> {
-    return (await this.run(['set', jail, 'unbanip', ip])).trim() === '1';
+    return (await this.run(['set', jail, 'unbanip', canonicalIp(ip) ?? ip])).trim() === '1';
   }
 
   /** `set JAIL banip IP`: 1 when newly banned, 0 when it already was. */
   async ban(jail: string, ip: string): Promise<boolean> {
-    return (await this.run(['set', jail, 'banip', ip])).trim() === '1';
+    return (await this.run(['set', jail, 'banip', canonicalIp(ip) ?? ip])).trim() === '1';
   }
 }
 

@@ -1,16 +1,23 @@
-import { joinPath, listOrEmpty, readTextOrNull, type Target } from '../host/target.js';
+import type { Target } from '../host/target.js';
+import { DEFAULT_CONF_DIR } from './defaults.js';
+import { fail2banBool, fail2banInt, fail2banTime, readFail2banIni, type Fail2banIni, type IniProblem } from './ini.js';
 
 /**
- * fail2ban's jail configuration as fail2ban itself reads it (configreader.py, jailsreader.py):
- * `jail.conf`, then `jail.d/*.conf`, then `jail.local`, then `jail.d/*.local`, each alphabetical,
- * later files overriding earlier keys; `[INCLUDES] before/after` files (paths-debian.conf) provide
- * `%(name)s` values; `[DEFAULT]` applies to every jail; a jail runs only with `enabled = true`.
+ * The jails of fail2ban's configuration as fail2ban itself reads them (client/jailsreader.py,
+ * jailreader.py), through the one reader of its files (ini.ts): every jail section, `enabled` read as
+ * fail2ban reads a boolean, numbers and times as its server reads them, each setting with the file
+ * and line that set it.
  */
 
-import { DEFAULT_CONF_DIR } from './defaults.js';
 export { DEFAULT_CONF_DIR };
 
-export type Section = Map<string, string>;
+/** Where a setting of a jail comes from, and what fail2ban makes of it when it cannot read it. */
+export interface SettingSource {
+  path: string;
+  line: number;
+  /** the text as written (before interpolation) */
+  raw: string;
+}
 
 export interface JailConfig {
   name: string;
@@ -20,145 +27,96 @@ export interface JailConfig {
   findtime?: number;
   bantime?: number;
   banaction?: string;
+  /** the first action line (fail2ban runs every line) */
   action?: string;
   backend?: string;
   logpath?: string[];
   port?: string;
+  /** file and line of every setting read */
+  sources: Record<string, SettingSource>;
+  /** settings fail2ban cannot use as written: `maxretry = 3 # three` is ignored, `enabled = tru` is false */
+  problems: { key: string; path: string; line: number; message: string }[];
 }
 
 export interface Fail2banConfig {
   dir: string;
-  /** files read, in the order fail2ban reads them */
+  /** files in the order fail2ban merges them (an include before the file that names it) */
   files: string[];
   jails: JailConfig[];
   /** fail2ban.conf/.local [Definition]: socket, dbfile, logtarget */
   server: { socket?: string; dbfile?: string; logtarget?: string };
+  /**
+   * what fail2ban cannot read at all: with any of these it refuses to start (a malformed line), or
+   * skips a whole file (not UTF-8), or ir could not read a file. The jails are then not what runs.
+   */
+  errors: IniProblem[];
 }
 
-/** `key = value` INI with indented continuation lines and `#`/`;` comments, as Python's configparser. */
-export function parseIni(text: string): Map<string, Section> {
-  const sections = new Map<string, Section>();
-  let cur: Section | null = null;
-  let lastKey: string | null = null;
-  for (const raw of text.split(/\r?\n/)) {
-    if (/^\s*[#;]/.test(raw) || raw.trim() === '') {
-      if (raw.trim() === '') lastKey = null;
-      continue;
-    }
-    const sec = /^\[([^\]]+)\]\s*$/.exec(raw);
-    if (sec) {
-      const name = sec[1]!.trim();
-      cur = sections.get(name) ?? new Map<string, string>();
-      sections.set(name, cur);
-      lastKey = null;
-      continue;
-    }
-    if (!cur) continue;
-    if (/^\s/.test(raw) && lastKey) {
-      cur.set(lastKey, `${cur.get(lastKey) ?? ''}\n${raw.trim()}`);
-      continue;
-    }
-    const kv = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(raw);
-    if (kv) {
-      lastKey = kv[1]!.trim();
-      cur.set(lastKey, kv[2]!.replace(/\s+[#;].*$/, '').trim());
-    }
+/** Options fail2ban reads for a jail (jailreader._configOpts): an undefined reference in one of them fails the jail. */
+const READ_BY_FAIL2BAN = ['enabled', 'backend', 'filter', 'maxretry', 'findtime', 'bantime', 'logpath', 'action'];
+
+export function jailFromIni(ini: Fail2banIni, name: string): JailConfig {
+  const sources: JailConfig['sources'] = {};
+  const problems: JailConfig['problems'] = [];
+  const get = (key: string): string | undefined => {
+    const v = ini.resolve(name, key);
+    if (!v) return undefined;
+    sources[key] = { path: v.path, line: v.line, raw: v.raw };
+    if (v.problems.length && READ_BY_FAIL2BAN.includes(key)) problems.push({ key, path: v.path, line: v.line, message: `${key}: ${v.problems.join('; ')}: fail2ban cannot read this jail` });
+    return v.value;
+  };
+  const enabledText = get('enabled');
+  const enabled = enabledText !== undefined && fail2banBool(enabledText);
+  if (enabledText !== undefined && !enabled && !['0', 'off', 'false', 'no'].includes(enabledText.toLowerCase())) {
+    const s = sources.enabled!;
+    problems.push({ key: 'enabled', path: s.path, line: s.line, message: `enabled = ${JSON.stringify(enabledText)}: not true, yes, on or 1, so fail2ban takes it as false` });
   }
-  return sections;
+  const number = (key: string, parse: (s: string) => number | null, what: string, effect: string): number | undefined => {
+    const text = get(key);
+    if (text === undefined) return undefined;
+    const n = parse(text);
+    if (n === null) {
+      const s = sources[key]!;
+      problems.push({ key, path: s.path, line: s.line, message: `${key} = ${JSON.stringify(text)}: not ${what}, ${effect}` });
+      return undefined;
+    }
+    return n;
+  };
+  const jail: JailConfig = {
+    name,
+    enabled,
+    filter: get('filter'),
+    maxretry: number('maxretry', fail2banInt, 'a whole number', "fail2ban ignores it (\"Wrong value for 'maxretry'\") and keeps its default"),
+    findtime: number('findtime', fail2banTime, 'a time fail2ban can read', 'the jail fails to start'),
+    bantime: number('bantime', fail2banTime, 'a time fail2ban can read', 'the jail fails to start'),
+    banaction: get('banaction'),
+    action: get('action')?.split('\n')[0],
+    backend: get('backend'),
+    logpath: get('logpath')
+      ?.split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean),
+    port: get('port'),
+    sources,
+    problems,
+  };
+  return jail;
 }
 
-function mergeInto(into: Map<string, Section>, from: Map<string, Section>): void {
-  for (const [name, sec] of from) {
-    const t = into.get(name) ?? new Map<string, string>();
-    for (const [k, v] of sec) t.set(k, v);
-    into.set(name, t);
-  }
-}
-
-/** fail2ban's time values: `600`, `10m`, `1h`, `1d`, `1w`, `1mo`, `1y`, `1d 12h`, `-1` (forever). */
-export function parseDuration(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const s = v.trim().toLowerCase();
-  if (/^-?\d+(\.\d+)?$/.test(s)) return Number(s);
-  const units: Record<string, number> = { s: 1, sec: 1, second: 1, seconds: 1, m: 60, min: 60, minute: 60, minutes: 60, h: 3600, hour: 3600, hours: 3600, d: 86400, day: 86400, days: 86400, w: 604800, week: 604800, weeks: 604800, mo: 2592000, month: 2592000, months: 2592000, y: 31536000, year: 31536000, years: 31536000 };
-  let total = 0;
-  let matched = false;
-  for (const m of s.matchAll(/(-?\d+(?:\.\d+)?)\s*([a-z]+)/g)) {
-    const u = units[m[2]!];
-    if (u === undefined) return undefined;
-    total += Number(m[1]) * u;
-    matched = true;
-  }
-  return matched ? total : undefined;
-}
-
-async function readIniFile(t: Target, path: string, files: string[]): Promise<Map<string, Section> | null> {
-  const text = await readTextOrNull(t, path, { maxBytes: 4 << 20 });
-  if (text === null) return null;
-  files.push(path);
-  return parseIni(text);
-}
-
-/** Reads a `.conf` with its `.local`, their [INCLUDES] before/after files, and `NAME.d/` drop-ins. */
-async function readLayered(t: Target, dir: string, name: string, files: string[]): Promise<Map<string, Section>> {
-  const out = new Map<string, Section>();
-  const dropins = (await listOrEmpty(t, joinPath(dir, `${name}.d`))).filter((e) => e.stat.type === 'file' || e.stat.type === 'symlink').map((e) => e.name).sort();
-  const order = [`${name}.conf`, ...dropins.filter((n) => n.endsWith('.conf')).map((n) => `${name}.d/${n}`), `${name}.local`, ...dropins.filter((n) => n.endsWith('.local')).map((n) => `${name}.d/${n}`)];
-  for (const rel of order) await readWithIncludes(t, dir, rel, files, out, 0);
-  return out;
-}
-
-/** One file with its `[INCLUDES] before/after` files, themselves with theirs (paths-debian.conf includes paths-common.conf). */
-async function readWithIncludes(t: Target, dir: string, rel: string, files: string[], out: Map<string, Section>, depth: number): Promise<void> {
-  if (depth > 5) return;
-  const ini = await readIniFile(t, joinPath(dir, rel), files);
-  if (!ini) return;
-  const inc = ini.get('INCLUDES');
-  for (const before of (inc?.get('before') ?? '').split(/\s+/).filter(Boolean)) await readWithIncludes(t, dir, before, files, out, depth + 1);
-  mergeInto(out, ini);
-  for (const after of (inc?.get('after') ?? '').split(/\s+/).filter(Boolean)) await readWithIncludes(t, dir, after, files, out, depth + 1);
-}
-
-/** `%(name)s` from the jail, then [DEFAULT], up to 10 levels (fail2ban's limit is similar). */
-function interpolate(v: string, jail: string, sec: Section, def: Section, depth = 0): string {
-  if (depth > 10) return v;
-  return v.replace(/%\(([^)]+)\)s/g, (all, key: string) => {
-    if (key === '__name__') return jail;
-    const r = sec.get(key) ?? def.get(key);
-    return r === undefined ? all : interpolate(r, jail, sec, def, depth + 1);
-  });
-}
-
+/** null when the directory holds no jail.conf, jail.local or jail.d file at all. */
 export async function readFail2banConfig(t: Target, dir = DEFAULT_CONF_DIR): Promise<Fail2banConfig | null> {
-  const files: string[] = [];
-  const jail = await readLayered(t, dir, 'jail', files);
-  if (files.length === 0) return null;
-  const serverFiles: string[] = [];
-  const server = (await readLayered(t, dir, 'fail2ban', serverFiles)).get('Definition') ?? new Map<string, string>();
-  const def = jail.get('DEFAULT') ?? new Map<string, string>();
-  const jails: JailConfig[] = [];
-  for (const [name, sec] of jail) {
-    if (name === 'DEFAULT' || name === 'INCLUDES' || name === 'Definition' || name === 'Init') continue;
-    const get = (k: string): string | undefined => {
-      const v = sec.get(k) ?? def.get(k);
-      return v === undefined ? undefined : interpolate(v, name, sec, def);
-    };
-    jails.push({
-      name,
-      enabled: /^(true|yes|1|on)$/i.test(get('enabled') ?? 'false'),
-      filter: get('filter'),
-      maxretry: get('maxretry') !== undefined ? Number(get('maxretry')) : undefined,
-      findtime: parseDuration(get('findtime')),
-      bantime: parseDuration(get('bantime')),
-      banaction: get('banaction'),
-      action: get('action')?.split('\n')[0],
-      backend: get('backend'),
-      logpath: get('logpath')
-        ?.split('\n')
-        .map((s) => s.trim())
-        .filter(Boolean),
-      port: get('port'),
-    });
-  }
-  return { dir, files: [...files, ...serverFiles], jails, server: { socket: server.get('socket'), dbfile: server.get('dbfile'), logtarget: server.get('logtarget') } };
+  const jail = await readFail2banIni(t, dir, 'jail');
+  if (jail.files.length === 0 && jail.errors.length === 0) return null;
+  const server = await readFail2banIni(t, dir, 'fail2ban');
+  const def = (k: string) => server.resolve('Definition', k)?.value;
+  return {
+    dir,
+    files: [...jail.files, ...server.files],
+    jails: jail
+      .sectionNames()
+      .filter((n) => n !== 'Definition' && n !== 'Init')
+      .map((n) => jailFromIni(jail, n)),
+    server: { socket: def('socket'), dbfile: def('dbfile'), logtarget: def('logtarget') },
+    errors: [...jail.errors, ...server.errors],
+  };
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { isMissing, type Target } from '../host/target.js';
+import { canonicalIp, ipSpellingProblem } from '../core/ip.js';
 import type { Policy } from '../core/policy.js';
 import { Severity } from '../core/finding.js';
+import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../core/errors.js';
 import { DEFAULT_SOCKET, Fail2banClient, Fail2banError, Fail2banUnavailable, parseBanipWithTime, parseJailStatus, type BannedWithTime } from './client.js';
 import { DEFAULT_CONF_DIR, readFail2banConfig, type Fail2banConfig, type JailConfig } from './config.js';
 import { DEFAULT_DB, DEFAULT_LOG, readBanDatabase, readBanHistory } from './database.js';
@@ -10,7 +12,9 @@ export const Check = z.object({ id: z.string(), ok: z.boolean(), severity: Sever
 export type Check = z.infer<typeof Check>;
 
 export const BannedIp = z.object({
+  /** canonical spelling (core/ip.ts); a text fail2ban holds that is no address is kept as it is, with `problem` */
   ip: z.string(),
+  problem: z.string().optional(),
   bannedAt: z.string().nullable(),
   bantimeSeconds: z.number().nullable(),
   /** null: forever, or unknown */
@@ -38,6 +42,10 @@ export const JailReport = z.object({
     backend: z.string().nullable(),
     logpath: z.array(z.string()),
   }),
+  /** file and line of each setting read from the configuration */
+  sources: z.record(z.string(), z.object({ path: z.string(), line: z.number().int() })),
+  /** settings fail2ban cannot use as written (`maxretry = 3 # three`, `enabled = tru`), with file and line */
+  unusable: z.array(z.object({ key: z.string(), path: z.string(), line: z.number().int(), message: z.string() })),
   checks: z.array(Check),
 });
 export type JailReport = z.infer<typeof JailReport>;
@@ -57,9 +65,27 @@ export const Fail2banStatus = z.object({
     .object({ path: z.string(), bans: z.number().int(), unbans: z.number().int(), recent: z.array(z.object({ time: z.string(), jail: z.string(), action: z.string(), ip: z.string() })) })
     .nullable(),
   checks: z.array(Check),
+  /**
+   * what could not be read or asked (exit 2): a configuration fail2ban cannot read (file and line), a
+   * socket ir may not use, a database or log that exists but could not be read
+   */
+  errors: z.array(z.object({ path: z.string().optional(), line: z.number().int().optional(), message: z.string() })),
   warnings: z.array(z.string()),
 });
 export type Fail2banStatus = z.infer<typeof Fail2banStatus>;
+
+/** 2 when something could not be read or asked, 1 when a check fails, else 0. */
+export function statusExitCode(r: Fail2banStatus): number {
+  if (r.errors.length > 0) return EXIT_ERROR;
+  return r.checks.some((c) => !c.ok) || r.jails.some((j) => j.checks.some((c) => !c.ok)) ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/** An address as fail2ban reported it, in canonical spelling; a text that is no address is kept and said. */
+export function bannedAddress(raw: string): { ip: string; problem?: string } {
+  const ip = canonicalIp(raw);
+  if (ip !== null) return { ip };
+  return { ip: raw, problem: `not an address (${ipSpellingProblem(raw)}): fail2ban keeps the text as given to it, and its firewall action may read it differently` };
+}
 
 export interface StatusOptions {
   socket?: string;
@@ -78,8 +104,8 @@ function localToIso(s: string | undefined, offsetMinutes: number): string | null
   return Number.isNaN(t) ? null : new Date(t - offsetMinutes * 60_000).toISOString();
 }
 
-/** The seed's expectations: sshd enabled, maxretry ≤ 3, a long ban. */
-export function checkJail(j: Omit<JailReport, 'checks'>, policy: Policy): Check[] {
+/** The hardening guide's expectations (policy `fail2ban:`): maxretry ≤ 3, a long ban, a findtime, a banaction that reaches the firewall. */
+export function checkJail(j: Omit<JailReport, 'checks' | 'sources' | 'unusable'>, policy: Policy): Check[] {
   const p = policy.fail2ban;
   const checks: Check[] = [];
   const s = j.settings;
@@ -92,6 +118,22 @@ export function checkJail(j: Omit<JailReport, 'checks'>, policy: Policy): Check[
   if (s.banaction && /dummy/.test(s.banaction) && /dummy/.test(s.action ?? 'dummy')) checks.push({ id: 'fail2ban.banaction', ok: false, severity: 'high', message: `banaction ${s.banaction}: bans never reach the firewall` });
   return checks;
 }
+
+/** A setting fail2ban cannot use as written is a failed check, named by its file and line. */
+function problemChecks(jc: JailConfig | undefined): Check[] {
+  return (jc?.problems ?? []).map((p) => ({ id: `fail2ban.setting.${p.key}`, ok: false, severity: 'medium' as const, message: `${p.path} line ${p.line}: ${p.message}` }));
+}
+
+/** A failed setting check names where the setting is written, so the fix starts there. */
+function withSource(checks: Check[], jc: JailConfig | undefined): Check[] {
+  const key: Record<string, string> = { 'fail2ban.maxretry': 'maxretry', 'fail2ban.bantime': 'bantime', 'fail2ban.findtime': 'findtime', 'fail2ban.banaction': 'banaction' };
+  return checks.map((c) => {
+    const src = !c.ok && key[c.id] ? jc?.sources[key[c.id]!] : undefined;
+    return src ? { ...c, message: `${c.message} — set in ${src.path} line ${src.line}` } : c;
+  });
+}
+
+const sourcesOf = (jc: JailConfig | undefined): JailReport['sources'] => Object.fromEntries(Object.entries(jc?.sources ?? {}).map(([k, v]) => [k, { path: v.path, line: v.line }]));
 
 function fromConfig(jc: JailConfig | undefined): JailReport['settings'] {
   return {
@@ -107,13 +149,17 @@ function fromConfig(jc: JailConfig | undefined): JailReport['settings'] {
 
 export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2banStatus> {
   const warnings: string[] = [];
+  const errors: Fail2banStatus['errors'] = [];
   const confDir = o.confDir ?? DEFAULT_CONF_DIR;
   let config: Fail2banConfig | null = null;
   try {
     config = await readFail2banConfig(t, confDir);
   } catch (err) {
-    warnings.push(`${confDir}: ${(err as Error).message}`);
+    errors.push({ path: confDir, message: `could not read the configuration: ${(err as Error).message}` });
   }
+  for (const e of config?.errors ?? []) errors.push({ path: e.path, ...(e.line ? { line: e.line } : {}), message: e.message });
+  /** the jails' settings come from files fail2ban cannot read: shown, but never judged OK */
+  const unreadable = errors.length > 0;
   const socket = o.socket ?? config?.server.socket ?? DEFAULT_SOCKET;
   const client = new Fail2banClient(t, socket);
   let server: Fail2banStatus['server'] = 'not-asked';
@@ -125,8 +171,10 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
       server = 'running';
     } catch (err) {
       if (!(err instanceof Fail2banUnavailable)) throw err;
-      server = /not installed/.test(err.message) ? 'not-installed' : 'not-running';
+      server = err.why === 'not-installed' ? 'not-installed' : 'not-running';
       message = err.message;
+      // ir could not look (no permission on the socket, sudo refused): not a fact about the host
+      if (err.why === 'denied') errors.push({ path: socket, message: err.message });
     }
   }
   const byName = new Map((config?.jails ?? []).map((j) => [j.name, j]));
@@ -158,10 +206,12 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
         totalFailed: st.totalFailed,
         currentlyBanned: st.currentlyBanned,
         totalBanned: st.totalBanned,
-        banned: banned.map((b) => ({ ip: b.ip, bannedAt: localToIso(b.bannedAt, o.offsetMinutes), bantimeSeconds: b.bantimeSeconds ?? null, expires: b.bantimeSeconds !== undefined && b.bantimeSeconds < 0 ? null : localToIso(b.expires, o.offsetMinutes) })),
+        banned: banned.map((b) => ({ ...bannedAddress(b.ip), bannedAt: localToIso(b.bannedAt, o.offsetMinutes), bantimeSeconds: b.bantimeSeconds ?? null, expires: b.bantimeSeconds !== undefined && b.bantimeSeconds < 0 ? null : localToIso(b.expires, o.offsetMinutes) })),
         settings,
       };
-      jails.push({ ...j, checks: checkJail(j, o.policy) });
+      // the live values (maxretry, findtime, bantime) are the server's: judged even when the files are unreadable
+      const checks = unreadable ? checkJail({ ...j, settings: { ...settings, banaction: null } }, o.policy) : [...withSource(checkJail(j, o.policy), jc), ...problemChecks(jc)];
+      jails.push({ ...j, sources: sourcesOf(jc), unusable: jc?.problems ?? [], checks });
     }
   } else {
     // offline, or the server is down: what the files say
@@ -171,9 +221,11 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
       bans = await readBanDatabase(t, dbPath);
       database = dbPath;
     } catch (err) {
-      warnings.push(isMissing(err) ? `no ban database at ${dbPath}` : `${dbPath}: ${(err as Error).message}`);
+      if (isMissing(err)) warnings.push(`no ban database at ${dbPath}`);
+      else errors.push({ path: dbPath, message: `could not read the ban database: ${(err as Error).message}` });
     }
-    const names = o.jail ? [o.jail] : [...new Set([...(config?.jails.filter((j) => j.enabled).map((j) => j.name) ?? []), ...bans.filter((b) => b.active).map((b) => b.jail)])];
+    // enabled jails, jails with a ban, and jails whose settings fail2ban cannot use (`enabled = tru`)
+    const names = o.jail ? [o.jail] : [...new Set([...(config?.jails.filter((j) => j.enabled || j.problems.length > 0).map((j) => j.name) ?? []), ...bans.filter((b) => b.active).map((b) => b.jail)])];
     for (const name of names) {
       const jc = byName.get(name);
       const active = bans.filter((b) => b.jail === name && b.active);
@@ -186,10 +238,11 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
         totalFailed: null,
         currentlyBanned: active.length,
         totalBanned: null,
-        banned: active.map((b) => ({ ip: b.ip, bannedAt: b.bannedAt, bantimeSeconds: b.bantimeSeconds, expires: b.expires })),
+        banned: active.map((b) => ({ ...bannedAddress(b.ip), bannedAt: b.bannedAt, bantimeSeconds: b.bantimeSeconds, expires: b.expires })),
         settings: fromConfig(jc),
       };
-      jails.push({ ...j, checks: checkJail(j, o.policy) });
+      // settings from files fail2ban cannot read are shown, never judged
+      jails.push({ ...j, sources: sourcesOf(jc), unusable: jc?.problems ?? [], checks: unreadable ? [] : [...withSource(checkJail(j, o.policy), jc), ...problemChecks(jc)] });
     }
   }
 
@@ -198,18 +251,26 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
   if (!running || o.log) {
     try {
       const h = await readBanHistory(t, logPath, 50);
-      history = { path: logPath, bans: h.bans, unbans: h.unbans, recent: h.events.filter((e) => !o.jail || e.jail === o.jail).map((e) => ({ ...e, time: localToIso(e.time, o.offsetMinutes) ?? e.time })) };
+      history = { path: logPath, bans: h.bans, unbans: h.unbans, recent: h.events.filter((e) => !o.jail || e.jail === o.jail).map((e) => ({ ...e, ip: canonicalIp(e.ip) ?? e.ip, time: localToIso(e.time, o.offsetMinutes) ?? e.time })) };
     } catch (err) {
-      if (!isMissing(err)) warnings.push(`${logPath}: ${(err as Error).message}`);
+      if (!isMissing(err)) errors.push({ path: logPath, message: `could not read fail2ban's log: ${(err as Error).message}` });
     }
   }
 
   const checks: Check[] = [];
   if (t.live) checks.push({ id: 'fail2ban.running', ok: server === 'running', severity: 'high', message: server === 'running' ? `fail2ban answers on ${socket}` : (message ?? 'fail2ban is not running') });
-  if (!o.jail || o.jail === 'sshd') {
-    const sshd = jails.find((j) => j.name === 'sshd');
+  const sshd = jails.find((j) => j.name === 'sshd');
+  // from unreadable files nothing is called enabled; a running jail is the server's fact
+  if ((!o.jail || o.jail === 'sshd') && (!unreadable || sshd?.running)) {
     const ok = sshd !== undefined && (sshd.running || sshd.enabled === true);
     checks.push({ id: 'fail2ban.sshd-enabled', ok, severity: 'high', message: ok ? 'the sshd jail is enabled' : 'no enabled sshd jail: SSH brute force is not banned' });
+  }
+  // settings fail2ban cannot use, of jails not shown (`enabled = tru` keeps a jail from running)
+  if (!unreadable) {
+    for (const jc of config?.jails ?? []) {
+      if (jails.some((j) => j.name === jc.name) || (o.jail && o.jail !== jc.name)) continue;
+      for (const c of problemChecks(jc)) checks.push({ ...c, message: `[${jc.name}] ${c.message}` });
+    }
   }
   if (o.jail && !jails.some((j) => j.name === o.jail)) warnings.push(`no jail ${o.jail}`);
 
@@ -225,6 +286,7 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
     jails,
     history,
     checks,
+    errors,
     warnings,
   });
 }

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import type { Target } from './target.js';
 import { UserError } from '../core/errors.js';
+import { parseHostSpec } from './host-spec.js';
 
 // Light on purpose: every command module imports these flag definitions at start-up (see
 // output/command.ts); the hosts themselves (ssh2, the image reader) load only when a target opens.
@@ -13,6 +14,15 @@ export const targetFlags = {
     helpGroup: 'TARGET',
     multiple: true,
     exclusive: ['root'],
+    // checked as the flags are parsed, before any file is read or any name looked up
+    parse: async (input) => {
+      try {
+        parseHostSpec(input);
+      } catch (err) {
+        throw new Error((err as Error).message.replace(/^--host /, ''));
+      }
+      return input;
+    },
   }),
   root: Flags.string({ summary: 'Offline copy or mount of a disk (dead-box forensics).', helpGroup: 'TARGET', exclusive: ['host'] }),
   identity: Flags.string({ char: 'i', summary: 'SSH private key to try first.', helpGroup: 'TARGET' }),

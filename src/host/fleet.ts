@@ -4,7 +4,6 @@ import { UserError } from '../core/errors.js';
 import { isFleet, openTarget, type FleetFlagValues, type TargetFlagValues } from './flags.js';
 import { HostSpecError, parseHostSpec } from './host-spec.js';
 import { limitHosts, readInventory, type InventoryHost } from './inventory.js';
-import { SshHost } from './ssh.js';
 import type { Target } from './target.js';
 
 export type { FleetFlagValues };
@@ -69,7 +68,9 @@ export async function forEachHost<T>(hosts: readonly InventoryHost[], concurrenc
 }
 
 /** Connects to one fleet host with the shared target flags (its own key from the inventory first). */
-export function connectFleetHost(host: InventoryHost, f: TargetFlagValues): Promise<Target> {
+export async function connectFleetHost(host: InventoryHost, f: TargetFlagValues): Promise<Target> {
+  // loaded when a fleet connects: ssh2 in a local run costs start-up and tens of MiB of peak memory (bench/README.md, auth-review)
+  const { SshHost } = await import('./ssh.js');
   return SshHost.connect(parseHostSpec(host.spec), {
     identity: host.identity ?? f.identity,
     knownHosts: f['known-hosts'],

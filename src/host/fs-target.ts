@@ -2,6 +2,7 @@ import { constants, promises as fsp, type Stats } from 'node:fs';
 import { posix } from 'node:path';
 import type { DirEntry, ExecOptions, ExecResult, FileStat, FileType, ReadOptions, Target, TargetKind } from './target.js';
 import { TargetError, joinPath } from './target.js';
+import { PositionedFile } from './positioned.js';
 
 export const DEFAULT_MAX_READ = 16 * 1024 * 1024;
 
@@ -49,6 +50,26 @@ export function fsError(err: unknown, path: string): TargetError {
       return new TargetError('ELOOP', `${path}: is a symbolic link (or a loop)`, path);
     default:
       return new TargetError('IO', `${path}: ${e.message ?? String(err)}`, path);
+  }
+}
+
+/** Reads an open file until EOF or `max` bytes (never trusting st.size: /proc files report 0), then closes it. */
+export async function readToEnd(fh: fsp.FileHandle, max: number, shown: string): Promise<Buffer> {
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total < max) {
+      const buf = Buffer.allocUnsafe(Math.min(65536, max - total));
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(buf.subarray(0, bytesRead));
+      total += bytesRead;
+    }
+    return Buffer.concat(chunks, total);
+  } catch (err) {
+    throw fsError(err, shown);
+  } finally {
+    await fh.close();
   }
 }
 
@@ -144,28 +165,17 @@ export abstract class FsTarget implements Target {
   async readFile(path: string, opts: ReadOptions & { follow?: boolean } = {}): Promise<Buffer> {
     const max = opts.maxBytes ?? DEFAULT_MAX_READ;
     const { fh } = await this.openRegular(path, opts.follow ?? true);
-    try {
-      // read until EOF rather than trusting st.size: /proc files report 0 bytes
-      const chunks: Buffer[] = [];
-      let total = 0;
-      while (total < max) {
-        const buf = Buffer.allocUnsafe(Math.min(65536, max - total));
-        const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-        if (bytesRead === 0) break;
-        chunks.push(buf.subarray(0, bytesRead));
-        total += bytesRead;
-      }
-      return Buffer.concat(chunks, total);
-    } catch (err) {
-      throw fsError(err, path);
-    } finally {
-      await fh.close();
-    }
+    return readToEnd(fh, max, path);
   }
 
   async openRead(path: string, opts: { start?: number; end?: number } = {}): Promise<NodeJS.ReadableStream> {
     const { fh } = await this.openRegular(path, false);
     return fh.createReadStream({ start: opts.start, end: opts.end, autoClose: true, highWaterMark: 1 << 20 });
+  }
+
+  async openPositioned(path: string): Promise<PositionedFile> {
+    const { fh, st } = await this.openRegular(path, false);
+    return new PositionedFile(fh, st.size);
   }
 
   async close(): Promise<void> {}

@@ -10,9 +10,19 @@ export interface HostSpec {
 
 export class HostSpecError extends IrError {}
 
+/**
+ * Characters no host name, address, user or ssh_config alias holds, and that would mean something to
+ * a shell or a terminal: refused before any lookup (`--host 'a;b'` never reaches DNS). `_` stays valid
+ * (ssh_config aliases use it).
+ */
+const FORBIDDEN = /[\s;|&$'"`\\<>(){}*?!#~\x00-\x1f\x7f-\x9f]/;
+
 export function parseHostSpec(raw: string): HostSpec {
   const s = raw.trim();
-  if (!s || /\s/.test(s) || s.startsWith('-')) throw new HostSpecError(`--host ${JSON.stringify(raw)}: expected [user@]name[:port]`);
+  if (!s) throw new HostSpecError('--host: empty; expected [user@]name[:port]');
+  const bad = FORBIDDEN.exec(s);
+  if (bad) throw new HostSpecError(`--host ${JSON.stringify(raw)}: ${/\s/.test(bad[0]) ? 'whitespace' : /[\x00-\x1f\x7f-\x9f]/.test(bad[0]) ? 'a control character' : `"${bad[0]}"`} is not allowed in a host name; expected [user@]name[:port] or an ssh_config alias`);
+  if (s.startsWith('-')) throw new HostSpecError(`--host ${JSON.stringify(raw)}: a host name cannot start with "-"; expected [user@]name[:port]`);
   let rest = s;
   let user: string | undefined;
   const at = rest.lastIndexOf('@');

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
+import { readYaml } from '../core/yaml.js';
 import { UserError } from '../core/errors.js';
 
 /**
@@ -101,12 +101,7 @@ function parseIni(text: string, file: string): Inventory {
 }
 
 function parseYamlInventory(text: string, file: string): Inventory {
-  let doc: unknown;
-  try {
-    doc = parseYaml(text);
-  } catch (err) {
-    throw new UserError(`${file}: YAML: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const doc = readYaml(text, file, 'inventory').data;
   const inv = new Inventory();
   const str = (v: unknown): Vars => Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
   const walk = (name: string, node: unknown): void => {

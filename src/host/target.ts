@@ -2,6 +2,7 @@ import { IrError } from '../core/errors.js';
 import type { DeclaredInputs } from './batch/declared.js';
 import type { PrefetchOptions } from './batch/snapshot.js';
 import type { RoundTrips } from './batch/roundtrips.js';
+import type { PositionedFile } from './positioned.js';
 
 export type { DeclaredInputs, PrefetchOptions, RoundTrips };
 /**
@@ -127,6 +128,11 @@ export interface Target {
   readBy?(path: string): string | undefined;
   /** requests sent to the host so far (tests, the benchmark) */
   roundTrips?(): RoundTrips;
+  /**
+   * a regular file of this machine opened for positioned reads, by a descriptor worker threads can
+   * share (large logs read in byte ranges); the same checks as openRead (no final symlink, no FIFO)
+   */
+  openPositioned?(path: string): Promise<PositionedFile>;
 }
 
 export type TargetErrorCode = 'ENOENT' | 'EACCES' | 'ENOTDIR' | 'EISDIR' | 'ELOOP' | 'NOT_REGULAR' | 'NOT_AVAILABLE' | 'TIMEOUT' | 'IO';

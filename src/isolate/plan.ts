@@ -23,23 +23,28 @@ export function isolationPlan(input: PlanInput): Plan {
   const actions: Action[] = [];
   const warnings: string[] = [];
   const live = before.filter((c) => c.running);
-  if (mode === 'down') {
-    if (!input.compose) throw new Error('down needs compose');
-    actions.push({
-      kind: 'compose-down',
-      subject: input.project.name,
-      argv: [...input.compose.argv, 'down'],
-      why: `removes ${before.map((c) => c.name).join(', ')} and the project's networks; volumes are kept (never -v)`,
-    });
-    return { actions, warnings };
-  }
-  if (mode === 'stop') {
+  // stop (and down, which stops first: the writable layers are copied between the stop and the removal)
+  const stopAll = () => {
     for (const c of startOrder(live).reverse()) {
       if (c.restartPolicy.name !== 'no') {
         actions.push({ kind: 'update-restart', subject: c.name, containerId: c.id, argv: ['docker', 'update', '--restart', 'no', c.id], why: `restart policy ${restartFlag(c.restartPolicy)} would start it again when dockerd restarts` });
       }
       actions.push({ kind: 'stop', subject: c.name, containerId: c.id, argv: ['docker', 'stop', c.id] });
     }
+  };
+  if (mode === 'down') {
+    if (!input.compose) throw new Error('down needs compose');
+    stopAll();
+    actions.push({
+      kind: 'compose-down',
+      subject: input.project.name,
+      argv: [...input.compose.argv, 'down'],
+      why: `removes ${before.map((c) => c.name).join(', ')} and the project's networks after their writable layers are copied; volumes are kept (never -v)`,
+    });
+    return { actions, warnings };
+  }
+  if (mode === 'stop') {
+    stopAll();
   } else if (mode === 'pause') {
     for (const c of live.filter((x) => !x.paused)) actions.push({ kind: 'pause', subject: c.name, containerId: c.id, argv: ['docker', 'pause', c.id] });
     for (const c of live.filter((x) => x.paused)) warnings.push(`${c.name} is already paused; left as it is`);
@@ -61,8 +66,11 @@ export function isolationPlan(input: PlanInput): Plan {
 export function restorePlan(j: ContainerJournal): Action[] {
   const out: Action[] = [];
   const byId = new Map(j.before.map((c) => [c.id, c]));
+  // after down the stopped containers are gone: compose up makes new ones, with the compose file's restart policy
+  const removed = j.actions.some((a) => a.kind === 'compose-down' && a.ok);
   for (const a of [...j.actions].reverse()) {
     if (!a.ok) continue;
+    if (removed && a.kind !== 'compose-down') continue;
     const c = a.containerId ? byId.get(a.containerId) : undefined;
     switch (a.kind) {
       case 'compose-down':

@@ -64,14 +64,39 @@ export const SelfTest = z.object({
 });
 export type SelfTest = z.infer<typeof SelfTest>;
 
+/** One container's writable layer in the snapshot (docker/<project>/<container>/layer/). */
+export const LayerCopy = z.object({
+  name: z.string(),
+  /** read from the layer directory, the running view, docker cp, or not at all */
+  how: z.enum(['layer', 'running', 'docker-cp', 'none']),
+  files: z.number().int(),
+  links: z.number().int(),
+  bytes: z.number().int(),
+  deleted: z.number().int(),
+  cut: z.number().int(),
+  skipped: z.number().int(),
+});
+export type LayerCopy = z.infer<typeof LayerCopy>;
+
 export const SnapshotRef = z.object({
   path: z.string(),
   sha256: z.string(),
   files: z.number().int(),
   bytes: z.number().int(),
   skipped: z.number().int(),
+  layers: z.array(LayerCopy).optional(),
 });
 export type SnapshotRef = z.infer<typeof SnapshotRef>;
+
+/** One step of the isolation, in the order it ran: evidence first, cut, copy, destroy last. */
+export const Step = z.object({
+  step: z.enum(['snapshot', 'cut', 'copy-layers', 'seal-snapshot', 'destroy', 'self-test']),
+  startedAt: z.string(),
+  endedAt: z.string(),
+  ok: z.boolean(),
+  detail: z.string().optional(),
+});
+export type Step = z.infer<typeof Step>;
 
 export const RestoreRecord = z.object({
   startedAt: z.string(),
@@ -97,6 +122,8 @@ export const ContainerJournal = z.object({
   snapshotSkipped: z.string().optional(),
   plan: z.array(Action),
   actions: z.array(ActionResult),
+  /** each step with its time (journals of older versions have none) */
+  steps: z.array(Step).optional(),
   selfTest: SelfTest.optional(),
   restores: z.array(RestoreRecord),
 });
@@ -113,6 +140,7 @@ export const IsolateResult = z.object({
   plan: z.array(Action),
   snapshot: SnapshotRef.nullable(),
   actions: z.array(ActionResult),
+  steps: z.array(Step).optional(),
   selfTest: SelfTest.optional(),
   seconds: z.object({ snapshot: z.number().optional(), act: z.number().optional(), selfTest: z.number().optional(), total: z.number() }),
 });

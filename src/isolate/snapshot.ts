@@ -1,8 +1,10 @@
 import pLimit from 'p-limit';
 import { docker } from '../docker/cli.js';
+import { DEFAULT_LAYER_LIMITS, storeContainerLayer, storeContainerTmpfs, type LayerLimits } from '../docker/layer-evidence.js';
+import { containerInventory, type ContainerRecord } from '../docker/storage.js';
 import { EvidenceWriter } from '../evidence/writer.js';
 import type { Target } from '../host/target.js';
-import type { ContainerState, SnapshotRef } from './schema.js';
+import type { ContainerState, LayerCopy, SnapshotRef } from './schema.js';
 
 /** Logs can be large: stdout is spooled to disk, never held; this much at most (the log records a cut). */
 const LOG_MAX = 8 * 1024 * 1024 * 1024;
@@ -14,6 +16,7 @@ export interface SnapshotInput {
   containers: ContainerState[];
   argv: string[];
   toolVersion: string;
+  layerLimits?: LayerLimits;
   onProgress?: (what: string) => void;
 }
 
@@ -21,15 +24,39 @@ function safe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 
+/** The project's containers as the engine records them now (their layer directories), by id. */
+async function records(target: Target, ids: string[]): Promise<ContainerRecord[]> {
+  const inv = await containerInventory(target, { fresh: true });
+  return inv.containers.filter((c) => ids.includes(c.id));
+}
+
 /**
- * Evidence before anything changes (down destroys logs, layers and memory): for every container its
- * logs with timestamps (stdout and stderr apart), inspect, diff, top, stats; every network with its
- * containers. Written with the evidence writer of `ir collect` (tar.gz + manifest + hashes).
+ * The isolation snapshot, in two parts around the cut, in one archive (the evidence writer of
+ * `ir collect`: tar.gz + manifest + hashes):
+ *  - before anything changes (`volatile`): every container's logs with timestamps (stdout and stderr
+ *    apart), inspect, diff, top, stats, every network, and the tmpfs mounts of running containers
+ *    (/dev/shm: in no layer, gone at stop);
+ *  - right after pause, network or stop (`layers`): each container's writable layer, which survives
+ *    them and which `compose down` destroys (docker/<project>/<container>/layer/…);
+ *  - `finish` seals the archive before anything is removed.
  */
-export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
-  const { target, containers } = input;
-  const w = await EvidenceWriter.create({ dir: input.caseDir, host: target.name, name: `snapshot-${safe(input.project)}.tar.gz`, argv: input.argv, toolVersion: input.toolVersion });
-  try {
+export class Snapshot {
+  readonly layerCopies: LayerCopy[] = [];
+
+  private constructor(
+    private readonly input: SnapshotInput,
+    private readonly w: EvidenceWriter,
+  ) {}
+
+  static async open(input: SnapshotInput): Promise<Snapshot> {
+    const w = await EvidenceWriter.create({ dir: input.caseDir, host: input.target.name, name: `snapshot-${safe(input.project)}.tar.gz`, argv: input.argv, toolVersion: input.toolVersion });
+    return new Snapshot(input, w);
+  }
+
+  /** Logs, inspect, diff, top, stats, networks and tmpfs: the state the cut changes. */
+  async volatile(): Promise<void> {
+    const { target, containers } = this.input;
+    const w = this.w;
     // docker calls run in parallel (stats alone samples for ~2 s); the archive is written in a fixed order
     const limit = pLimit(6);
     const run = (args: string[], opts = {}) => {
@@ -39,7 +66,7 @@ export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
       return p;
     };
     const nets = [...new Set(containers.flatMap((c) => c.networks.map((n) => n.network)))].sort();
-    input.onProgress?.(`snapshot of ${containers.length} containers`);
+    this.input.onProgress?.(`snapshot of ${containers.length} containers`);
     const perContainer = containers.map((c) => ({
       c,
       inspect: run(['inspect', '--type', 'container', c.id]),
@@ -68,10 +95,43 @@ export async function takeSnapshot(input: SnapshotInput): Promise<SnapshotRef> {
       }
     }
     for (const p of perNetwork) await w.addCommand(`networks/${safe(p.n)}.json`, await p.inspect);
-    w.note(`isolation snapshot of Compose project ${input.project}: ${containers.length} containers, ${nets.length} networks`);
-    return await w.finish();
-  } catch (err) {
-    await w.abort();
-    throw err;
+    const running = containers.filter((c) => c.running).map((c) => c.id);
+    if (running.length) {
+      this.input.onProgress?.('tmpfs of the running containers');
+      for (const rec of await records(target, running).catch(() => [])) await storeContainerTmpfs(target, rec, w, this.input.layerLimits ?? DEFAULT_LAYER_LIMITS);
+    }
+  }
+
+  /** Each container's writable layer, after the cut and before anything is removed. */
+  async layers(): Promise<void> {
+    const { target, containers } = this.input;
+    const limits = this.input.layerLimits ?? DEFAULT_LAYER_LIMITS;
+    this.input.onProgress?.(`copying the writable layers of ${containers.length} containers`);
+    let recs: ContainerRecord[];
+    try {
+      recs = await records(target, containers.map((c) => c.id));
+    } catch (err) {
+      this.w.skip('docker/layers', `containers could not be listed: ${(err as Error).message}`);
+      return;
+    }
+    for (const c of containers) {
+      const rec = recs.find((r) => r.id === c.id);
+      if (!rec) {
+        this.w.skip(`containers/${safe(c.name)}/layer`, 'the container no longer exists');
+        continue;
+      }
+      const r = await storeContainerLayer(target, rec, this.w, limits);
+      this.layerCopies.push({ name: rec.name, how: r.how, files: r.files, links: r.links, bytes: r.bytes, deleted: r.deleted, cut: r.cut, skipped: r.skipped });
+    }
+  }
+
+  async finish(): Promise<SnapshotRef> {
+    this.w.note(`isolation snapshot of Compose project ${this.input.project}: ${this.input.containers.length} containers`);
+    const ref = await this.w.finish();
+    return { ...ref, ...(this.layerCopies.length ? { layers: this.layerCopies } : {}) };
+  }
+
+  abort(): Promise<void> {
+    return this.w.abort();
   }
 }

@@ -18,8 +18,14 @@ export const EVENT_KINDS = [
   'ssh.not-allowed',
   /** `Disconnected from user U IP port N`: a logged-in session ended */
   'ssh.logout',
-  /** `pam_unix(SERVICE:auth): authentication failure; … rhost=IP user=U` */
+  /**
+   * `pam_unix(SERVICE:auth): authentication failure; … rhost=HOST user=U`, `PAM N more authentication
+   * failures`, the old spellings (`sshd(pam_unix)[PID]: authentication failure; …`, `(pam_unix) …`)
+   * and sshd's `error: PAM: Authentication failure for U from HOST`
+   */
   'pam.auth-failure',
+  /** `check pass; user unknown`, `bad username [U]`: the next PAM failure of that process is an invalid user */
+  'pam.user-unknown',
   /** `pam_unix(SERVICE:session): session opened for user U(uid=N) by V(uid=M)` */
   'session.opened',
   'session.closed',
@@ -35,7 +41,13 @@ export const EVENT_KINDS = [
   'logind.session',
   /** useradd / usermod / userdel / groupadd / passwd / chpasswd */
   'account.change',
-  /** a line of a known program that matched no pattern above */
+  /** login(1): `FAILED LOGIN 1 FROM (null) FOR root, Authentication failure`, `FAILED LOGIN (1) on '/dev/tty1' FOR 'root', …` */
+  'login.failed',
+  /** login(1): `ROOT LOGIN ON tty2`, `LOGIN ON tty1 BY alice` */
+  'login.session',
+  /** a known line that records no attempt, login or change (daemon start, `Connection from`, `Postponed publickey`, reverse-mapping notes) */
+  'notice',
+  /** a line of a known program that matched no pattern above: counted as not recognised */
   'other',
 ] as const;
 export type EventKind = (typeof EVENT_KINDS)[number];
@@ -70,4 +82,10 @@ export interface AuthEvent {
   message: string;
   /** the line as read (capped), for --tail, evidence and timelines */
   raw: string;
+  /** a line of an authentication program (sshd, sudo, su, login, or PAM in its name): counted for "recognised" */
+  auth: boolean;
+  /** `PAM 2 more authentication failures`: the attempts this one line stands for */
+  attempts?: number;
+  /** rsyslog's `message repeated N times: [ … ]`: the event happened N times */
+  repeat?: number;
 }

@@ -1,6 +1,6 @@
 import { EVENT_KINDS, type EventKind } from './auth-event.js';
-import { MAX_LINE, RE_ADDR_PORT, RE_LOGIND, RE_MAXAUTH, RE_PAM_FAIL, RE_PAM_SESSION, RE_RECEIVED } from './auth-parse.js';
-import { addAccepted, addFailure, addRawLine, addSudo, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
+import { MAX_LINE, parseMessage, RE_ADDR_PORT, RE_LOGIND, RE_MAXAUTH, RE_RECEIVED } from './auth-parse.js';
+import { addAccepted, addFailure, addRawLine, addSudo, canonAddr, ipStats, type AuthStats, type StatsOptions } from './auth-stats.js';
 import { SyslogClock } from './syslog-time.js';
 
 /**
@@ -32,7 +32,7 @@ export class FastScanner {
   private hostStr: string | null = null;
   private hostLit: Lit = lit('');
   /** addresses and users cut from the bytes, interned: lines and connections repeat them */
-  private readonly ips = new Interner();
+  private readonly ips = new Interner(canonAddr);
   private readonly users = new Interner();
   private readonly words = new Interner();
   private readonly sshdMsgs: Lit[] = Array<Lit>(MEMO).fill(lit(''));
@@ -162,7 +162,7 @@ export class FastScanner {
       if (ms >= e) return false;
       const kind = this.memo(ms, e, false);
       if (kind < 0) return false;
-      this.common(p, e, hs, he, ts, kind);
+      this.common(p, e, hs, he, ts, kind, true);
       return true;
     } else if (at(d, ps, e, L_SUDO)) {
       return this.sudo(p, e, hs, he, ts, ps + 6);
@@ -171,7 +171,7 @@ export class FastScanner {
       q = ps + 15;
       while (q < e && isDigit(u, q)) q++;
       if (q === ps + 15 || q - ps - 15 > 9 || !at(d, q, e, L_PID_END) || q + 3 >= e) return false;
-      this.common(p, e, hs, he, ts, RE_LOGIND.test(this.b.toString('latin1', q + 3, e)) ? K_LOGIND : K_OTHER);
+      this.common(p, e, hs, he, ts, RE_LOGIND.test(this.b.toString('latin1', q + 3, e)) ? K_LOGIND : K_OTHER, false);
       return true;
     } else return false;
     // `[PID]: `, 1–9 digits
@@ -187,7 +187,7 @@ export class FastScanner {
       // CRON: pam_unix session lines; anything else is for the full parser
       kind = this.memo(ms, e, false);
       if (kind < 0) return false;
-      this.common(p, e, hs, he, ts, kind);
+      this.common(p, e, hs, he, ts, kind, false);
       return true;
     }
     const c = u[ms];
@@ -206,7 +206,7 @@ export class FastScanner {
       const is = fi + 6;
       const ie = space(u, is, e);
       if (ie <= is || ie + 6 >= e || !at(d, ie, e, L_PORT) || !isDigit(u, ie + 6)) return false;
-      this.common(p, e, hs, he, ts, K_FAILED);
+      this.common(p, e, hs, he, ts, K_FAILED, true);
       this.failure('ssh.failed', is, ie, u0, fi, invalid, pid, ts, p, e);
       return true;
     }
@@ -241,7 +241,7 @@ export class FastScanner {
           if (fe < 0) fe = e;
         }
       }
-      this.common(p, e, hs, he, ts, K_ACCEPTED);
+      this.common(p, e, hs, he, ts, K_ACCEPTED, true);
       addAccepted(this.stats, this.ips.get(this.b, d, is, ie), this.users.get(this.b, d, u0, fi), this.words.get(this.b, d, a, mi), undefined, ts, this.b, p, e, true, fs, fe);
       return true;
     }
@@ -263,7 +263,7 @@ export class FastScanner {
       }
       while (r < e && u[r] === 32) r++;
       if (r !== e) return false;
-      this.common(p, e, hs, he, ts, K_INVALID);
+      this.common(p, e, hs, he, ts, K_INVALID, true);
       this.failure('ssh.invalid-user', is, ie, u0, fi, true, pid, ts, p, e);
       return true;
     }
@@ -291,9 +291,9 @@ export class FastScanner {
       if (si + 1 >= pi) return false;
       if (u0 >= 0 ? si < u0 : si !== a - 1) return false;
       if (u0 >= 0 || preauth) {
-        this.common(p, e, hs, he, ts, K_PREAUTH);
+        this.common(p, e, hs, he, ts, K_PREAUTH, true);
         ipStats(this.stats, this.ips.get(this.b, d, si + 1, pi), ts, true).disconnects++;
-      } else this.common(p, e, hs, he, ts, K_LOGOUT);
+      } else this.common(p, e, hs, he, ts, K_LOGOUT, true);
       return true;
     }
     if (c === 82 /* R */) {
@@ -302,30 +302,32 @@ export class FastScanner {
       const r = RE_RECEIVED.exec(m);
       if (!r) return false;
       if (m.endsWith('[preauth]')) {
-        this.common(p, e, hs, he, ts, K_PREAUTH);
-        ipStats(this.stats, r[1]!, ts).disconnects++;
-      } else this.common(p, e, hs, he, ts, K_LOGOUT);
+        this.common(p, e, hs, he, ts, K_PREAUTH, true);
+        ipStats(this.stats, canonAddr(r[1]!), ts).disconnects++;
+      } else this.common(p, e, hs, he, ts, K_LOGOUT, true);
       return true;
     }
     if (c === 101 /* e */) {
       const r = RE_MAXAUTH.exec(this.b.toString('latin1', ms, e));
       if (!r) return false;
-      this.common(p, e, hs, he, ts, K_MAX);
-      ipStats(this.stats, r[3]!, ts).maxAttempts++;
+      this.common(p, e, hs, he, ts, K_MAX, true);
+      ipStats(this.stats, canonAddr(r[3]!), ts).maxAttempts++;
       return true;
     }
     if (c === 98 /* b */) {
       if (!at(d, ms, e, L_BANNER)) return false;
-      this.common(p, e, hs, he, ts, K_PREAUTH);
+      this.common(p, e, hs, he, ts, K_PREAUTH, true);
       const a = RE_ADDR_PORT.exec(this.b.toString('latin1', ms, e));
-      if (a) ipStats(this.stats, a[1]!, ts).disconnects++;
+      if (a) ipStats(this.stats, canonAddr(a[1]!), ts).disconnects++;
       return true;
     }
     if (c === 112 /* p */) {
-      // sshd(): RE_PAM_FAIL, then pam() (RE_PAM_SESSION); no later branch starts with `p`: else `other`.
-      // `authentication failure` lines differ by address (rhost=): matched here, not remembered
+      // sshd()'s `p` branch: pam_unix sessions, failures and `check pass; user unknown`, other modules
+      // `notice`. `authentication failure` lines differ by address (rhost=): matched here, not remembered
       kind = pamFail(u, d, ms, e) ? K_PAM_FAIL : this.memo(ms, e, true);
-      this.common(p, e, hs, he, ts, kind);
+      // while the input has no sshd attempt line of its own, PAM's failures are kept (addEvent): the full way
+      if ((kind === K_PAM_FAIL || kind === K_PAM_UNKNOWN) && this.stats.srcSshdAttempts === 0) return false;
+      this.common(p, e, hs, he, ts, kind, true);
       return true;
     }
     return false;
@@ -339,6 +341,8 @@ export class FastScanner {
   private sudo(p: number, e: number, hs: number, he: number, ts: number, ms: number): boolean {
     const u = this.u;
     const d = this.d;
+    // `pam_…(sudo:…): …` of other modules: the full parser's
+    if (at(d, ms, e, L_PAM)) return false;
     let sep = ms;
     while (sep + 3 <= e && !(u[sep] === 32 && u[sep + 1] === 58 && u[sep + 2] === 32)) sep++;
     if (sep + 3 > e) return false;
@@ -371,7 +375,7 @@ export class FastScanner {
       s0 = s1 + 3;
     }
     const command = he2 < e ? this.words.get(this.b, d, he2 + 8, e) : undefined;
-    this.common(p, e, hs, he, ts, failed ? K_SUDO_FAILED : K_SUDO_COMMAND);
+    this.common(p, e, hs, he, ts, failed ? K_SUDO_FAILED : K_SUDO_COMMAND, true);
     addSudo(this.stats, failed, this.users.get(this.b, d, w0, w1), command, ts, this.b, p, e, true);
     return true;
   }
@@ -389,6 +393,7 @@ export class FastScanner {
     const userId = this.users.id;
     const slot = (Math.imul(ipId, 0x9e3779b1) ^ Math.imul(userId, 0x85ebca6b)) >>> (32 - PAIR_BITS);
     const known = ipId !== 0 && userId !== 0 && this.pairIp[slot] === ipId && this.pairUser[slot] === userId;
+    this.stats.srcSshdAttempts++;
     if (addFailure(this.stats, this.opts, kind, ip, user, invalid, pid, ts, this.b, p, e, true, known) && !known && ipId !== 0 && userId !== 0) {
       this.pairIp[slot] = ipId;
       this.pairUser[slot] = userId;
@@ -396,10 +401,10 @@ export class FastScanner {
   }
 
   /**
-   * The kind of a pam_unix message, as sshd() (`sshd`: RE_PAM_FAIL, then RE_PAM_SESSION, else
-   * `other`) or pam() for CRON (RE_PAM_SESSION; -1: not a session line) find it. The regexes read
-   * only the message, so the answer for a message seen a moment ago is reused (CRON and
-   * `check pass; user unknown` lines repeat word for word).
+   * The kind of a `pam_…` message as the full parser finds it (parseMessage itself, so the two never
+   * differ): for sshd any kind; for CRON and sudo only a session (-1: the full way, which keeps the
+   * event's fields). The answer reads only the message, so the one for a message seen a moment ago
+   * is reused (CRON and `check pass; user unknown` lines repeat word for word).
    */
   private memo(ms: number, e: number, sshd: boolean): number {
     const keys = sshd ? this.sshdMsgs : this.cronMsgs;
@@ -418,12 +423,9 @@ export class FastScanner {
       }
     }
     const m = this.b.toString('latin1', ms, e);
-    let kind: number;
-    if (sshd && RE_PAM_FAIL.test(m)) kind = K_PAM_FAIL;
-    else {
-      const r = RE_PAM_SESSION.exec(m);
-      kind = r ? (r[2] === 'opened' ? K_SESSION_OPENED : K_SESSION_CLOSED) : sshd ? K_OTHER : -1;
-    }
+    const ev = parseMessage(0, '', sshd ? 'sshd' : 'CRON', undefined, m, m);
+    let kind = ev ? kindIndex(ev.kind) : -1;
+    if (!sshd && kind !== K_SESSION_OPENED && kind !== K_SESSION_CLOSED) kind = -1;
     if (n <= 160) {
       const i = sshd ? this.sshdNext++ % MEMO : this.cronNext++ % MEMO;
       keys[i] = lit(m);
@@ -432,12 +434,16 @@ export class FastScanner {
     return kind;
   }
 
-  /** What addEvent does for every event before its per-kind part. */
-  private common(p: number, e: number, hs: number, he: number, ts: number, kind: number): void {
+  /** What addEvent does for every event before its per-kind part; `auth`: a line of sshd or sudo. */
+  private common(p: number, e: number, hs: number, he: number, ts: number, kind: number, auth: boolean): void {
     const s = this.stats;
     s.lines++;
     s.events++;
     if (ts < s.dataStart) s.dataStart = ts;
+    if (auth) {
+      s.authLines++;
+      if (kind === K_OTHER) s.authUnknown++;
+    }
     this.counts[kind]!++;
     if (ts < s.first) s.first = ts;
     if (ts > s.last) s.last = ts;
@@ -493,6 +499,8 @@ function at(d: DataView, i: number, e: number, k: Lit): boolean {
  * stats maps (which keep these very strings) find it by identity. A collision replaces the slot.
  */
 class Interner {
+  /** @param canon the spelling kept for the bytes (canonAddr for addresses): applied once per new value */
+  constructor(private readonly canon?: (s: string) => string) {}
   private readonly keys: string[] = Array<string>(INTERN).fill('');
   private readonly lits: Lit[] = Array<Lit>(INTERN).fill(lit(''));
   private readonly ids = new Int32Array(INTERN);
@@ -521,14 +529,15 @@ class Interner {
       this.id = ids[alt]!;
       return keys[alt]!;
     }
-    const s = b.toString('latin1', a, e);
+    const raw = b.toString('latin1', a, e);
+    const s = this.canon ? this.canon(raw) : raw;
     this.id = 0;
     if (n <= 64 && this.nextId < 0x7fffffff) {
       lits[alt] = k;
       keys[alt] = keys[slot]!;
       ids[alt] = ids[slot]!;
       keys[slot] = s;
-      lits[slot] = lit(s);
+      lits[slot] = lit(raw);
       this.id = ids[slot] = this.nextId++;
     }
     return s;
@@ -550,6 +559,7 @@ const K_PAM_FAIL = kindIndex('pam.auth-failure');
 const K_SESSION_OPENED = kindIndex('session.opened');
 const K_SESSION_CLOSED = kindIndex('session.closed');
 const K_OTHER = kindIndex('other');
+const K_PAM_UNKNOWN = kindIndex('pam.user-unknown');
 const K_MAX = kindIndex('ssh.max-attempts');
 const K_LOGIND = kindIndex('logind.session');
 
@@ -584,14 +594,16 @@ const L_PREAUTH = lit('[preauth]');
 const L_AUTHENTICATING_USER = lit('authenticating user ');
 const L_BANNER = lit('banner exchange:');
 const L_PAM_UNIX = lit('pam_unix(');
+const L_PAM = lit('pam_');
 const L_AUTH_FAILURE = lit(':auth): authentication failure;');
 const L_RHOST = lit(' rhost=');
 const L_USER_EQ = lit('user=');
 
 /**
- * RE_PAM_FAIL: `^pam_unix\(([^:)]+):auth\): authentication failure;.*? rhost=(\S*)\s+user=(\S*)`.
- * With ' ' the only whitespace: some ` rhost=` after the `;` whose run of non-spaces is followed by
- * spaces and `user=` (the lazy `.*?` tries every ` rhost=` in turn).
+ * The usual shape of sshd's PAM failure, `pam_unix(SERVICE:auth): authentication failure; … rhost=…
+ * user=…`, matched from the bytes (the full parser reads it as `pam.auth-failure`, like every
+ * `authentication failure;` message of pam_unix; the other shapes go through memo()). With ' ' the
+ * only whitespace: some ` rhost=` after the `;` whose run of non-spaces is followed by spaces and `user=`.
  */
 function pamFail(u: Uint8Array, d: DataView, ms: number, e: number): boolean {
   if (!at(d, ms, e, L_PAM_UNIX)) return false;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Policy } from '../core/policy.js';
-import { contentHash, Finding, type Severity } from '../core/finding.js';
+import { contentHash, Finding } from '../core/finding.js';
+import { ALERTS, type LoginView } from './alerts/registry.js';
 import { EVENT_KINDS } from './auth-event.js';
 import { subnetFirstFailures, subnetOf, type AuthStats } from './auth-stats.js';
 
@@ -14,6 +15,14 @@ export const AuthSource = z.object({
   lines: z.number().int().optional(),
   /** worker threads that parsed it (0: the main thread) */
   workers: z.number().int().optional(),
+  /** lines without a syslog header or journal record */
+  unparsed: z.number().int().optional(),
+  /** lines of auth programs (sshd, sudo, su, login, PAM in the name) in the window, and of those the ones not recognised */
+  authLines: z.number().int().optional(),
+  authUnrecognised: z.number().int().optional(),
+  /** failed attempts counted from its PAM lines, sshd having written none of its own there (an old Red Hat's `messages`) */
+  pamFailures: z.number().int().optional(),
+  /** why it was not read, or not to its end */
   error: z.string().optional(),
 });
 export type AuthSource = z.infer<typeof AuthSource>;
@@ -102,7 +111,14 @@ export const AuthReport = z.object({
     sudoFailures: z.number().int(),
     su: z.number().int(),
     accountChanges: z.number().int(),
+    /** every source address seen (an address, or the host name PAM's rhost= gave) */
     distinctIps: z.number().int(),
+    /** the addresses with at least one failed attempt */
+    attackingIps: z.number().int(),
+    /** lines of auth programs (sshd, sudo, su, login, PAM in the name) in the window; 0: "no auth lines", not an error */
+    authLines: z.number().int(),
+    /** of those, lines no pattern recognised (more than half: a warning; all: an error) */
+    authUnrecognised: z.number().int(),
     byKind: z.record(z.string(), z.number().int()),
   }),
   thresholds: z.object({
@@ -120,9 +136,11 @@ export const AuthReport = z.object({
   histogram: z.object({ bucket: z.enum(['hour', 'day']), buckets: z.array(HistogramBucket) }),
   alerts: z.array(Finding),
   fail2ban: z.object({ asked: z.boolean(), error: z.string().optional() }),
-  /** with --tail N: the last N lines the seed's `grep -i 'failed\|invalid'` would print */
+  /** with --tail N: the last N lines a plain `grep -i 'failed\|invalid' | tail -N` would print */
   tail: z.array(z.string()).optional(),
   warnings: z.array(z.string()),
+  /** inputs not read to their end (a truncated archive, a cut journal) or not understood: the review is incomplete, exit 2 */
+  errors: z.array(z.string()),
 });
 export type AuthReport = z.infer<typeof AuthReport>;
 
@@ -144,181 +162,38 @@ export interface ReportContext {
   banned: Map<string, string[]> | null;
   fail2banError?: string;
   warnings: string[];
+  errors: string[];
 }
 
 const iso = (t: number): string => new Date(t).toISOString();
-const DAY = 86_400_000;
 const HOUR = 3_600_000;
-/** accounts that exist on every system: a new sudoer among them is still reported, but they are not "invalid" */
-const BASELINE_MS = DAY;
+const SEVERITY_ORDER = ['critical', 'high', 'medium', 'low', 'info'];
 
+/** The report: the stats as tables, and every alert unit of ALERTS (alerts/registry.ts) run over them. */
 export function buildReport(s: AuthStats, c: ReportContext): AuthReport {
-  const alerts: Finding[] = [];
-  const alert = (a: { rule: string; severity: Severity; title: string; entry: string; evidence: string; reason: string; attack?: string; user?: string; time: number; details: Record<string, unknown>; remediation?: string }): void => {
-    alerts.push(
-      Finding.parse({
-        rule: a.rule,
-        key: `auth-review:${a.rule}:${contentHash(a.entry)}`,
-        contentHash: contentHash(a.evidence),
-        detector: 'auth-review',
-        category: 'authentication',
-        severity: a.severity,
-        title: a.title,
-        host: c.host,
-        user: a.user,
-        evidence: a.evidence,
-        attack: a.attack,
-        reason: a.reason,
-        remediation: a.remediation,
-        details: { ...a.details, time: iso(a.time) },
-      }),
-    );
-  };
-  const window = `${c.bruteThreshold} failures within ${Math.round(c.bruteWindowMs / 1000)} s`;
-  const ips = [...s.ips.values()];
-  for (const r of ips) {
-    if (r.bruteAt !== Infinity) {
-      alert({
-        rule: 'auth.brute-force',
-        severity: 'medium',
-        title: `brute force from ${r.ip}: ${r.failures} failures, ${r.users.size + r.usersOverflow} users`,
-        entry: r.ip,
-        evidence: r.bruteLine ?? r.sampleLine ?? '',
-        reason: `${window} (first at ${iso(r.bruteAt)})`,
-        attack: 'T1110.001',
-        time: r.bruteAt,
-        details: { ip: r.ip, failures: r.failures, firstSeen: iso(r.firstFail), lastSeen: iso(r.lastFail) },
-        remediation: `ir ban ${r.ip} --jail sshd`,
-      });
-    }
-    const nUsers = r.users.size + r.usersOverflow;
-    if (nUsers >= c.sprayUsers) {
-      alert({
-        rule: 'auth.password-spray',
-        severity: 'medium',
-        title: `password spray from ${r.ip}: ${nUsers} user names tried`,
-        entry: r.ip,
-        evidence: r.sampleLine ?? '',
-        reason: `one address tried ${nUsers} distinct users (threshold ${c.sprayUsers})`,
-        attack: 'T1110.003',
-        time: r.firstFail,
-        details: { ip: r.ip, users: [...r.users].slice(0, 20), failures: r.failures },
-      });
-    }
-  }
-  for (const u of s.users.values()) {
-    const n = u.ips.size + u.ipsOverflow;
-    if (n >= c.distributedIps) {
-      alert({
-        rule: 'auth.distributed-attack',
-        severity: 'medium',
-        title: `distributed attack on ${JSON.stringify(u.user)}: ${n} addresses`,
-        entry: u.user,
-        user: u.user,
-        evidence: `${u.failures} failures for user ${u.user} from ${n} addresses`,
-        reason: `${n} distinct addresses failed as one user (threshold ${c.distributedIps})`,
-        attack: 'T1110',
-        time: u.firstFail,
-        details: { user: u.user, failures: u.failures, ips: n, sample: [...u.ips].slice(0, 10) },
-      });
-    }
-  }
-
-  const subnets = subnetFirstFailures(s);
-  const logins = [...s.logins.values()].sort((a, b) => a.first - b.first);
-  const loginsOut = logins.map((l) => {
-    const r = s.ips.get(l.ip);
-    const net = subnetOf(l.ip);
-    const netFirst = net ? subnets.get(net) : undefined;
-    // `<=`: a failure logged in the same second as the login, before it in the file, is before it
-    const failedBefore = r !== undefined && r.failures > 0 && r.firstFail <= l.last;
-    const afterBruteForce = r !== undefined && r.bruteAt <= l.last;
-    return {
-      user: l.user,
-      ip: l.ip,
-      method: l.method,
-      count: l.count,
-      first: iso(l.first),
-      last: iso(l.last),
-      fingerprints: l.fingerprints,
-      failedBefore,
-      failuresFromIp: r?.failures ?? 0,
-      subnetFailedBefore: netFirst !== undefined && netFirst <= l.last,
-      afterBruteForce,
-      line: l.line,
-    };
-  });
-  for (const [i, l] of loginsOut.entries()) {
-    const raw = logins[i]!;
-    if (l.afterBruteForce) {
-      alert({
-        rule: 'auth.success-after-brute-force',
-        severity: 'critical',
-        title: `${l.user} logged in from ${l.ip} (${l.method}) after a brute force from that address`,
-        entry: `${l.user}@${l.ip}`,
-        user: l.user,
-        evidence: l.line,
-        reason: `${l.ip} made ${l.failuresFromIp} failed attempts (${window}) and then logged in: assume the account is compromised`,
-        attack: 'T1110',
-        time: raw.last,
-        details: { ip: l.ip, method: l.method, logins: l.count, first: l.first, last: l.last, fingerprints: l.fingerprints },
-        remediation: `lock the account, kill its sessions, keep the logs: ir collect; then ir ban ${l.ip} --jail sshd`,
-      });
-    }
-    if (l.user === 'root') {
-      const allowed = c.policy.ssh.permitRootLogin;
-      const keyOk = /^(prohibit-password|without-password)$/.test(allowed) && l.method === 'publickey';
-      if (allowed !== 'yes' && !keyOk) {
-        alert({
-          rule: 'auth.root-login',
-          severity: 'high',
-          title: `root logged in over ssh from ${l.ip} (${l.method}), ${l.count}×`,
-          entry: `${l.ip}:${l.method}`,
-          user: 'root',
-          evidence: l.line,
-          reason: `policy ssh.permitRootLogin is ${allowed}`,
-          attack: 'T1078.003',
-          time: raw.first,
-          details: { ip: l.ip, method: l.method, logins: l.count, first: l.first, last: l.last },
-          remediation: 'PermitRootLogin no in sshd_config; log in as a user and use sudo',
-        });
-      }
-    }
-    if (!c.policy.ssh.passwordAuthentication && (l.method === 'password' || l.method.startsWith('keyboard-interactive'))) {
-      alert({
-        rule: 'auth.password-login',
-        severity: 'high',
-        title: `${l.user} logged in with a password from ${l.ip} while policy says keys only`,
-        entry: `${l.user}@${l.ip}:${l.method}`,
-        user: l.user,
-        evidence: l.line,
-        reason: 'policy ssh.passwordAuthentication is false, yet sshd accepted a password: sshd_config drifted or was changed',
-        attack: 'T1078',
-        time: raw.first,
-        details: { ip: l.ip, method: l.method, logins: l.count, first: l.first, last: l.last },
-        remediation: 'PasswordAuthentication no (and KbdInteractiveAuthentication no) in sshd_config, then ir sweep',
-      });
-    }
-  }
-  for (const u of s.sudo.values()) {
-    if (u.count === 0 || s.sudoBefore.has(u.user)) continue;
-    if (u.first - s.dataStart < BASELINE_MS) continue;
-    alert({
-      rule: 'auth.new-sudo-user',
-      severity: 'medium',
-      title: `${u.user} ran sudo for the first time in the logs`,
-      entry: u.user,
-      user: u.user,
-      evidence: u.firstLine,
-      reason: `no sudo by ${u.user} in the ${Math.floor((u.first - s.dataStart) / HOUR)} h of logs before ${iso(u.first)}`,
-      attack: 'T1548.003',
-      time: u.first,
-      details: { user: u.user, count: u.count, commands: [...u.commands.keys()].slice(0, 10) },
-    });
-  }
-
-  const sevOrder = ['critical', 'high', 'medium', 'low', 'info'];
-  alerts.sort((a, b) => sevOrder.indexOf(a.severity) - sevOrder.indexOf(b.severity) || String(a.details?.time).localeCompare(String(b.details?.time)));
+  const thresholds = { bruteThreshold: c.bruteThreshold, bruteWindowMs: c.bruteWindowMs, sprayUsers: c.sprayUsers, distributedIps: c.distributedIps };
+  const logins = loginViews(s);
+  const input = { stats: s, logins, thresholds, policy: c.policy };
+  const hits = ALERTS.flatMap((unit, order) => unit.run(input).map((hit) => ({ unit, order, hit })));
+  hits.sort((a, b) => SEVERITY_ORDER.indexOf(a.unit.severity) - SEVERITY_ORDER.indexOf(b.unit.severity) || a.hit.time - b.hit.time || a.order - b.order);
+  const alerts = hits.map(({ unit, hit }) =>
+    Finding.parse({
+      rule: unit.id,
+      key: `auth-review:${unit.id}:${contentHash(hit.entry)}`,
+      contentHash: contentHash(hit.evidence),
+      detector: 'auth-review',
+      category: 'authentication',
+      severity: unit.severity,
+      title: hit.title,
+      host: c.host,
+      user: hit.user,
+      evidence: hit.evidence,
+      attack: unit.attack,
+      reason: hit.reason,
+      remediation: hit.remediation,
+      details: { ...hit.details, time: iso(hit.time) },
+    }),
+  );
 
   const byKind: Record<string, number> = {};
   for (const k of EVENT_KINDS) {
@@ -326,9 +201,9 @@ export function buildReport(s: AuthStats, c: ReportContext): AuthReport {
     if (n) byKind[k] = n;
   }
   const k = (x: (typeof EVENT_KINDS)[number]): number => s.byKind.get(x) ?? 0;
-  const failures = ips.reduce((n, r) => n + r.failures, 0);
-  const topIps = ips
-    .filter((r) => r.failures > 0)
+  const attacking = [...s.ips.values()].filter((r) => r.failures > 0);
+  const failures = attacking.reduce((n, r) => n + r.failures, 0);
+  const topIps = attacking
     .sort((a, b) => b.failures - a.failures || a.ip.localeCompare(b.ip))
     .slice(0, c.top)
     .map((r) => ({
@@ -372,12 +247,15 @@ export function buildReport(s: AuthStats, c: ReportContext): AuthReport {
       su: k('su.session'),
       accountChanges: k('account.change'),
       distinctIps: s.ips.size,
+      attackingIps: attacking.length,
+      authLines: s.authLines,
+      authUnrecognised: s.authUnknown,
       byKind,
     },
     thresholds: { bruteForce: c.bruteThreshold, windowSeconds: Math.round(c.bruteWindowMs / 1000), sprayUsers: c.sprayUsers, distributedIps: c.distributedIps },
     topIps,
     topUsers,
-    logins: loginsOut,
+    logins: logins.map((l) => ({ ...l, first: iso(l.first), last: iso(l.last) })),
     sudo: [...s.sudo.values()]
       .sort((a, b) => a.first - b.first)
       .map((u) => ({
@@ -395,7 +273,35 @@ export function buildReport(s: AuthStats, c: ReportContext): AuthReport {
     fail2ban: { asked: c.banned !== null, error: c.fail2banError },
     tail: c.tail > 0 ? s.tail.slice(-c.tail) : undefined,
     warnings: c.warnings,
+    errors: c.errors,
   });
+}
+
+/** Every successful login (user, address, method) in time order, with what its address and /24 did before it. */
+function loginViews(s: AuthStats): LoginView[] {
+  const subnets = subnetFirstFailures(s);
+  return [...s.logins.values()]
+    .sort((a, b) => a.first - b.first)
+    .map((l) => {
+      const r = s.ips.get(l.ip);
+      const net = subnetOf(l.ip);
+      const netFirst = net ? subnets.get(net) : undefined;
+      return {
+        user: l.user,
+        ip: l.ip,
+        method: l.method,
+        count: l.count,
+        first: l.first,
+        last: l.last,
+        fingerprints: l.fingerprints,
+        // `<=`: a failure logged in the same second as the login, before it in the file, is before it
+        failedBefore: r !== undefined && r.failures > 0 && r.firstFail <= l.last,
+        failuresFromIp: r?.failures ?? 0,
+        subnetFailedBefore: netFirst !== undefined && netFirst <= l.last,
+        afterBruteForce: r !== undefined && r.bruteAt <= l.last,
+        line: l.line,
+      };
+    });
 }
 
 /** Failures and logins per hour, per day past 72 hours; alerts placed in the bucket of their time. */

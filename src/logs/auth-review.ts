@@ -1,15 +1,17 @@
-import { closeSync, existsSync, openSync, read, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { listOrEmpty, TargetError, type Target } from '../host/target.js';
+import { IrError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
+import type { PositionedFile } from '../host/positioned.js';
+import { listOrEmpty, TargetError, type Target } from '../host/target.js';
 import type { AuthEvent } from './auth-event.js';
 import { AUTH_PROGRAMS } from './auth-parse.js';
 import { buildReport, type AuthReport, type AuthSource } from './auth-report.js';
 import { formatOf, isGzip, scanChunks, sniff, splitterFor, type InputFormat } from './auth-scan.js';
-import { mergeStats, newStats, type AuthStats, type StatsOptions } from './auth-stats.js';
+import { canonAddr, endSource, mergeStats, newStats, type AuthStats, type StatsOptions } from './auth-stats.js';
 import type { WorkerInput } from './auth-worker.js';
 
 export interface AuthReviewOptions {
@@ -73,9 +75,12 @@ interface Run {
 }
 
 export async function reviewAuth(target: Target, o: AuthReviewOptions): Promise<AuthReport> {
+  // addresses compare in their one spelling (2001:DB8::1 is 2001:db8::1; ::ffff:192.0.2.1 is 192.0.2.1)
+  if (o.ip !== undefined) o = { ...o, ip: canonAddr(o.ip) };
   const opts: StatsOptions = { since: o.since, until: o.until, ip: o.ip, user: o.user, bruteThreshold: o.bruteThreshold, bruteWindowMs: o.bruteWindowMs, tail: o.tail };
   const stats = newStats();
   const warnings: string[] = [];
+  const errors: string[] = [];
   const sources: AuthSource[] = [];
   const timeline = o.timeline ? new TimelineWriter(o.timeline) : undefined;
   const run: Run = { stats, opts, o };
@@ -89,41 +94,46 @@ export async function reviewAuth(target: Target, o: AuthReviewOptions): Promise<
       } else warnings.push(`no auth.log or secure in ${LOG_DIR} of ${target.name}`);
     }
   }
+  /** one input: read, its PAM failures settled (endSource), its own counts, its error kept */
+  const read = async (name: string, fn: (src: AuthSource) => Promise<void>): Promise<void> => {
+    const src: AuthSource = { name };
+    sources.push(src);
+    if (timeline) run.onEvent = (e) => timeline.write(e, src.name);
+    const before = { lines: stats.lines, unparsed: stats.unparsed, auth: stats.authLines, unknown: stats.authUnknown };
+    try {
+      await fn(src);
+    } catch (err) {
+      src.error = errText(err);
+      // a file that is not there is a note; one that is there and could not be read (fully) is an error
+      if (err instanceof TargetError && err.code === 'ENOENT') warnings.push(`${src.name}: ${src.error}`);
+      else errors.push(`${src.name}: ${src.error}${stats.lines > before.lines ? ` after ${num(stats.lines - before.lines)} lines: the rest was not read` : ''}`);
+    } finally {
+      const pam = endSource(stats, opts);
+      if (pam > 0) src.pamFailures = pam;
+      src.lines = stats.lines - before.lines;
+      src.unparsed = stats.unparsed - before.unparsed;
+      src.authLines = stats.authLines - before.auth;
+      src.authUnrecognised = stats.authUnknown - before.unknown;
+    }
+  };
   try {
     for (const f of files) {
-      const src: AuthSource = { name: f === '-' ? '(stdin)' : f };
-      sources.push(src);
-      if (timeline) run.onEvent = (e) => timeline.write(e, src.name);
-      try {
-        if (f === '-') await readStream(run, src, o.stdin ?? process.stdin, Date.now());
-        else await readFile(target, run, src, f);
-      } catch (err) {
-        src.error = errText(err);
-        warnings.push(`${src.name}: ${src.error}`);
-      }
+      if (f === '-') await read('(stdin)', (src) => readStream(run, src, o.stdin ?? process.stdin, Date.now()));
+      else await read(f, (src) => readFile(target, run, src, f));
     }
-    if (o.journal) {
-      const src: AuthSource = { name: 'journal' };
-      sources.push(src);
-      if (timeline) run.onEvent = (e) => timeline.write(e, 'journal');
-      try {
-        await readJournal(target, run, src);
-      } catch (err) {
-        src.error = errText(err);
-        warnings.push(`journal: ${src.error}`);
-      }
-    }
+    if (o.journal) await read('journal', (src) => readJournal(target, run, src));
   } finally {
     timeline?.close();
   }
-  if (sources.length > 0 && sources.every((s) => s.error)) {
+  if (sources.length > 0 && sources.every((s) => s.error) && stats.lines === 0) {
     throw new TargetError('IO', `no log could be read: ${sources.map((s) => `${s.name}: ${s.error}`).join('; ')}`);
   }
+  understood(stats, sources, warnings, errors);
   let banned: Map<string, string[]> | null = null;
   let fail2banError: string | undefined;
   if (o.banned) {
     const b = await o.banned();
-    banned = b.banned;
+    banned = b.banned && new Map([...b.banned].map(([ip, jails]) => [canonAddr(ip), jails]));
     fail2banError = b.error;
   }
   const offset = o.offsetMinutes;
@@ -147,11 +157,40 @@ export async function reviewAuth(target: Target, o: AuthReviewOptions): Promise<
     banned,
     fail2banError,
     warnings,
+    errors,
   });
 }
 
+const num = (n: number): string => n.toLocaleString('en-US');
+const names = (sources: AuthSource[]): string => sources.map((s) => s.name).join(', ') || 'the input';
+
+/**
+ * Never a quiet week from a log ir cannot read: lines of auth programs of which none was recognised
+ * are an error (the whole run, when it is every input's case: one line, exit 2), more than half not
+ * recognised a warning; lines without any syslog header or journal record likewise. An input with
+ * no auth line at all (empty, after logrotate, outside --since) is not an error.
+ */
+function understood(stats: AuthStats, sources: AuthSource[], warnings: string[], errors: string[]): void {
+  const lines = (n: number, what = 'lines') => `${num(n)} ${n === 1 ? what.replace(/s$/, '') : what}`;
+  const unreadable = (n: number) => `${lines(n)} read, none with a syslog header or a journal record: not a log format ir reads`;
+  const none = (n: number) => `${lines(n, 'sshd/PAM lines')} read, none recognised: not a format ir reads (docs/auth-review.md lists those it does)`;
+  const read = sources.filter((s) => !s.error || (s.lines ?? 0) > 0);
+  if (stats.lines > 0 && stats.unparsed === stats.lines) throw new IrError(`${names(read)}: ${unreadable(stats.lines)}`);
+  if (stats.authLines > 0 && stats.authUnknown === stats.authLines) throw new IrError(`${names(read)}: ${none(stats.authLines)}`);
+  for (const s of read) {
+    const n = s.lines ?? 0;
+    const auth = s.authLines ?? 0;
+    const unknown = s.authUnrecognised ?? 0;
+    if (n > 0 && n === s.unparsed) errors.push(`${s.name}: ${unreadable(n)}`);
+    else if (auth > 0 && unknown === auth) errors.push(`${s.name}: ${none(auth)}`);
+    else if (unknown * 2 > auth) warnings.unshift(`${s.name}: ${num(unknown)} of ${num(auth)} sshd/PAM lines not recognised: the counts below may be low`);
+  }
+}
+
 function errText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  const m = err instanceof Error ? err.message : String(err);
+  // zlib's words for a cut archive
+  return /unexpected end of file/i.test(m) ? 'gzip data cut short (unexpected end of file): a truncated archive' : m;
 }
 
 async function readStream(run: Run, src: AuthSource, stream: NodeJS.ReadableStream, referenceMs: number, total?: number): Promise<void> {
@@ -159,7 +198,6 @@ async function readStream(run: Run, src: AuthSource, stream: NodeJS.ReadableStre
   src.format = sn.format;
   src.compressed = sn.compressed;
   src.workers = 0;
-  const before = run.stats.lines;
   const handler = splitterFor(sn.format, { stats: run.stats, opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, onEvent: run.onEvent });
   let done = 0;
   let shown = 0;
@@ -170,106 +208,78 @@ async function readStream(run: Run, src: AuthSource, stream: NodeJS.ReadableStre
       run.o.onProgress(`${src.name}: ${mib(done)}${total && !sn.compressed ? ` of ${mib(total)}` : ''}`);
     }
   });
-  src.lines = run.stats.lines - before;
 }
 
 const mib = (n: number): string => `${(n / 1048576).toFixed(0)} MiB`;
 
+/**
+ * One file of the target. Where the target can open it for positioned reads (a file of this
+ * machine: the local host, an offline image), a plain file is read through two reused buffers, by
+ * worker threads in byte ranges when it is large; gzip, and every file of a target without that
+ * capability (ssh), is streamed.
+ */
 async function readFile(target: Target, run: Run, src: AuthSource, path: string): Promise<void> {
   const st = await target.stat(path);
   if (!st) throw new TargetError('ENOENT', 'no such file', path);
   if (st.type !== 'file') throw new TargetError('NOT_REGULAR', 'not a regular file', path);
   const referenceMs = st.mtime * 1000;
-  const nWorkers = run.o.workers ?? Math.min(Math.max(availableParallelism(), 1), 4);
-  const workerUrl = new URL('./auth-worker.js', import.meta.url);
-  if (nWorkers >= 2 && st.size >= PARALLEL_MIN_BYTES && !run.onEvent && target.kind !== 'ssh' && existsSync(fileURLToPath(workerUrl))) {
-    const head = await sniff(await target.openRead(path, { start: 0, end: 65535 }));
-    // drain the probe
-    for await (const _ of head.chunks) void _;
-    if (!head.compressed && head.format === 'syslog') {
-      src.format = 'syslog';
-      src.compressed = false;
-      src.workers = nWorkers;
-      const before = run.stats.lines;
-      await parseParallel(target, path, st.size, nWorkers, workerUrl, run, referenceMs, src);
-      src.bytes = st.size;
-      src.lines = run.stats.lines - before;
-      return;
+  const file = target.openPositioned ? await target.openPositioned(path) : null;
+  if (!file) return readStream(run, src, await target.openRead(path), referenceMs, st.size);
+  let gzip = false;
+  try {
+    const head = Buffer.allocUnsafe(64 << 10);
+    const first = head.subarray(0, await file.read(head, 0));
+    gzip = isGzip(first);
+    if (!gzip) {
+      const format = formatOf(first);
+      const nWorkers = run.o.workers ?? Math.min(Math.max(availableParallelism(), 1), 4);
+      const workerUrl = new URL('./auth-worker.js', import.meta.url);
+      if (nWorkers >= 2 && file.size >= PARALLEL_MIN_BYTES && format === 'syslog' && !run.onEvent && existsSync(fileURLToPath(workerUrl))) {
+        await parseParallel(file, nWorkers, workerUrl, run, referenceMs, src);
+      } else await readPositioned(file, format, run, referenceMs, src);
     }
+  } finally {
+    await file.close();
   }
-  const stream = await target.openRead(path);
-  // a file of this machine: positioned reads into two reused buffers (the stream's fresh 1 MiB
-  // chunks cost page faults and garbage collection); gzip keeps the stream
-  const fd = target.kind !== 'ssh' ? (stream as Readable & { fd?: unknown }).fd : undefined;
-  if (typeof fd === 'number') {
-    try {
-      if (await readFd(run, src, fd, referenceMs, st.size)) return;
-    } finally {
-      (stream as Readable).destroy();
-    }
-    await readStream(run, src, await target.openRead(path), referenceMs, st.size);
-    return;
-  }
-  await readStream(run, src, stream, referenceMs, st.size);
+  if (gzip) await readStream(run, src, await target.openRead(path), referenceMs, st.size);
 }
 
-const READ = 1 << 20;
-
-function readAt(fd: number, buf: Buffer, pos: number): Promise<number> {
-  return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, pos, (err, n) => (err ? reject(err) : resolve(n))));
-}
-
-/** Reads a plain (not gzip) file through its descriptor; false (nothing read) when it is gzip. */
-async function readFd(run: Run, src: AuthSource, fd: number, referenceMs: number, total: number): Promise<boolean> {
-  const bufs = [Buffer.allocUnsafe(READ), Buffer.allocUnsafe(READ)];
-  let n = await readAt(fd, bufs[0]!, 0);
-  const first = bufs[0]!.subarray(0, n);
-  if (isGzip(first)) return false;
-  src.format = formatOf(first);
+/** A plain file through two reused 1 MiB buffers (the splitter keeps at most the tail of the chunk before). */
+async function readPositioned(file: PositionedFile, format: InputFormat, run: Run, referenceMs: number, src: AuthSource): Promise<void> {
+  src.format = format;
   src.compressed = false;
   src.workers = 0;
-  const before = run.stats.lines;
-  const splitter = splitterFor(src.format, { stats: run.stats, opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, onEvent: run.onEvent });
+  const splitter = splitterFor(format, { stats: run.stats, opts: run.opts, referenceMs, offsetMinutes: run.o.offsetMinutes, onEvent: run.onEvent });
   let pos = 0;
   let shown = 0;
-  // the splitter keeps at most the tail of the previous chunk: two buffers in turn suffice
-  for (let i = 0; n > 0; i ^= 1) {
-    splitter.push(bufs[i]!.subarray(0, n));
-    pos += n;
+  // to the end as it is now: a log written to meanwhile is read as far as it goes
+  await file.forEachChunk(0, Infinity, (c) => {
+    splitter.push(c);
+    pos += c.length;
     if (run.o.onProgress && pos - shown > 16 << 20) {
       shown = pos;
-      run.o.onProgress(`${src.name}: ${mib(pos)} of ${mib(total)}`);
+      run.o.onProgress(`${src.name}: ${mib(pos)} of ${mib(file.size)}`);
     }
-    n = await readAt(fd, bufs[i ^ 1]!, pos);
-  }
+  });
   splitter.end();
   src.bytes = splitter.bytes;
-  src.lines = run.stats.lines - before;
-  return true;
 }
 
-/** Offset of the first byte after the first newline at or after `pos` (the end when there is none). */
-async function nextLineStart(target: Target, path: string, pos: number, size: number): Promise<number> {
-  let p = pos;
-  while (p < size) {
-    const s = await target.openRead(path, { start: p, end: Math.min(p + 65535, size - 1) });
-    let off = p;
-    for await (const c of s as AsyncIterable<Buffer>) {
-      const i = c.indexOf(10);
-      if (i >= 0) {
-        (s as Readable).destroy?.();
-        return off + i + 1;
-      }
-      off += c.length;
-    }
-    p = off;
-  }
-  return size;
-}
-
-async function parseParallel(target: Target, path: string, size: number, n: number, url: URL, run: Run, referenceMs: number, src: AuthSource): Promise<void> {
+/**
+ * A large plain file in newline-aligned byte ranges, one worker thread each: every worker reads its
+ * range through the file's descriptor (positioned reads, nothing copied through this thread), and
+ * the partial stats are merged in file order (auth-stats.ts mergeStats) into the one-thread report.
+ */
+async function parseParallel(file: PositionedFile, n: number, url: URL, run: Run, referenceMs: number, src: AuthSource): Promise<void> {
+  const size = file.size;
+  src.format = 'syslog';
+  src.compressed = false;
+  src.workers = n;
   const cuts = [0];
-  for (let i = 1; i < n; i++) cuts.push(await nextLineStart(target, path, Math.floor((size * i) / n), size));
+  for (let i = 1; i < n; i++) {
+    const nl = await file.indexOf(10, Math.floor((size * i) / n));
+    cuts.push(nl < 0 ? size : Math.max(nl + 1, cuts.at(-1)!));
+  }
   cuts.push(size);
   let done = 0;
   let shown = 0;
@@ -280,64 +290,39 @@ async function parseParallel(target: Target, path: string, size: number, n: numb
       run.o.onProgress(`${src.name}: ${mib(done)} of ${mib(size)} (${n} threads)`);
     }
   };
-  // a file of this machine (live or a mounted image): opened once through the Target (its checks), then each worker reads its range
-  // through the descriptor itself (positioned reads) instead of the main thread copying chunks over
-  const opened = target.kind !== 'ssh' ? ((await target.openRead(path, { start: 0, end: Math.max(size - 1, 0) })) as Readable & { fd?: unknown }) : undefined;
-  const fd = typeof opened?.fd === 'number' ? opened.fd : undefined;
-  try {
-    // allSettled: the descriptor is closed only once no worker reads it any more
-    const settled = await Promise.allSettled(
-      cuts.slice(0, -1).map(async (start, i) => {
-        const end = Math.max(cuts[i + 1]!, start);
-        const data: WorkerInput = {
-          opts: { ...run.opts, seam: true },
-          referenceMs,
-          offsetMinutes: run.o.offsetMinutes,
-          ...(fd !== undefined ? { fd, start, end } : {}),
-          // the first range goes on from the previous file's pending `Invalid user` lines; the others look behind their start
-          ...(i === 0 ? { pending: [...run.stats.pendingInvalid] } : {}),
-        };
-        const worker = new Worker(url, { workerData: data });
-        try {
-          return await new Promise<AuthStats>((resolve, reject) => {
-            let inflight = 0;
-            let wake: (() => void) | null = null;
-            worker.on('error', reject);
-            worker.on('exit', (code) => reject(new Error(`auth-review worker exited with ${code}`)));
-            worker.on('message', (m: { type: 'ack' } | { type: 'progress'; bytes: number } | { type: 'done'; stats: AuthStats }) => {
-              if (m.type === 'ack') {
-                inflight--;
-                const w = wake;
-                wake = null;
-                w?.();
-              } else if (m.type === 'progress') progress(m.bytes);
-              else resolve(m.stats);
-            });
-            if (fd !== undefined) return;
-            void (async () => {
-              if (end > start) {
-                const stream = await target.openRead(path, { start, end: end - 1 });
-                for await (const c of stream as AsyncIterable<Buffer>) {
-                  worker.postMessage({ type: 'chunk', data: c });
-                  progress(c.length);
-                  if (++inflight >= 4) await new Promise<void>((r) => (wake = r));
-                }
-              }
-              worker.postMessage({ type: 'end' });
-            })().catch(reject);
+  // allSettled: the descriptor is closed (by readFile) only once no worker reads it any more
+  const settled = await Promise.allSettled(
+    cuts.slice(0, -1).map(async (start, i) => {
+      const data: WorkerInput = {
+        opts: { ...run.opts, seam: true },
+        referenceMs,
+        offsetMinutes: run.o.offsetMinutes,
+        fd: file.fd,
+        start,
+        end: cuts[i + 1]!,
+        // the first range goes on from the previous file's pending `Invalid user` lines; the others look behind their start
+        ...(i === 0 ? { pending: [...run.stats.pendingInvalid] } : {}),
+      };
+      const worker = new Worker(url, { workerData: data });
+      try {
+        return await new Promise<AuthStats>((resolve, reject) => {
+          worker.on('error', reject);
+          worker.on('exit', (code) => reject(new Error(`auth-review worker exited with ${code}`)));
+          worker.on('message', (m: { type: 'progress'; bytes: number } | { type: 'done'; stats: AuthStats }) => {
+            if (m.type === 'progress') progress(m.bytes);
+            else resolve(m.stats);
           });
-        } finally {
-          void worker.terminate();
-        }
-      }),
-    );
-    const failed = settled.find((p) => p.status === 'rejected');
-    if (failed) throw failed.reason;
-    // byte ranges are in file order, so lines of part i come before those of part i+1
-    for (const p of settled) if (p.status === 'fulfilled') mergeStats(run.stats, p.value, run.opts.tail, run.opts);
-  } finally {
-    opened?.destroy();
-  }
+        });
+      } finally {
+        void worker.terminate();
+      }
+    }),
+  );
+  const failed = settled.find((p) => p.status === 'rejected');
+  if (failed) throw failed.reason;
+  // byte ranges are in file order, so lines of part i come before those of part i+1
+  for (const p of settled) if (p.status === 'fulfilled') mergeStats(run.stats, p.value, run.opts.tail, run.opts);
+  src.bytes = size;
 }
 
 async function readJournal(target: Target, run: Run, src: AuthSource): Promise<void> {
@@ -351,9 +336,10 @@ async function readJournal(target: Target, run: Run, src: AuthSource): Promise<v
   if (r.code !== 0 && r.stdout.length === 0) {
     throw new TargetError('IO', `journalctl exited ${r.code ?? r.signal}: ${r.stderr.toString('utf8').trim().split('\n')[0] ?? ''}`);
   }
-  if (r.stdout.length >= max) src.error = `output cut at ${mib(max)}: narrow it with --since`;
   await readStream(run, src, Readable.from([r.stdout]), Date.now());
   src.format = 'journal-json' satisfies InputFormat;
+  // what was read counts; the cut is an error like a truncated archive (the input was not read fully)
+  if (r.stdout.length >= max) throw new TargetError('IO', `journalctl output cut at ${mib(max)}: narrow it with --since`);
 }
 
 /** JSONL for Timesketch: `message`, `datetime`, `timestamp_desc`, plus the parsed attributes. */

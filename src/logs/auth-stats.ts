@@ -1,4 +1,6 @@
+import { canonicalIp } from '../core/ip.js';
 import type { AuthEvent, EventKind } from './auth-event.js';
+import { isSshd } from './auth-parse.js';
 
 /**
  * What a pass over the logs keeps: counters and maps bounded by the number of distinct addresses,
@@ -115,6 +117,10 @@ export interface AuthStats {
   events: number;
   /** events outside --since/--until or the --ip/--user filter */
   filtered: number;
+  /** lines of auth programs (sshd, sudo, su, login, PAM in the name) inside the window */
+  authLines: number;
+  /** of those, the lines no pattern recognised (kind `other`) */
+  authUnknown: number;
   byKind: Map<EventKind, number>;
   first: number;
   last: number;
@@ -134,6 +140,16 @@ export interface AuthStats {
   tail: string[];
   /** sshd pids whose `Invalid user` line was counted, so that its first `Failed … invalid user` is not counted again */
   pendingInvalid: Map<number, string>;
+  /**
+   * The input being read (reset by endSource): sshd's own attempt lines (`Failed …`, `Invalid user …`)
+   * in it, and the failures its PAM lines tell of while it has none. sshd writes its own line for
+   * every attempt PAM fails, so PAM's count only where sshd's are absent: the `messages` of an old
+   * Red Hat (pam_unix wrote `sshd(pam_unix)[PID]:` to LOG_AUTH, sshd to `secure`).
+   */
+  srcSshdAttempts: number;
+  pamFail: AuthStats | null;
+  /** pids whose PAM said `check pass; user unknown` (their next PAM failure is an invalid user) while the input has no sshd attempt */
+  pamUnknown: Set<number>;
   lastHost: string;
   lastHour: number;
   lastBucket: HourBucket | null;
@@ -151,6 +167,8 @@ export function newStats(): AuthStats {
     unparsed: 0,
     events: 0,
     filtered: 0,
+    authLines: 0,
+    authUnknown: 0,
     byKind: new Map(),
     first: Infinity,
     last: -Infinity,
@@ -166,10 +184,22 @@ export function newStats(): AuthStats {
     hours: new Map(),
     tail: [],
     pendingInvalid: new Map(),
+    srcSshdAttempts: 0,
+    pamFail: null,
+    pamUnknown: new Set(),
     lastHost: '',
     lastHour: -1,
     lastBucket: null,
   };
+}
+
+/**
+ * The one spelling of an address (core/ip.ts: IPv4-mapped as IPv4, IPv6 lower case and compressed);
+ * a host name (`rhost=` of PAM, UseDNS) is kept as written and never resolved. IPv4 as sshd writes
+ * it is already canonical: only text with a `:` is parsed.
+ */
+export function canonAddr(ip: string): string {
+  return ip.indexOf(':') < 0 ? ip : (canonicalIp(ip) ?? ip);
 }
 
 /** `203.0.113.0/24` or `2001:db8:1:2::/64`: the neighbourhood a success is checked against. */
@@ -265,7 +295,11 @@ function pushTail(s: AuthStats, raw: string, n: number): void {
   if (s.tail.length > n * 2) s.tail.splice(0, s.tail.length - n);
 }
 
-/** Adds one event; false when it is outside the window or filter. Failures are counted once per attempt: see `pendingInvalid`. */
+/**
+ * Adds one event (rsyslog's `message repeated N times` as N); false when it is outside the window or
+ * filter. Failures are counted once per attempt: see `pendingInvalid` and `srcSshdAttempts`.
+ * The address is made canonical in the event itself (the timeline writes it so).
+ */
 export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
   s.events++;
   const ts = e.ts;
@@ -275,11 +309,16 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
     s.filtered++;
     return false;
   }
+  if (e.auth) {
+    s.authLines++;
+    if (e.kind === 'other') s.authUnknown++;
+  }
+  if (e.ip !== undefined) e.ip = canonAddr(e.ip);
+  if ((e.kind === 'ssh.failed' || e.kind === 'ssh.invalid-user') && e.ip !== undefined) s.srcSshdAttempts += e.repeat ?? 1;
   if ((o.ip !== undefined && e.ip !== o.ip) || (o.user !== undefined && e.user !== o.user && e.targetUser !== o.user)) {
     s.filtered++;
     return false;
   }
-  s.byKind.set(e.kind, (s.byKind.get(e.kind) ?? 0) + 1);
   if (ts < s.first) s.first = ts;
   if (ts > s.last) s.last = ts;
   if (e.host !== s.lastHost && s.hosts.size < 100) {
@@ -287,7 +326,15 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
     s.hosts.add(s.lastHost);
   }
   if (o.tail > 0 && TAIL_RE.test(e.raw)) pushTail(s, e.raw, o.tail);
+  const n = e.repeat ?? 1;
+  for (let i = 0; i < n; i++) countEvent(s, e, o);
+  return true;
+}
 
+/** The per-kind part of addEvent, once per time the event happened. */
+function countEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
+  const ts = e.ts;
+  s.byKind.set(e.kind, (s.byKind.get(e.kind) ?? 0) + 1);
   switch (e.kind) {
     case 'ssh.invalid-user':
     case 'ssh.failed':
@@ -323,9 +370,48 @@ export function addEvent(s: AuthStats, e: AuthEvent, o: StatsOptions): boolean {
     case 'account.change':
       if (s.accountChanges.length < ACCOUNT_CAP) s.accountChanges.push({ ts, program: detach(e.program), user: detach(e.user), detail: detach(e.detail ?? e.message), line: detach(e.raw) });
       return true;
+    case 'pam.auth-failure':
+      if (e.ip !== undefined && s.srcSshdAttempts === 0 && isSshd(e.program)) addPamFailure(s, o, e);
+      return true;
+    case 'pam.user-unknown':
+      if (e.pid !== undefined && s.srcSshdAttempts === 0) {
+        if (s.pamUnknown.size > 10_000) s.pamUnknown.clear();
+        s.pamUnknown.add(e.pid);
+      }
+      return true;
     default:
       return true;
   }
+}
+
+/**
+ * A failure PAM logged for sshd (with its `rhost=`), kept aside in `pamFail` while the input has no
+ * sshd attempt line of its own: endSource adds them when it still has none at its end.
+ */
+function addPamFailure(s: AuthStats, o: StatsOptions, e: AuthEvent): void {
+  const p = (s.pamFail ??= newStats());
+  const unknown = e.pid !== undefined && s.pamUnknown.has(e.pid);
+  const invalid = e.invalidUser === true || (e.user === undefined && unknown);
+  if (e.user !== undefined && unknown) s.pamUnknown.delete(e.pid!);
+  const n = e.attempts ?? 1;
+  for (let i = 0; i < n; i++) addFailure(p, o, 'ssh.failed', e.ip!, e.user, invalid, undefined, e.ts, e.raw, 0, e.raw.length);
+}
+
+/**
+ * The end of one input (a file, stdin, the journal): its PAM failures are added when sshd wrote no
+ * attempt line of its own in it (they are the same attempts otherwise). Returns how many were added.
+ */
+export function endSource(s: AuthStats, o: StatsOptions): number {
+  const pam = s.pamFail;
+  let n = 0;
+  if (pam && s.srcSshdAttempts === 0) {
+    for (const r of pam.ips.values()) n += r.failures;
+    mergeStats(s, pam, o.tail);
+  }
+  s.pamFail = null;
+  s.srcSshdAttempts = 0;
+  s.pamUnknown.clear();
+  return n;
 }
 
 /** One sudo command (or a refusal: `failed`); the fast path calls it too, as addAccepted. */
@@ -403,7 +489,8 @@ export function addFailure(
   o: StatsOptions,
   kind: 'ssh.failed' | 'ssh.invalid-user',
   ip: string,
-  user: string,
+  /** undefined when the log does not name the account (a PAM failure of an unknown user) */
+  user: string | undefined,
   invalid: boolean,
   pid: number | undefined,
   ts: number,
@@ -430,7 +517,7 @@ export function addFailure(
   if (ts > r.lastFail) r.lastFail = ts;
   r.sampleLine ??= cut(text, rs, re);
   let both = true;
-  if (!known && !r.users.has(user)) {
+  if (user !== undefined && !known && !r.users.has(user)) {
     if (r.users.size < SET_CAP) r.users.add(owned ? user : detach(user));
     else {
       r.usersOverflow++;
@@ -449,16 +536,18 @@ export function addFailure(
     // a window across the seam ends within bruteWindowMs of the part's first line when the log is in time order
     if (o.seam) r.headLines.push(ts - s.dataStart <= o.bruteWindowMs ? cut(text, rs, re) : '');
   }
-  const u = userStats(s, user, owned);
-  u.failures++;
-  if (invalid) u.invalid = true;
-  if (ts < u.firstFail) u.firstFail = ts;
-  if (ts > u.lastFail) u.lastFail = ts;
-  if (!known && !u.ips.has(ip)) {
-    if (u.ips.size < SET_CAP) u.ips.add(owned ? ip : detach(ip));
-    else {
-      u.ipsOverflow++;
-      both = false;
+  if (user !== undefined) {
+    const u = userStats(s, user, owned);
+    u.failures++;
+    if (invalid) u.invalid = true;
+    if (ts < u.firstFail) u.firstFail = ts;
+    if (ts > u.lastFail) u.lastFail = ts;
+    if (!known && !u.ips.has(ip)) {
+      if (u.ips.size < SET_CAP) u.ips.add(owned ? ip : detach(ip));
+      else {
+        u.ipsOverflow++;
+        both = false;
+      }
     }
   }
   hour(s, ts).failures++;
@@ -512,6 +601,8 @@ export function mergeStats(a: AuthStats, b: AuthStats, tail: number, o?: StatsOp
   a.unparsed += b.unparsed;
   a.events += b.events;
   a.filtered += b.filtered;
+  a.authLines += b.authLines;
+  a.authUnknown += b.authUnknown;
   for (const [k, v] of b.byKind) a.byKind.set(k, (a.byKind.get(k) ?? 0) + v);
   a.first = Math.min(a.first, b.first);
   a.last = Math.max(a.last, b.last);
@@ -605,7 +696,13 @@ export function mergeStats(a: AuthStats, b: AuthStats, tail: number, o?: StatsOp
     }
   }
   // the state after b's lines is b's (a worker's range started from the lines before it)
-  if (o) a.pendingInvalid = b.pendingInvalid;
+  if (o) {
+    a.pendingInvalid = b.pendingInvalid;
+    a.pamUnknown = b.pamUnknown;
+    // the parts of one input: its sshd attempts and PAM failures add up (endSource decides at its end)
+    a.srcSshdAttempts += b.srcSshdAttempts;
+    if (b.pamFail) a.pamFail = a.pamFail ? mergeStats(a.pamFail, b.pamFail, 0, o) : b.pamFail;
+  }
   a.tail = [...a.tail, ...b.tail].slice(-Math.max(tail, 0) || a.tail.length + b.tail.length);
   if (tail === 0) a.tail = [];
   return a;

@@ -11,18 +11,19 @@ export function renderAuthReport(r: AuthReport, opts: { width?: number } = {}): 
   const out: string[] = [];
   const range = r.range.first ? `${short(r.range.first)} → ${short(r.range.last ?? r.range.first)}` : 'no events';
   out.push(`auth-review ${t(r.host)}: ${range}  (syslog times read as UTC${r.assumedUtcOffset})`);
+  // an input not read to its end, or not understood, first (and last): this review is incomplete
+  for (const e of r.errors) out.push(`ERROR: ${t(e, 300)}`);
+  for (const w of r.warnings) out.push(`warning: ${t(w, 300)}`);
   if (r.window.since || r.window.until) out.push(`window: ${r.window.since ?? '…'} → ${r.window.until ?? '…'}`);
   if (r.filter.ip || r.filter.user) out.push(`filter: ${r.filter.ip ? `ip ${t(r.filter.ip)} ` : ''}${r.filter.user ? `user ${t(r.filter.user)}` : ''}`);
-  for (const s of r.sources) {
-    const what = s.error ? `error: ${t(s.error)}` : `${s.format ?? '?'}${s.compressed ? ', gzip' : ''}, ${num(s.lines ?? 0)} lines${s.workers ? `, ${s.workers} threads` : ''}`;
-    out.push(`  source ${t(s.name)} (${what})`);
-  }
+  for (const s of r.sources) out.push(`  source ${t(s.name)} (${sourceText(s)})`);
   const c = r.counts;
   out.push(
-    `${num(c.failures)} failed attempts · ${num(c.invalidUsers)} invalid users · ${num(c.accepted)} accepted logins · ${num(c.preauthDisconnects)} preauth disconnects · ${num(c.sudo)} sudo · ${num(c.su)} su · ${num(c.distinctIps)} addresses · ${num(c.lines)} lines${c.unparsed ? ` (${num(c.unparsed)} unparsed)` : ''}`,
+    `${num(c.failures)} failed attempts · ${num(c.attackingIps)} attacking of ${num(c.distinctIps)} addresses · ${num(c.invalidUsers)} invalid users · ${num(c.accepted)} accepted logins · ${num(c.preauthDisconnects)} preauth disconnects · ${num(c.sudo)} sudo · ${num(c.su)} su · ${num(c.lines)} lines${c.unparsed ? ` (${num(c.unparsed)} unparsed)` : ''}`,
   );
+  // an empty log, or a window after logrotate, is not an error: but it is said, never a quiet week
+  if (c.authLines === 0) out.push(`no auth lines${r.window.since || r.window.until ? ' in the window' : ''} (sshd, sudo, su, login, PAM): ${num(c.lines)} lines read`);
   if (r.hosts.length > 0) out.push(`hosts in the logs: ${r.hosts.map((h) => t(h, 64)).join(', ')}`);
-  for (const w of r.warnings) out.push(`warning: ${t(w)}`);
 
   out.push('', `ALERTS (${r.alerts.length})`);
   if (r.alerts.length === 0) out.push('  none');
@@ -48,6 +49,7 @@ export function renderAuthReport(r: AuthReport, opts: { width?: number } = {}): 
       const banned = i.bannedIn === null ? '?' : i.bannedIn.length ? i.bannedIn.map((j) => t(j)).join(',') : '-';
       out.push(`  ${t(i.ip, 39).padEnd(39)} ${num(i.failures).padStart(9)} ${String(i.distinctUsers).padStart(5)}  ${short(i.firstSeen).padEnd(17)}  ${short(i.lastSeen).padEnd(17)}  ${String(i.accepted).padStart(2)}  ${banned}`);
     }
+    if (r.topIps.some((i) => i.bannedIn === null)) out.push(`  BANNED ?: ${r.fail2ban.error ? `fail2ban could not be asked (${t(r.fail2ban.error, 160)})` : 'fail2ban was not asked (an offline image, or --no-fail2ban)'}`);
   }
   if (r.topUsers.length > 0) {
     out.push('', 'TOP TARGETED USERS');
@@ -80,7 +82,17 @@ export function renderAuthReport(r: AuthReport, opts: { width?: number } = {}): 
     out.push('', `LAST ${r.tail.length} LINES MATCHING failed|invalid`);
     for (const l of r.tail) out.push(t(l, 400));
   }
+  if (r.errors.length) out.push('', `ERROR: ${r.errors.length} input${r.errors.length > 1 ? 's' : ''} not read to the end or not understood (see ERROR above): this review is incomplete`);
   return out.join('\n');
+}
+
+function sourceText(s: AuthReport['sources'][number]): string {
+  const parts = s.format ? [`${s.format}${s.compressed ? ', gzip' : ''}`, `${num(s.lines ?? 0)} lines`] : [];
+  if (s.workers) parts.push(`${s.workers} threads`);
+  if (s.authUnrecognised) parts.push(`${num(s.authUnrecognised)} of ${num(s.authLines ?? 0)} sshd/PAM lines not recognised`);
+  if (s.pamFailures) parts.push(`${num(s.pamFailures)} failures counted from PAM lines (sshd wrote none of its own here)`);
+  if (s.error) parts.push(`error: ${t(s.error)}`);
+  return parts.join(', ');
 }
 
 /** Failures per bucket as bars, `▲n` for accepted logins, `!rule` for alerts falling in the bucket. */

@@ -12,11 +12,16 @@ function pad(rows: [string, string][]): string[] {
 export function renderPlan(p: { project: ProjectRef; mode: IsolateResult['mode']; plan: Plan | Action[]; caseDir: string; host: string; snapshot: boolean }): string {
   const actions = Array.isArray(p.plan) ? p.plan : p.plan.actions;
   const warnings = Array.isArray(p.plan) ? [] : p.plan.warnings;
+  const cut = actions.filter((a) => a.kind !== 'compose-down');
+  const destroy = actions.filter((a) => a.kind === 'compose-down');
   const lines = [
-    `Plan: isolate Compose project ${p.project.name} on ${p.host}, mode ${p.mode}`,
+    `Plan: isolate Compose project ${escapeControls(p.project.name)} on ${escapeControls(p.host)}, mode ${p.mode}`,
     `  (${MODE_KEEPS[p.mode]})`,
-    p.snapshot ? `  0. snapshot of every container (logs, inspect, diff, top, stats, networks) into ${p.caseDir}/` : '  0. NO snapshot (--no-snapshot)',
-    ...pad(actions.map((a) => [a.subject, shellLine(a.argv)])),
+    p.snapshot ? `  1. snapshot of every container (logs, inspect, diff, top, stats, networks, tmpfs) into ${escapeControls(p.caseDir)}/` : '  1. NO snapshot (--no-snapshot)',
+    '  2. cut:',
+    ...pad(cut.map((a) => [a.subject, shellLine(a.argv)])),
+    p.snapshot ? "  3. copy each container's writable layer into the snapshot (docker/<project>/<container>/layer/), seal it" : '  3. no copy of the writable layers (--no-snapshot)',
+    ...(destroy.length ? ['  4. only then remove:', ...pad(destroy.map((a) => [a.subject, shellLine(a.argv)]))] : []),
     ...warnings.map((w) => `  ! ${escapeControls(w)}`),
     `  then: self-test; journal ${p.caseDir}/isolation.json`,
   ];
@@ -38,8 +43,13 @@ export function renderCheck(title: string, t: SelfTest): string[] {
 export function renderIsolateResult(r: IsolateResult): string {
   if (r.dryRun) return 'dry run: nothing was changed';
   const lines: string[] = [];
-  if (r.snapshot) lines.push(`snapshot: ${r.snapshot.path} (${r.snapshot.files} files, ${r.snapshot.bytes} bytes, sha256 ${r.snapshot.sha256})`);
+  if (r.snapshot) lines.push(`snapshot: ${escapeControls(r.snapshot.path)} (${r.snapshot.files} files, ${r.snapshot.bytes} bytes, sha256 ${r.snapshot.sha256})`);
+  for (const l of r.snapshot?.layers ?? []) {
+    const how = { layer: 'from its layer directory', running: 'through the running container', 'docker-cp': 'with docker cp', none: 'NOT COPIED' }[l.how];
+    lines.push(`  writable layer of ${escapeControls(l.name)}: ${l.files} file(s), ${l.links} link(s), ${l.bytes} bytes, ${l.deleted} deletion(s), ${how}${l.cut ? `, ${l.cut} cut` : ''}${l.skipped ? `, ${l.skipped} not stored (see acquisition.log)` : ''}`);
+  }
   lines.push('actions:', ...renderActions(r.actions));
+  if (r.steps?.length) lines.push(`steps: ${r.steps.map((s) => `${s.step}${s.ok ? '' : ' FAILED'}`).join(' → ')}`);
   if (r.selfTest) lines.push(...renderCheck('self-test', r.selfTest));
   lines.push(`journal: ${r.journal}`, `time: ${r.seconds.total} s (snapshot ${r.seconds.snapshot ?? 0} s, act ${r.seconds.act ?? 0} s, self-test ${r.seconds.selfTest ?? 0} s)`);
   if (r.selfTest && !r.selfTest.ok) lines.push('isolation is NOT complete: see the failed checks above');

@@ -4,7 +4,7 @@ import { escapeControls } from '../core/escape.js';
 import type { LoadedPlaybook, PlaybookEntry, PlaybookIssue } from '../playbook/load.js';
 import { formatIssue } from '../playbook/load.js';
 import type { PlaybookRun } from '../playbook/runner.js';
-
+import { mustExistVars, varDefaults } from '../playbook/schema.js';
 
 export function renderList(entries: PlaybookEntry[], descriptions: Map<string, string>): string {
   return table(
@@ -16,17 +16,36 @@ export function renderList(entries: PlaybookEntry[], descriptions: Map<string, s
 export function renderShow(l: LoadedPlaybook): string {
   const p = l.playbook;
   const out = [paint('bold', `${p.name} v${p.version}`) + `  ${l.file}`, escapeControls(p.description.trim(), { multiline: true }), ''];
-  if (Object.keys(p.vars).length) out.push('vars (--set NAME=VALUE):', ...Object.entries(p.vars).map(([k, v]) => `  ${k} = ${v === null ? '(unset)' : String(v)}`), '');
+  const defaults = varDefaults(p);
+  const must = mustExistVars(p);
+  if (Object.keys(p.vars).length) {
+    out.push('vars (--set NAME=VALUE):');
+    for (const [k, v] of Object.entries(p.vars)) {
+      const d = defaults[k];
+      const desc = v !== null && typeof v === 'object' && v.description ? `  ${escapeControls(v.description)}` : '';
+      out.push(`  ${k} = ${d === null || d === undefined ? '(unset)' : escapeControls(d)}${must.includes(k) ? ' (must exist when set)' : ''}${desc}`);
+    }
+    out.push('');
+  }
   p.steps.forEach((s, i) => {
     const flags = [s.confirm ? 'changes the host: asks first' : '', s.continue_on_error ? 'continues on error' : ''].filter(Boolean).join(', ');
     const what = s.command === 'report' ? 'built-in report (report.md, report.html, findings.json)' : `ir ${s.command}${s.args.length ? ` ${s.args.map((a) => escapeControls(a)).join(' ')}` : ''}`;
     out.push(`${i + 1}. ${paint('bold', s.name)}: ${what}${flags ? `  (${flags})` : ''}`);
-    if (s.seed) out.push(`   seed: ${escapeControls(s.seed)}`);
+    if (s.source) out.push(`   source: ${escapeControls(s.source)}`);
     if (s.description) out.push(`   ${escapeControls(s.description.trim(), { multiline: true }).replace(/\n/g, '\n   ')}`);
     for (const [k, v] of Object.entries(s.with)) out.push(`   ${s.command === 'report' ? `${k}:` : `--${k}`} ${escapeControls(JSON.stringify(v))}`);
     if (s.when) out.push(`   when: ${escapeControls(JSON.stringify(s.when))}`);
   });
   return out.join('\n');
+}
+
+/** A progress line of a run on stderr: host values shown with their control bytes escaped. */
+export function renderProgress(line: string): string {
+  return escapeControls(line);
+}
+
+export function renderWarnings(warnings: PlaybookIssue[]): string[] {
+  return warnings.map((w) => `warning: ${escapeControls(formatIssue(w))}`);
 }
 
 export function renderIssues(issues: PlaybookIssue[]): string {
@@ -53,6 +72,7 @@ export function renderRun(r: PlaybookRun): string {
     out.push(paint('bold', `dry run of ${r.playbook} v${r.version}: nothing is run, nothing written`) + ` (case would be ${r.case})`);
     for (const h of r.hosts) {
       if (r.hosts.length > 1 || h.spec) out.push('', paint('bold', `host ${escapeControls(h.label)}`) + (h.spec ? ` (${escapeControls(h.spec)})` : '') + ` → ${h.dir}`);
+      if (h.error) out.push(paint('red', `refused: ${escapeControls(h.error)}`));
       for (const s of h.steps) {
         const head = `${s.n}. ${s.name}`;
         if (s.command === 'report') out.push(`${head}: write report.md, report.html and findings.json into the case`);
@@ -62,6 +82,7 @@ export function renderRun(r: PlaybookRun): string {
     }
     return out.join('\n');
   }
+  if (r.verdict) out.push(paint('bold', escapeControls(r.verdict.text)), '');
   out.push(
     table(
       r.hosts.map((h) => [escapeControls(h.label), statusText(h.status), String(h.exitCode), h.steps.map((s) => `${s.name}:${s.status}`).join(' '), `${h.seconds.toFixed(1)}s`, escapeControls(h.error ?? h.steps.find((s) => s.status === 'error')?.reason ?? '', { max: 80 })]),

@@ -38,6 +38,8 @@ export interface LoadedPlaybook {
   text: string;
   /** bundled, user (~/.config/ir/playbooks or --playbooks) or a file given by path */
   origin: 'bundled' | 'user' | 'file';
+  /** what still loads but should change (`seed:` for `source:`) */
+  warnings: PlaybookIssue[];
 }
 
 function pathString(path: readonly PropertyKey[]): string {
@@ -102,7 +104,8 @@ function checkStep(s: Step, i: number, known: Set<string>, catalog: Catalog | un
 }
 
 /** Parses and checks a playbook: YAML syntax, the schema, then every step against the commands' flags. */
-export function checkPlaybook(text: string, file: string, catalog?: Catalog): { playbook?: Playbook; issues: PlaybookIssue[] } {
+export function checkPlaybook(text: string, file: string, catalog?: Catalog): { playbook?: Playbook; issues: PlaybookIssue[]; warnings: PlaybookIssue[] } {
+  const warnings: PlaybookIssue[] = [];
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -111,6 +114,7 @@ export function checkPlaybook(text: string, file: string, catalog?: Catalog): { 
         const p = lc.linePos(e.pos[0]);
         return { file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
       }),
+      warnings,
     };
   }
   const raw = doc.toJS() as unknown;
@@ -128,14 +132,22 @@ export function checkPlaybook(text: string, file: string, catalog?: Catalog): { 
         if (st.success) issues.push(...checkStep(st.data, i, known, catalog, issue));
       });
     }
-    return { issues: issues.sort((x, y) => x.line - y.line || x.col - y.col) };
+    return { issues: issues.sort((x, y) => x.line - y.line || x.col - y.col), warnings };
   }
   const pb = parsed.data;
   const issues: PlaybookIssue[] = [];
+  // `seed:` is the old name of `source:`: old playbooks still load, and are told what to change
+  pb.steps.forEach((s, i) => {
+    if (s.seed === undefined) return;
+    if (s.source !== undefined) issues.push(issue(['steps', i, 'seed'], 'seed is the old name of source: give source only'));
+    else warnings.push(issue(['steps', i, 'seed'], 'seed: is deprecated, rename it to source: (it still works)'));
+    s.source ??= s.seed;
+    delete s.seed;
+  });
   const known = new Set([...Object.keys(BUILTIN_VARS), ...Object.keys(pb.vars)]);
   for (const name of Object.keys(pb.vars)) if (name in BUILTIN_VARS) issues.push(issue(['vars', name], `${name} is a built-in variable`));
   pb.steps.forEach((s, i) => issues.push(...checkStep(s, i, known, catalog, issue)));
-  return { playbook: pb, issues };
+  return { playbook: pb, issues, warnings };
 }
 
 export function loadPlaybookFile(file: string, origin: LoadedPlaybook['origin'], catalog?: Catalog): LoadedPlaybook {
@@ -145,9 +157,9 @@ export function loadPlaybookFile(file: string, origin: LoadedPlaybook['origin'],
   } catch (err) {
     throw new UserError(`playbook ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const { playbook, issues } = checkPlaybook(text, file, catalog);
+  const { playbook, issues, warnings } = checkPlaybook(text, file, catalog);
   if (issues.length || !playbook) throw new PlaybookError(issues);
-  return { playbook, file, text, origin };
+  return { playbook, file, text, origin, warnings };
 }
 
 /** Directories searched, first wins: --playbooks DIR, ~/.config/ir/playbooks, the bundled ones. */

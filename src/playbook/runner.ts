@@ -1,17 +1,19 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { forEachHost } from '../host/fleet.js';
 import type { InventoryHost } from '../host/inventory.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../core/errors.js';
+import { shellLine } from '../core/shell.js';
 import { utcNow } from '../core/time.js';
 import { fleetCaseDir } from '../host/fleet.js';
-import { lastRun, type CaseMeta } from '../case/case.js';
+import { completedOn, finishedOn, priorRuns, type CaseMeta } from '../case/case.js';
 import type { Catalog, FlagInfo } from './catalog.js';
 import { Journal, readJournal, JOURNAL, type JournalEvent } from '../case/journal.js';
-import { REPORT_COMMAND, type Playbook, type Step, type StepStatus } from './schema.js';
-import { fill } from './template.js';
+import { mustExistVars, REPORT_COMMAND, type Playbook, type Step, type StepStatus } from './schema.js';
+import { fill, fillTemplate, templateNames, type TemplateVars } from './template.js';
+import { Verdict } from '../report/verdict.js';
 
 export const StepRun = z.object({
   n: z.number().int(),
@@ -61,6 +63,8 @@ export const PlaybookRun = z.object({
   concurrency: z.number().int(),
   hosts: z.array(HostRun),
   report: z.array(z.string()),
+  /** the report's verdict (report/verdict.ts), when the playbook has a report step */
+  verdict: Verdict.optional(),
   exitCode: z.number().int(),
 });
 export type PlaybookRun = z.infer<typeof PlaybookRun>;
@@ -91,7 +95,8 @@ export interface RunnerOptions {
   env?: NodeJS.ProcessEnv;
   /** proves the host answers and its key verifies before any step runs (ssh fleets) */
   preflight?: (host: InventoryHost) => Promise<void>;
-  writeReport?: (caseDir: string) => Promise<string[]>;
+  /** writes the case's report: its files and its verdict */
+  writeReport?: (caseDir: string) => Promise<{ files: string[]; verdict?: Verdict }>;
   onProgress?: (line: string) => void;
   /** what the user agreed to at the start (recorded in the journal) */
   confirmation?: string;
@@ -108,7 +113,7 @@ export function hostDir(caseDir: string, fleet: boolean, label: string): string 
 }
 
 /** Whether `when` holds; `prior` is null in a dry run, where a step's outcome is not known yet. */
-export function whenHolds(step: Step, vars: Record<string, string | null>, kind: RunnerOptions['kind'], prior: Map<string, StepStatus> | null): { run: boolean | 'depends'; reason?: string } {
+export function whenHolds(step: Step, vars: TemplateVars, kind: RunnerOptions['kind'], prior: Map<string, StepStatus> | null): { run: boolean | 'depends'; reason?: string } {
   const w = step.when;
   if (!w) return { run: true };
   if (w.set !== undefined && !vars[w.set]) return { run: false, reason: `${w.set} is not set (--set ${w.set}=VALUE)` };
@@ -128,7 +133,7 @@ export function changingSteps(pb: Playbook, vars: Record<string, string | null>,
 }
 
 /** A step's parameters as flags of its command, templates filled; argv only, never a shell string. */
-export function stepArgv(step: Step, flags: Record<string, FlagInfo> | undefined, vars: Record<string, string | null>, targetArgs: TargetArg[]): { argv: string[]; omitted: string[] } {
+export function stepArgv(step: Step, flags: Record<string, FlagInfo> | undefined, vars: TemplateVars, targetArgs: TargetArg[]): { argv: string[]; omitted: string[] } {
   const argv = step.command.split(' ');
   const omitted: string[] = [];
   for (const a of step.args) {
@@ -224,32 +229,77 @@ function doneBefore(events: JournalEvent[], label: string, pb: Playbook): Map<nu
   return done;
 }
 
-async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal | null, prevEvents: JournalEvent[]): Promise<HostRun> {
-  const t0 = performance.now();
-  const dir = hostDir(o.caseDir, o.fleet, host.label);
-  const prevRun = lastRun(o.caseDir, o.playbook.name, host.label, o.startedAt);
-  const builtins: Record<string, string | null> = {
-    case: dir,
+/** The commands whose steps use `{{since_last_run}}`: it is the start of the last run where they all completed. */
+function sinceCommands(pb: Playbook): string[] {
+  const uses = (s: Step): boolean => [...s.args, ...Object.values(s.with).flatMap((v) => (Array.isArray(v) ? v : [v])).filter((x): x is string => typeof x === 'string')].some((v) => templateNames(v).includes('since_last_run'));
+  return [...new Set(pb.steps.filter(uses).map((s) => s.command))];
+}
+
+/**
+ * This host's variables: the built-ins and the playbook's (which may name the host:
+ * --set 'accepted=/var/lib/ir/accepted/{{host}}'). Each `{{last_run}}` built-in asks for the earlier
+ * run it needs, so one failed run never breaks the later ones: a baseline file comes from the latest
+ * run that wrote that file, `{{since_last_run}}` from the last run whose steps using it completed.
+ */
+export function hostVars(o: Pick<RunnerOptions, 'caseDir' | 'fleet' | 'caseId' | 'playbook' | 'startedAt' | 'vars'>, host: InventoryHost): TemplateVars {
+  const runs = priorRuns(o.caseDir, o.playbook.name, host.label, o.startedAt);
+  const since = sinceCommands(o.playbook);
+  const builtins: TemplateVars = {
+    case: hostDir(o.caseDir, o.fleet, host.label),
     case_id: o.caseId,
     host: host.label,
     playbook: o.playbook.name,
-    last_run: prevRun?.dir ?? null,
-    since_last_run: prevRun?.startedAt ?? null,
+    last_run: (file) => (file ? runs.find((r) => existsSync(join(r.hostDir, file))) : runs.find((r) => finishedOn(r, host.label)))?.hostDir ?? null,
+    since_last_run: runs.find((r) => (since.length ? completedOn(r, host.label, since) : finishedOn(r, host.label)))?.startedAt ?? null,
   };
-  // a playbook variable may name the host: --set 'accepted=/var/lib/ir/accepted/{{host}}'
-  const vars: Record<string, string | null> = { ...Object.fromEntries(Object.entries(o.vars).map(([k, v]) => [k, typeof v === 'string' ? fill(v, builtins) : v])), ...builtins };
+  return { ...Object.fromEntries(Object.entries(o.vars).map(([k, v]) => [k, typeof v === 'string' ? fill(v, builtins) : v])), ...builtins };
+}
+
+/**
+ * Parameters built from a `must_exist` variable (the hygiene playbook's `accepted`) name paths that
+ * must exist: one line naming the first that does not, or null. Checked before anything runs, so a
+ * typo in --set never becomes a run without its baseline.
+ */
+export function missingInput(o: Pick<RunnerOptions, 'playbook' | 'kind' | 'vars'>, vars: TemplateVars): string | null {
+  const must = mustExistVars(o.playbook);
+  if (!must.length) return null;
+  for (const name of must) {
+    const v = vars[name];
+    if (typeof v === 'string' && v && !existsSync(v)) return `--set ${name}=${v}: no such file or directory`;
+  }
+  for (const step of o.playbook.steps) {
+    if (step.command === REPORT_COMMAND || whenHolds(step, vars, o.kind, null).run === false) continue;
+    const values: [string, string][] = [...step.args.map((a): [string, string] => ['argument', a]), ...Object.entries(step.with).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === 'string').map((x): [string, string] => [`--${k}`, x]))];
+    for (const [what, raw] of values) {
+      const { value, used } = fillTemplate(raw, vars);
+      const by = used.find((u) => must.includes(u));
+      if (by && value !== null && !existsSync(value)) return `--set ${by}=${String(vars[by])}: ${value} does not exist (step ${step.name}, ${what})`;
+    }
+  }
+  return null;
+}
+
+async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal | null, prevEvents: JournalEvent[]): Promise<HostRun> {
+  const t0 = performance.now();
+  const dir = hostDir(o.caseDir, o.fleet, host.label);
+  const vars = hostVars(o, host);
   const targetArgs: TargetArg[] = [...(host.spec ? [{ name: 'host', value: host.spec }] : []), ...(host.identity ? [{ name: 'identity', value: host.identity }] : []), ...o.targetArgs.filter((t) => !(host.identity && t.name === 'identity'))];
   const steps: StepRun[] = [];
   const prior = new Map<string, StepStatus>();
   const rel = (p: string): string => relative(o.caseDir, p);
   const say = (s: string): void => o.onProgress?.(`${o.fleet ? `[${host.label}] ` : ''}${s}`);
   const finish = (status: HostRun['status'], error?: string): HostRun => {
-    const exitCode = status === 'unreachable' ? EXIT_ERROR : Math.max(EXIT_OK, ...steps.map((s) => exitOf(s.status)));
+    const exitCode = status === 'unreachable' || status === 'error' ? EXIT_ERROR : Math.max(EXIT_OK, ...steps.map((s) => exitOf(s.status)));
     const st: HostRun['status'] = status === 'ok' ? (exitCode === EXIT_ERROR ? 'error' : exitCode === EXIT_FINDINGS ? 'findings' : 'ok') : status;
     const seconds = (performance.now() - t0) / 1000;
     journal?.write({ event: 'host-end', host: host.label, status: st, exitCode, seconds, ...(error ? { message: error } : {}) });
     return { label: host.label, ...(host.spec ? { spec: host.spec } : {}), dir: rel(dir) || '.', status: st, exitCode, ...(error ? { error } : {}), seconds, steps };
   };
+
+  // a missing accepted baseline refuses this host before anything runs (one host: the command refused already)
+  const missing = missingInput(o, vars);
+  const refused = (reason: string): StepRun[] => o.playbook.steps.map((s, i) => ({ n: i + 1, name: s.name, command: s.command, argv: [], status: 'skipped', reason }));
+  if (missing && o.dryRun) return { label: host.label, ...(host.spec ? { spec: host.spec } : {}), dir: rel(dir) || '.', status: 'error', exitCode: EXIT_ERROR, error: missing, seconds: 0, steps: refused('the host was refused') };
 
   if (o.dryRun) {
     o.playbook.steps.forEach((step, i) => {
@@ -263,6 +313,11 @@ async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal |
 
   mkdirSync(join(dir, 'steps'), { recursive: true, mode: 0o700 });
   journal?.write({ event: 'host-start', host: host.label, ...(host.spec ? { message: host.spec } : {}) });
+  if (missing) {
+    say(`refused: ${missing}`);
+    steps.push(...refused('the host was refused before any step ran'));
+    return finish('error', missing);
+  }
   // resume after the last completed step: everything from the first step not done runs again
   const done = doneBefore(prevEvents, host.label, o.playbook);
   const firstOpen = o.playbook.steps.findIndex((s, i) => s.command !== REPORT_COMMAND && !done.has(i + 1));
@@ -312,7 +367,7 @@ async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal |
     const startedAt = utcNow();
     const s0 = performance.now();
     journal?.write({ event: 'step-start', host: host.label, n, step: step.name, command: step.command, argv });
-    say(`${n}/${o.playbook.steps.length} ${step.name}: ir ${argv.join(' ')}`);
+    say(`${n}/${o.playbook.steps.length} ${step.name}: ir ${shellLine(argv)}`);
     const res = await runChild(o.cli, argv, outFile, `${stem}.stderr.txt`, step.timeout, o.env ?? process.env);
     let status = statusOf(res.code);
     let reason: string | undefined = res.timedOut ? `stopped after ${step.timeout}s` : status === 'error' ? lastLine(res.stderr) : undefined;
@@ -347,6 +402,7 @@ export async function runPlaybook(o: RunnerOptions): Promise<PlaybookRun> {
     r.ok ? r.value : { label: r.host.label, spec: r.host.spec || undefined, dir: relative(o.caseDir, hostDir(o.caseDir, o.fleet, r.host.label)) || '.', status: 'error', exitCode: EXIT_ERROR, error: r.error.message, seconds: r.seconds, steps: [] },
   );
   let report: string[] = [];
+  let verdict: Verdict | undefined;
   const reportStep = o.playbook.steps.findIndex((s) => s.command === REPORT_COMMAND);
   if (!o.dryRun && reportStep >= 0 && o.writeReport) {
     const n = reportStep + 1;
@@ -355,7 +411,9 @@ export async function runPlaybook(o: RunnerOptions): Promise<PlaybookRun> {
     let status: StepRun['status'] = 'ok';
     let reason: string | undefined;
     try {
-      report = (await o.writeReport(o.caseDir)).map((p) => relative(o.caseDir, p));
+      const written = await o.writeReport(o.caseDir);
+      report = written.files.map((p) => relative(o.caseDir, p));
+      verdict = written.verdict;
     } catch (err) {
       status = 'error';
       reason = (err as Error).message;
@@ -370,5 +428,5 @@ export async function runPlaybook(o: RunnerOptions): Promise<PlaybookRun> {
   const exitCode = Math.max(EXIT_OK, ...runs.map((h) => h.exitCode));
   const seconds = (performance.now() - t0) / 1000;
   journal?.write({ event: 'case-end', exitCode, seconds });
-  return { kind: 'ir-playbook-run', case: o.caseDir, caseId: o.caseId, playbook: o.playbook.name, version: o.playbook.version, dryRun: o.dryRun, resumed: Boolean(o.resume), startedAt, endedAt: utcNow(), seconds, concurrency: o.concurrency, hosts: runs, report, exitCode };
+  return { kind: 'ir-playbook-run', case: o.caseDir, caseId: o.caseId, playbook: o.playbook.name, version: o.playbook.version, dryRun: o.dryRun, resumed: Boolean(o.resume), startedAt, endedAt: utcNow(), seconds, concurrency: o.concurrency, hosts: runs, report, ...(verdict ? { verdict } : {}), exitCode };
 }

@@ -32,7 +32,9 @@ export const Step = z
     /** an `ir` command id (`persistence-scan`, `evidence verify`) or the built-in `report` */
     command: z.string().min(1),
     description: z.string().optional(),
-    /** the section of the hardening seed this step carries out */
+    /** the part of the written procedure this step carries out (the hardening guide's "Incident Response 3") */
+    source: z.string().optional(),
+    /** the old name of `source`: still read, with a warning (ir playbook validate) */
     seed: z.string().optional(),
     /** positional arguments of the command (auth-review's log files); templates allowed */
     args: z.array(z.string().regex(/^[^-]/, 'expected an argument that does not start with a dash')).default([]),
@@ -49,13 +51,27 @@ export const Step = z
   .strict();
 export type Step = z.infer<typeof Step>;
 
+/**
+ * A variable with more than a default: `must_exist` makes every parameter built from it a path that
+ * must exist when the variable is set (checked per host before anything runs), as the hygiene
+ * playbook's `accepted` directory.
+ */
+export const VarSpec = z
+  .object({
+    default: Scalar.nullable().default(null),
+    must_exist: z.boolean().default(false),
+    description: z.string().optional(),
+  })
+  .strict();
+export type VarSpec = z.infer<typeof VarSpec>;
+
 export const Playbook = z
   .object({
     name: Name,
     version: z.number().int().positive(),
     description: z.string(),
     /** variables for templates (`{{project}}`), overridden by `--set NAME=VALUE`; null: unset */
-    vars: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a variable name of a-z, 0-9 and _'), Scalar.nullable()).default({}),
+    vars: z.record(z.string().regex(/^[a-z_][a-z0-9_]*$/, 'expected a variable name of a-z, 0-9 and _'), z.union([Scalar.nullable(), VarSpec])).default({}),
     steps: z.array(Step).min(1),
   })
   .strict()
@@ -71,3 +87,20 @@ export type Playbook = z.infer<typeof Playbook>;
 
 /** The built-in step that writes report.md and report.html from the case directory. */
 export const REPORT_COMMAND = 'report';
+
+/** The playbook's variables with their defaults as text (null: unset). */
+export function varDefaults(pb: Playbook): Record<string, string | null> {
+  return Object.fromEntries(
+    Object.entries(pb.vars).map(([k, v]) => {
+      const d = v !== null && typeof v === 'object' ? v.default : v;
+      return [k, d === null ? null : String(d)];
+    }),
+  );
+}
+
+/** Variables whose parameters name paths that must exist. */
+export function mustExistVars(pb: Playbook): string[] {
+  return Object.entries(pb.vars)
+    .filter(([, v]) => v !== null && typeof v === 'object' && v.must_exist)
+    .map(([k]) => k);
+}

@@ -10,8 +10,8 @@ import { writeCaseReport } from '../report/write.js';
 import { CASE_PLAYBOOK, hostDirName, readCaseMeta, writeCaseMeta, type CaseMeta } from '../case/case.js';
 import type { Catalog } from './catalog.js';
 import { checkPlaybook, findPlaybook, PlaybookError, type LoadedPlaybook } from './load.js';
-import { changingSteps, type RunnerOptions, type TargetArg } from './runner.js';
-import { REPORT_COMMAND, type Playbook } from './schema.js';
+import { changingSteps, hostsOf, hostVars, missingInput, type RunnerOptions, type TargetArg } from './runner.js';
+import { REPORT_COMMAND, varDefaults, type Playbook } from './schema.js';
 
 export interface RunFlags extends TargetFlagValues, FleetFlagValues {
   case?: string;
@@ -23,7 +23,7 @@ export interface RunFlags extends TargetFlagValues, FleetFlagValues {
 
 /** `--set a=b` pairs over the playbook's vars; an unknown name is an error naming the known ones. */
 export function varsFrom(pb: Playbook, set: string[] = []): Record<string, string | null> {
-  const vars: Record<string, string | null> = Object.fromEntries(Object.entries(pb.vars).map(([k, v]) => [k, v === null ? null : String(v)]));
+  const vars = varDefaults(pb);
   for (const kv of set) {
     const m = /^([a-z_][a-z0-9_]*)=(.*)$/s.exec(kv);
     if (!m) throw new UserError(`--set ${kv}: expected NAME=VALUE`);
@@ -59,7 +59,7 @@ export function prepareRun(nameOrPath: string | undefined, f: RunFlags, catalog:
     const { playbook, issues } = checkPlaybook(text, file, catalog);
     if (!playbook || issues.length) throw new PlaybookError(issues);
     if (nameOrPath && nameOrPath !== playbook.name) throw new UserError(`--resume ${f.resume} is a case of ${playbook.name}, not ${nameOrPath}`);
-    loaded = { playbook, file, text, origin: 'file' };
+    loaded = { playbook, file, text, origin: 'file', warnings: [] };
     // a one-host case of this machine or an image has no spec: run it as it was, without --host
     hosts = meta.hosts.filter((h) => h.spec).map((h) => ({ label: h.label, spec: h.spec!, groups: h.groups, ...(h.identity ? { identity: h.identity } : {}) }));
   } else {
@@ -119,8 +119,17 @@ export function prepareRun(nameOrPath: string | undefined, f: RunFlags, catalog:
       const t = await connectFleetHost(h, tf);
       await t.close();
     },
-    writeReport: async (dir) => writeCaseReport(dir, { formats, compareLastRun }).files,
+    writeReport: async (dir) => {
+      const { files, report } = writeCaseReport(dir, { formats, compareLastRun });
+      return { files, verdict: report.verdict };
+    },
   };
+  // one host whose accepted baseline is missing: refused with one line, nothing run, no case written
+  // (in a fleet it is that host's error row, and the others go on)
+  if (!meta.fleet) {
+    const missing = missingInput(options, hostVars(options, hostsOf(options)[0]!));
+    if (missing) throw new UserError(missing);
+  }
   const changing = changingSteps(loaded.playbook, meta.vars, meta.target).map((s) => s.name);
   return { options, loaded, changing, writeMeta };
 }

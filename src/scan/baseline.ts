@@ -63,7 +63,7 @@ export interface BaselineComparison {
  * Compares a scan with the accepted state (not with the last run: a change stays visible until someone
  * accepts it with --save-baseline). Only new and changed findings should count toward --fail-on.
  */
-export function compareBaseline(report: Pick<ScanReport, 'findings' | 'detectors'>, baseline: Baseline): BaselineComparison {
+export function compareBaseline(report: Pick<ScanReport, 'findings' | 'detectors'> & Partial<Pick<ScanReport, 'unread'>>, baseline: Baseline): BaselineComparison {
   const accepted = new Map(baseline.entries.map((e) => [e.key, e]));
   const seen = new Set<string>();
   const findings = report.findings.map((f): Finding => {
@@ -73,7 +73,10 @@ export function compareBaseline(report: Pick<ScanReport, 'findings' | 'detectors
   });
   // a detector that did not run this time (--only, not available offline) says nothing about its entries
   const ran = new Set(report.detectors.filter((d) => !d.notAvailable && !d.error).map((d) => d.id));
-  const gone = baseline.entries.filter((e) => !seen.has(e.key) && ran.has(e.detector));
+  // nor does a file it could not read this time (or one under a directory it could not list): unknown, not gone
+  const unread = (report.unread ?? []).filter((u) => u.path);
+  const notRead = (e: Baseline['entries'][number]) => unread.some((u) => u.detector === e.detector && e.path !== undefined && (e.path === u.path || e.path.startsWith(`${u.path}/`)));
+  const gone = baseline.entries.filter((e) => !seen.has(e.key) && ran.has(e.detector) && !notRead(e));
   const count = (d: Finding['drift']) => findings.filter((f) => f.drift === d).length;
   return { findings, gone, counts: { new: count('new'), changed: count('changed'), unchanged: count('unchanged'), gone: gone.length } };
 }

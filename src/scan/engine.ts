@@ -6,8 +6,9 @@ import { utcNow } from '../core/time.js';
 import { UserError } from '../core/errors.js';
 import type { Detector, DetectorResult } from './detector.js';
 import { Facts } from './facts.js';
-import { Finding, ScanWarning, severityRank } from '../core/finding.js';
+import { Finding, ScanWarning, Severity, severityRank } from '../core/finding.js';
 import { DETECTORS } from './registry.js';
+import { ContainerSection } from './containers/schema.js';
 
 export const DetectorRun = z.object({
   id: z.string(),
@@ -26,7 +27,19 @@ export const ScanReport = z.object({
   detectors: z.array(DetectorRun),
   findings: z.array(Finding),
   warnings: z.array(ScanWarning),
+  /**
+   * input that exists but could not be evaluated (a detector threw, a file or directory could not be
+   * read or parsed): the scan is incomplete, the verdict names it and the exit code is 2
+   */
+  errors: z.array(ScanWarning),
+  /** items read only in part or not at all (too large, unreadable, not a regular file): counted at the top */
+  unread: z.array(z.object({ detector: z.string(), path: z.string().optional(), reason: z.string() })),
+  /** set by decideScan: the severity that makes the exit code 1, and the exit code (0 clean, 1 findings, 2 incomplete) */
+  failOn: Severity.optional(),
+  exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]).optional(),
   suppressed: z.array(z.object({ key: z.string(), rule: z.string(), reason: z.string() })),
+  /** inside the containers (absent with --no-containers, and inside a container's own scan) */
+  containers: ContainerSection.optional(),
   /** with --baseline: what changed against the accepted state */
   baseline: z
     .object({
@@ -42,6 +55,8 @@ export interface ScanOptions {
   only?: string[];
   deep?: boolean;
   detectors?: Detector[];
+  /** the scan inside containers: `skip` (--no-containers, and a container's own scan), `names` (--container) */
+  containers?: { skip?: boolean; names?: string[] };
 }
 
 /** Picks detectors by id (`--only cron,processes`); an unknown id is a user error naming the valid ones. */
@@ -63,6 +78,16 @@ export async function runScan(host: Target, policy: Policy, opts: ScanOptions = 
   // over ssh: what the chosen detectors and the shared facts declare, read in one batch (host/batch/); locally the host itself
   const target = (await host.prefetch?.({ paths: [...FACTS_READ, ...chosen.flatMap((d) => d.locations)] })) ?? host;
   const facts = new Facts(target);
+  // containers are scanned beside the host's detectors, with the same detectors over their own files
+  const inner = chosen.filter((d) => !d.liveOnly && d.id !== 'containers');
+  const judgeLayer = chosen.some((d) => d.id === 'containers');
+  const inContainers =
+    opts.containers?.skip || (inner.length === 0 && !judgeLayer)
+      ? undefined
+      : import('./containers/scan.js').then(({ scanContainers }) =>
+          scanContainers(target, { detectors: inner, judgeLayer, names: opts.containers?.names, scan: (t, ds) => runScan(t, policy, { only: opts.only ? ds.map((d) => d.id) : undefined, detectors: ds, deep: opts.deep, containers: { skip: true } }) }),
+        );
+  inContainers?.catch(() => {});
   const runs = await Promise.all(
     chosen.map(async (d): Promise<{ d: Detector; res: DetectorResult; ms: number; error?: string }> => {
       const t0 = performance.now();
@@ -75,14 +100,16 @@ export async function runScan(host: Target, policy: Policy, opts: ScanOptions = 
       } catch (err) {
         const message = err instanceof TargetError || err instanceof NotAvailable ? err.message : `${(err as Error).message}`;
         if (err instanceof NotAvailable) return { d, res: { findings: [], warnings: [], examined: 0, notAvailable: message }, ms: performance.now() - t0 };
-        return { d, res: { findings: [], warnings: [{ detector: d.id, message: `detector failed: ${message}` }], examined: 0 }, ms: performance.now() - t0, error: message };
+        const failed = { detector: d.id, message: `detector failed: ${message}` };
+        return { d, res: { findings: [], warnings: [failed], errors: [failed], unread: [{ detector: d.id, reason: `detector failed: ${message}` }], examined: 0 }, ms: performance.now() - t0, error: message };
       }
     }),
   );
   const reading = target.reading?.();
   const suppressed: ScanReport['suppressed'] = [];
   const findings: Finding[] = [];
-  for (const { res } of runs) {
+  const ctr = await inContainers;
+  for (const { res } of [...runs, ...(ctr ? [{ res: ctr }] : [])]) {
     for (const f of res.findings) {
       const s = policy.suppressions.find((s) => (!s.rule || s.rule === f.rule) && (!s.key || s.key === f.key) && (!s.path || s.path === f.path));
       if (s) suppressed.push({ key: f.key, rule: f.rule, reason: s.reason });
@@ -105,7 +132,22 @@ export async function runScan(host: Target, policy: Policy, opts: ScanOptions = 
       ...(rest.error ? { error: rest.error } : {}),
     })),
     findings,
-    warnings: [...runs.flatMap((r) => r.res.warnings), ...(reading?.mode === 'per-file' ? [{ detector: 'batch', message: reading.note }] : [])],
+    warnings: [...runs.flatMap((r) => r.res.warnings), ...(ctr?.warnings ?? []), ...(reading?.mode === 'per-file' ? [{ detector: 'batch', message: reading.note }] : [])],
+    // a container whose files could not be read is a scan that could not run there: never "nothing found"
+    errors: [...runs.flatMap((r) => r.res.errors ?? []), ...(ctr?.section.runs.filter((x) => x.error).map((x) => ({ detector: 'containers', path: x.name, message: `container not read: ${x.error}` })) ?? [])],
+    unread: runs.flatMap((r) => r.res.unread ?? []),
     suppressed,
+    ...(ctr ? { containers: ctr.section } : {}),
   };
+}
+
+/** Findings that make the exit code 1: at or above failOn, and with a baseline only the new or changed ones. */
+export function failingFindings(r: ScanReport, failOn: Severity): Finding[] {
+  return r.findings.filter((f) => severityRank(f.severity) >= severityRank(failOn) && f.drift !== 'unchanged');
+}
+
+/** The exit decision, kept in the report: 2 when a detector could not evaluate input that exists (an incomplete scan is never "nothing found"), 1 findings, 0 clean. */
+export function decideScan(r: ScanReport, failOn: Severity): ScanReport {
+  const exitCode = r.errors.length ? 2 : failingFindings(r, failOn).length ? 1 : 0;
+  return { ...r, failOn, exitCode };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Target } from '../host/target.js';
-import { DpkgIndex } from './dpkg.js';
+import { DpkgIndex } from '../host/facts/dpkg.js';
 import type { Facts } from './facts.js';
 
 /**
@@ -42,11 +42,10 @@ export async function md5OfFile(t: Target, path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** True when `path` is a conffile whose content still matches what the package shipped. */
-export async function isPristineConffile(facts: Facts, path: string, text?: string): Promise<boolean> {
+/** True when `path` is a conffile whose content still matches what the package shipped (`md5` of the content when the caller has it). */
+export async function isPristineConffile(facts: Facts, path: string, md5?: string): Promise<boolean> {
   const idx = await dpkgIndex(facts);
   const c = idx?.conffile(path);
   if (!c) return false;
-  const md5 = text !== undefined ? createHash('md5').update(text).digest('hex') : await md5OfFile(facts.target, path).catch(() => '');
-  return md5 === c.md5;
+  return (md5 ?? (await md5OfFile(facts.target, path).catch(() => ''))) === c.md5;
 }

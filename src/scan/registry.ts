@@ -22,13 +22,20 @@ import { kernelModules } from './detectors/kernel-modules.js';
 import { aptHooks } from './detectors/apt-hooks.js';
 import { polkit } from './detectors/polkit.js';
 import { packageIntegrity } from './detectors/package-integrity.js';
+import { sshd } from './detectors/sshd.js';
+import { dbus } from './detectors/dbus.js';
+import { grub } from './detectors/grub.js';
+import { initramfs } from './detectors/initramfs.js';
+import { packages } from './detectors/packages.js';
+import { git } from './detectors/git.js';
+import { tmpExecutables } from './detectors/tmp-executables.js';
 
 /**
  * Every detector, listed explicitly (no import side effects). docs/persistence-scan.md is generated
  * from this list (`npm run docs`), so the table of locations and ATT&CK ids cannot drift from the code.
  */
 export const DETECTORS: Detector[] = [
-  // foundation: the seed's four checks
+  // foundation: the hardening guide's four checks
   cron,
   authorizedKeys,
   processes,
@@ -53,4 +60,12 @@ export const DETECTORS: Detector[] = [
   aptHooks,
   polkit,
   packageIntegrity,
+  sshd,
+  // second ring (issue 19): boot, packages, tools, temporary directories
+  dbus,
+  grub,
+  initramfs,
+  packages,
+  git,
+  tmpExecutables,
 ];

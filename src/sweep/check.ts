@@ -17,7 +17,7 @@ export interface Outcome {
 }
 
 /**
- * A sweep check is knowledge as data (STYLE.md 1): its id, where it comes from (seed section, Lynis,
+ * A sweep check is knowledge as data (STYLE.md 1): its id, where it comes from (guide section, Lynis,
  * CIS Docker Benchmark v1.2.0), what it reads and one function. docs/sweep.md is generated from these.
  */
 export interface SweepCheck {
@@ -28,7 +28,7 @@ export interface SweepCheck {
   /** a fixed value, or read from the policy (allowed ports, fail2ban limits) */
   expected: string | ((p: Policy) => string);
   remediation: string;
-  /** seed section, e.g. "Hardening seed §1 SSH Hardening; verification 1" */
+  /** guide section, e.g. "Hardening guide §1 SSH Hardening; verification 1" */
   source: string;
   lynis?: string;
   cis?: string;

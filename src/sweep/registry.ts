@@ -63,7 +63,7 @@ import { backupScheduled } from './checks/backup-scheduled.js';
 
 /**
  * Every sweep check, listed explicitly (no import side effects), in report order. docs/sweep.md's
- * table is generated from this list (test/unit/sweep-docs.test.ts fails when it drifts).
+ * table is generated from this list (test/unit/docs.test.ts fails when it drifts).
  */
 export const CHECKS: SweepCheck[] = [
   // SSH (Hardening §1, verification 1)

@@ -29,7 +29,7 @@ export const CheckResult = z.object({
   /** why the check is not applicable or broke */
   reason: z.string().optional(),
   remediation: z.string(),
-  /** seed section the check comes from */
+  /** guide section the check comes from */
   source: z.string(),
   lynis: z.string().optional(),
   cis: z.string().optional(),

@@ -3,9 +3,9 @@ import type { Target } from '../host/target.js';
 import { listOrEmpty, readTextOrNull } from '../host/target.js';
 import type { Policy } from '../core/policy.js';
 import { runScan } from '../scan/engine.js';
-import { Facts, NOLOGIN_SHELLS, parsePasswd } from '../scan/facts.js';
+import { isSystemAccount, NOLOGIN_SHELLS, parsePasswd } from '../host/facts/passwd.js';
 import { contentHash, maxSeverity, Severity } from '../core/finding.js';
-import { expandKeysPath } from '../scan/sshd.js';
+import { expandKeysPath } from '../host/facts/sshd.js';
 import { SweepContext, type SweepOptions } from './context.js';
 import { STATE_KINDS } from './defaults.js';
 import { shadowEntries } from './facts/shadow.js';
@@ -47,7 +47,7 @@ async function accounts(ctx: SweepContext): Promise<StateItem[]> {
       kind: 'account' as const,
       contentHash: contentHash(a.uid, a.gid, a.home, a.shell, pw),
       summary: `${a.name} uid=${a.uid} gid=${a.gid} home=${a.home} shell=${a.shell} password=${sh?.kind ?? 'none'}`,
-      severity: a.uid === 0 ? 'critical' : login && !Facts.isSystemAccount(a) ? 'high' : 'medium',
+      severity: a.uid === 0 ? 'critical' : login && !isSystemAccount(a) ? 'high' : 'medium',
     };
   });
 }

@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ImageHost } from '../../src/host/image.js';
@@ -25,4 +26,20 @@ export function tempCopy(dir: string): { root: string; cleanup: () => void } {
   const root = join(base, 'root');
   cpSync(dir, root, { recursive: true, verbatimSymlinks: true });
   return { root, cleanup: () => rmSync(base, { recursive: true, force: true }) };
+}
+
+/**
+ * A temp copy of a fixture root with what git cannot keep applied: the set-id modes of <root>.modes.json
+ * and the file capabilities of <root>.caps.json (setcap, so the test runs as root with libcap2-bin).
+ */
+export function withModes(dir: string): { root: string; cleanup: () => void } {
+  const copy = tempCopy(dir);
+  const local = (p: string) => join(copy.root, p.replace(/^\/(bin|sbin|lib)\//, '/usr/$1/'));
+  const modes = JSON.parse(readFileSync(`${dir}.modes.json`, 'utf8')) as Record<string, string>;
+  for (const [p, m] of Object.entries(modes)) chmodSync(local(p), parseInt(m.replace(/^0o/, ''), 8));
+  if (existsSync(`${dir}.caps.json`)) {
+    const caps = JSON.parse(readFileSync(`${dir}.caps.json`, 'utf8')) as Record<string, string>;
+    for (const [p, c] of Object.entries(caps)) execFileSync('setcap', [c, local(p)]);
+  }
+  return copy;
 }

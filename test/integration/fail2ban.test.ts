@@ -1,8 +1,9 @@
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJson, runIr } from '../helpers/cli.js';
+import { BIN, parseJson, runIr } from '../helpers/cli.js';
+import { hostileRoot } from '../helpers/hostile.js';
 import { serviceEnv } from '../helpers/services.js';
 import type { BanReport } from '../../src/fail2ban/actions.js';
 import type { Fail2banStatus } from '../../src/fail2ban/status.js';
@@ -21,6 +22,8 @@ let journal: string;
 const mine = new Set<string>();
 const T = 300_000; // the CI machine may be busy: each fail2ban-client call starts Python
 const oct = () => 10 + Math.floor(Math.random() * 240);
+/** a random last group for 2001:db8::/32 addresses */
+const hex = () => (0x1000 + Math.floor(Math.random() * 0xe000)).toString(16);
 
 function client(...args: string[]): string {
   return execFileSync('fail2ban-client', ['-s', SOCK, ...args], { encoding: 'utf8' }).trim();
@@ -73,8 +76,10 @@ test('status: every jail, live, with settings checked against the policy', async
   expect(s.jails.map((j) => j.name).sort()).toEqual(['recidive-test', 'sshd']);
   const sshd = s.jails.find((j) => j.name === 'sshd')!;
   expect(sshd).toMatchObject({ running: true, enabled: true, filter: 'sshd', settings: { maxretry: 3, findtime: 600, bantime: 3600, banaction: 'dummy', backend: 'polling', logpath: [LOG] } });
-  // the test jail bans for 1 h, the seed wants a long ban: a failed check, exit 1
+  // the test jail bans for 1 h, the hardening guide wants a long ban: a failed check, exit 1
   expect(sshd.checks.find((c) => c.id === 'fail2ban.bantime')).toMatchObject({ ok: false });
+  // where to fix it
+  expect(sshd.checks.find((c) => c.id === 'fail2ban.bantime')!.message).toMatch(new RegExp(`— set in ${CONF}/jail\\.local line \\d+$`));
   expect(s.checks).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'fail2ban.sshd-enabled', ok: true })]));
   expect(r.code).toBe(1);
 }, T);
@@ -241,4 +246,129 @@ test('ban and unban on a fleet: asked once, every live host acted on, a dead hos
     ['ban', rows[0]!.result!.host],
     ['unban', rows[0]!.result!.host],
   ]);
+}, T);
+
+test('addresses are one spelling: fail2ban stores the canonical one and misses any other on unbanip; ir sends and prints the canonical one', async () => {
+  const h = hex();
+  const ip = `2001:db8::${h}`;
+  const upper = `2001:DB8:0::${h.toUpperCase()}`;
+  mine.add(ip);
+  // the real server: banip canonicalises, unbanip compares the stored text
+  expect(client('set', 'sshd', 'banip', upper)).toBe('1');
+  expect(client('get', 'sshd', 'banip').split(/\s+/)).toContain(ip);
+  expect(client('set', 'sshd', 'unbanip', upper)).toBe('0');
+  expect(bannedIn(ip)).toEqual(['sshd']);
+
+  const un = await runIr(['unban', upper, '--socket', SOCK, '--journal-file', journal, '--auth-log', LOG, '--yes', '--json']);
+  expect(un.code).toBe(0);
+  expect(parseJson<BanReport>(un).results).toEqual([expect.objectContaining({ ip, jail: 'sshd', outcome: 'unbanned' })]);
+  expect(bannedIn(ip)).toEqual([]);
+  const entry = JSON.parse(readFileSync(journal, 'utf8').trim().split('\n').pop()!) as { ips: { ip: string }[] };
+  expect(entry.ips.map((x) => x.ip)).toEqual([ip]);
+
+  const ban = await runIr(['ban', upper, '--jail', 'sshd', '--socket', SOCK, '--journal-file', journal, '--yes']);
+  expect(ban.code).toBe(0);
+  expect(ban.stdout).toContain(`${ip} `);
+  expect(ban.stdout).not.toContain(upper);
+  expect(bannedIn(ip)).toEqual(['sshd']);
+  const st = parseJson<Fail2banStatus>(await f2b('--jail', 'sshd', '--json'));
+  expect(st.jails[0]!.banned.filter((b) => b.ip.toLowerCase() === ip)).toEqual([expect.objectContaining({ ip })]);
+  client('set', 'sshd', 'unbanip', ip);
+}, T);
+
+test('ban refuses loopback and the responder\'s own address however written; odd IPv4 spellings never reach fail2ban', async () => {
+  const loop = parseJson<BanReport>(await runIr(['ban', '0::1', '::ffff:7f00:1', '0:0:0:0:0:0:0:1', '--jail', 'sshd', '--socket', SOCK, '--journal-file', journal, '--dry-run', '--json']));
+  expect(loop.results.map((r) => [r.ip, r.outcome, r.reason])).toEqual([
+    ['::1', 'refused', 'a loopback address (use --force)'],
+    ['127.0.0.1', 'refused', 'a loopback address (use --force)'],
+  ]);
+
+  const own = await runIr(['ban', '2001:DB8::7', '--jail', 'sshd', '--socket', SOCK, '--journal-file', journal, '--dry-run', '--json'], { env: { SSH_CLIENT: '2001:db8::7 50000 22' } });
+  expect(own.code).toBe(1);
+  expect(parseJson<BanReport>(own).results).toEqual([expect.objectContaining({ ip: '2001:db8::7', outcome: 'refused', reason: expect.stringMatching(/SSH_CLIENT/) })]);
+
+  // `sudo ir …` clears SSH_CLIENT from ir's environment; the login session above it still has it
+  const v4 = `198.51.100.${oct()}`;
+  const viaSudo = spawnSync('sh', ['-c', `env -u SSH_CLIENT "$0" "$@"; exit $?`, process.execPath, BIN, 'ban', v4, '--jail', 'sshd', '--socket', SOCK, '--journal-file', journal, '--dry-run', '--json'], {
+    env: { ...process.env, SSH_CLIENT: `${v4} 50000 22`, CI: 'true' },
+    encoding: 'utf8',
+  });
+  expect(viaSudo.status).toBe(1);
+  expect((JSON.parse(viaSudo.stdout) as BanReport).results[0]).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/SSH_CLIENT of the login session/) });
+
+  const odd = await runIr(['ban', '127.1', '0177.0.0.1', '--jail', 'sshd', '--socket', SOCK, '--journal-file', journal, '--yes']);
+  expect(odd.code).toBe(2);
+  expect(odd.stderr.trim().split('\n')).toHaveLength(1);
+  expect(odd.stderr).toMatch(/"127\.1" \(an abbreviated IPv4 address, which other tools read as 127\.0\.0\.1/);
+  expect(odd.stderr).toMatch(/"0177\.0\.0\.1" \(leading zeros/);
+  expect(client('banned', '127.1')).toBe('[[]]');
+}, T);
+
+test('a ban fail2ban holds as text that is no address is shown as such', async () => {
+  // fail2ban-client itself takes 127.1 and stores the text; its firewall action would read 127.0.0.1
+  expect(client('set', 'sshd', 'banip', '127.1')).toBe('1');
+  try {
+    const st = parseJson<Fail2banStatus>(await f2b('--jail', 'sshd', '--json'));
+    expect(st.jails[0]!.banned.find((b) => b.ip === '127.1')).toMatchObject({ problem: expect.stringMatching(/^not an address \(an abbreviated IPv4 address, which other tools read as 127\.0\.0\.1/) });
+  } finally {
+    client('set', 'sshd', 'unbanip', '127.1');
+  }
+}, T);
+
+test('unban judges 2001:DB8::… as 2001:db8::… against the auth log', async () => {
+  // its own auth log (the shared one ranks every run's brute forcers), and a ban made directly
+  const ip = `2001:db8::${hex()}`;
+  mine.add(ip);
+  const log = join(work, 'v6-auth.log');
+  writeFileSync(log, [0, 1, 2].map((i) => `${stamp()} web-01 sshd[${4000 + i}]: Failed password for invalid user admin from ${ip} port ${40000 + i} ssh2\n`).join(''));
+  expect(client('set', 'sshd', 'banip', ip)).toBe('1');
+  const r = await runIr(['unban', ip.toUpperCase(), '--socket', SOCK, '--journal-file', journal, '--auth-log', log, '--yes']);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(new RegExp(`${ip.replace(/\./g, '\\.')} +REFUSED for sshd — it is #1 of the top offenders \\(3 failures, 1 users\\)`));
+  expect(bannedIn(ip)).toEqual(['sshd']);
+}, T);
+
+test('a configuration fail2ban cannot read: exit 2 with file and line, live and offline, and no jail called OK from it', async () => {
+  // live: the server runs on what it read before; the files on disk would stop it from starting again
+  const conf = join(work, 'broken-conf');
+  cpSync(CONF, conf, { recursive: true });
+  appendFileSync(join(conf, 'jail.local'), 'maxretry 3\n');
+  const lines = readFileSync(join(conf, 'jail.local'), 'utf8').trimEnd().split('\n').length;
+  const live = await runIr(['fail2ban', '--socket', SOCK, '--conf-dir', conf, '--json']);
+  expect(live.code).toBe(2);
+  const s = parseJson<Fail2banStatus>(live);
+  expect(s.mode).toBe('live');
+  expect(s.errors).toEqual([{ path: join(conf, 'jail.local'), line: lines, message: expect.stringMatching(/^cannot read "maxretry 3".*fail2ban refuses to start with it$/) }]);
+  expect(s.jails.find((j) => j.name === 'sshd')!.settings.maxretry).toBe(3);
+
+  // offline: the hostile root's jail.local (test/fixtures/hostile/cases/70-…)
+  const root = hostileRoot();
+  const human = await runIr(['fail2ban', '--root', root]);
+  expect(human.code).toBe(2);
+  expect(human.stdout.split('\n').slice(0, 3).join('\n')).toMatch(/ERROR: .*\n {2}\/etc\/fail2ban\/jail\.local line 4: cannot read "this line is not ini \\x1b\[2J"/);
+  expect(human.stdout).not.toMatch(/^\s*ok\s/m);
+  expect(human.stdout).not.toContain('\x1b');
+  expect(human.stdout).toMatch(/unusable as written: \/etc\/fail2ban\/jail\.local line 2: maxretry = "3 # three strikes"/);
+  const off = parseJson<Fail2banStatus>(await runIr(['fail2ban', '--root', root, '--json']));
+  expect(off.errors).toEqual([expect.objectContaining({ path: '/etc/fail2ban/jail.local', line: 4 })]);
+  expect(off.checks).toEqual([]);
+  expect(off.jails.flatMap((j) => j.checks)).toEqual([]);
+}, T);
+
+test('settings fail2ban ignores are failed checks with their file and line', async () => {
+  const root = join(work, 'traps');
+  mkdirSync(join(root, 'etc/fail2ban'), { recursive: true });
+  writeFileSync(join(root, 'etc/fail2ban/jail.conf'), '[DEFAULT]\nbantime = 1d\nfindtime = 10m\nmaxretry = 5\nbanaction = nftables-multiport\n[sshd]\nenabled = true\n[nginx-http-auth]\nport = http\n');
+  writeFileSync(join(root, 'etc/fail2ban/jail.local'), '[sshd]\nmaxretry = 3 # three strikes\n[nginx-http-auth]\nenabled = tru\n');
+  const r = await runIr(['fail2ban', '--root', root]);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toContain('FAIL /etc/fail2ban/jail.local line 2: maxretry = "3 # three strikes": not a whole number, fail2ban ignores it');
+  expect(r.stdout).toContain('FAIL /etc/fail2ban/jail.local line 4: enabled = "tru": not true, yes, on or 1, so fail2ban takes it as false');
+}, T);
+
+test('auth-review says why its BANNED column shows "?"', async () => {
+  const offline = await runIr(['auth-review', '--root', 'examples/compromised-host']);
+  expect(offline.stdout).toContain('BANNED ?: fail2ban was not asked (an offline image, or --no-fail2ban)');
+  const down = await runIr(['auth-review', 'examples/compromised-host/var/log/auth.log', '--socket', join(work, 'no.sock')]);
+  expect(down.stdout).toContain(`BANNED ?: fail2ban could not be asked (fail2ban is not running (no server at ${join(work, 'no.sock')}))`);
 }, T);

@@ -63,7 +63,10 @@ test('mode down through docker-compose v1: isolates, the journal says v1, restor
   expectIsolated.down!(await p.states());
   const j = JSON.parse(readFileSync(join(caseDir, 'isolation.json'), 'utf8')) as Journal;
   expect(j.compose?.flavor).toBe('v1');
-  expect(j.actions).toEqual([expect.objectContaining({ kind: 'compose-down', ok: true, argv: ['docker-compose', '-p', p.name, '-f', p.file, '--project-directory', p.dir, 'down'] })]);
+  // stopped first (their layers copied into the snapshot), only then removed by v1
+  expect(j.actions.map((a) => a.kind)).toEqual(['update-restart', 'stop', 'update-restart', 'stop', 'compose-down']);
+  expect(j.actions.every((a) => a.ok)).toBe(true);
+  expect(j.actions[j.actions.length - 1]).toEqual(expect.objectContaining({ kind: 'compose-down', ok: true, argv: ['docker-compose', '-p', p.name, '-f', p.file, '--project-directory', p.dir, 'down'] }));
 
   const rr = await runIr(['restore', '--case', caseDir, '--yes', '--json'], { env, timeoutMs: 180_000 });
   expect(rr.code).toBe(0);

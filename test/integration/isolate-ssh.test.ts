@@ -59,11 +59,18 @@ describe.each(['pause', 'network', 'stop', 'down'])('over --host deploy@127.0.0.
     expect(j.actions.every((a) => a.ok)).toBe(true);
     if (mode === 'down') {
       expect(j.compose?.flavor).toBe('v2');
-      expect(j.actions[0]!.argv).toEqual(['docker', 'compose', '-p', p.name, '-f', p.file, '--project-directory', p.dir, 'down']);
+      // stopped first, the layers copied, only then removed
+      expect(j.actions[j.actions.length - 1]!.argv).toEqual(['docker', 'compose', '-p', p.name, '-f', p.file, '--project-directory', p.dir, 'down']);
+      expect(j.actions.slice(0, -1).every((a) => a.argv[1] === 'update' || a.argv[1] === 'stop')).toBe(true);
     }
-    // the snapshot was taken through the ssh target: each container's logs are in it
+    // the snapshot was taken through the ssh target: each container's logs and writable layer are in it
     const { stdout: list } = await run('tar', ['tzf', out.snapshot!.path]);
-    for (const name of Object.keys(before)) expect(list).toContain(`containers/${name}/logs.stdout.log`);
+    for (const name of Object.keys(before)) {
+      expect(list).toContain(`containers/${name}/logs.stdout.log`);
+      expect(list).toContain(`docker/${p.name}/${name}/layer-changes.jsonl`);
+    }
+    // the web container wrote /tmp/started when it started: read from its layer over sftp
+    expect(list).toContain(`docker/${p.name}/${Object.keys(before).find((n) => n.includes('web'))}/layer/tmp/started`);
 
     const rr = await runIr(['restore', ...sshArgs(), '--case', caseDir, '--yes', '--json'], { env: noLocalDocker, timeoutMs: 180_000 });
     expect(rr.code).toBe(0);

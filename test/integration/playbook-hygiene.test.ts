@@ -1,4 +1,5 @@
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
@@ -13,7 +14,8 @@ let image: string;
 beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'ir-hyg-'));
   image = join(work, 'host');
-  cpSync(join(ROOT, 'examples', 'compromised-host'), image, { recursive: true, verbatimSymlinks: true });
+  // cp -a keeps the example's file times (the build applies them; issue 20 §2)
+  execFileSync('cp', ['-a', join(ROOT, 'examples', 'compromised-host'), image]);
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -27,15 +29,36 @@ function stepJson<T>(caseDir: string, name: string): T {
 }
 
 test('--dry-run shows the accepted baseline per host, and no baseline on a first run', async () => {
-  const withAccepted = parseJson<PlaybookRun>(await runIr(['playbook', 'run', 'hygiene', '--root', image, '--dry-run', '--json', '--set', 'accepted=/srv/accepted/{{host}}'], { cwd: work }));
+  const accepted = mkdtempSync(join(tmpdir(), 'ir-accepted-'));
+  mkdirSync(join(accepted, 'image'));
+  for (const f of ['sweep-baseline.json', 'persistence-baseline.json']) writeFileSync(join(accepted, 'image', f), '{}');
+  const withAccepted = parseJson<PlaybookRun>(await runIr(['playbook', 'run', 'hygiene', '--root', image, '--dry-run', '--json', '--set', `accepted=${accepted}/{{host}}`], { cwd: work }));
+  rmSync(accepted, { recursive: true, force: true });
   const argv = withAccepted.hosts[0]!.steps.find((s) => s.name === 'sweep')!.argv;
-  expect(argv).toContain('--baseline=/srv/accepted/image/sweep-baseline.json');
+  expect(argv).toContain(`--baseline=${accepted}/image/sweep-baseline.json`);
   const first = parseJson<PlaybookRun>(await runIr(['playbook', 'run', 'hygiene', '--root', image, '--dry-run', '--json'], { cwd: work }));
   const sweep = first.hosts[0]!.steps.find((s) => s.name === 'sweep')!;
   expect(sweep.argv.some((a) => a.startsWith('--baseline'))).toBe(false);
   expect(sweep.omitted).toEqual(['baseline']);
   expect(readdirSync(work)).toEqual(['host']); // a dry run writes nothing
 });
+
+test('a missing accepted directory is refused at the start: one line, exit 2, nothing run or written; later runs are fine', async () => {
+  // the README's own example, where that directory does not exist (issue 15 §6)
+  const r = await runIr(['playbook', 'run', 'hygiene', '--root', image, '--set', 'accepted=cases/hygiene-20261128T060000Z'], { cwd: work, timeoutMs: 120_000 });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toBe('ir playbook run: --set accepted=cases/hygiene-20261128T060000Z: no such file or directory\n');
+  expect(r.stdout).toBe('');
+  expect(existsSync(join(work, 'cases'))).toBe(false);
+  // the same in a dry run: it says what the run would do, and the run would refuse
+  const dry = await runIr(['playbook', 'run', 'hygiene', '--root', image, '--dry-run', '--set', 'accepted=cases/hygiene-20261128T060000Z'], { cwd: work });
+  expect(dry.code).toBe(2);
+  expect(dry.stderr).toMatch(/no such file or directory/);
+  // the next run without --set works, and is a baseline for the one after
+  const ok = await runIr(['playbook', 'run', 'hygiene', '--root', image, '--case', join(work, 'cases', 'after-refusal'), '--json'], { cwd: work, timeoutMs: 300_000 });
+  expect(parseJson<PlaybookRun>(ok).hosts[0]!.steps.filter((s) => s.status === 'error')).toEqual([]);
+  rmSync(join(work, 'cases'), { recursive: true, force: true });
+}, 600_000);
 
 test('a run accepted, then a planted cron job is the one new persistence finding of the next run', async () => {
   const accepted = join(work, 'cases', 'accepted');

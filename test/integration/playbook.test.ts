@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
 import { dockerEnv, serviceEnv, sshArgs } from '../helpers/services.js';
 import type { PlaybookRun } from '../../src/playbook/runner.js';
+import { Chromium } from './playbook-chromium.js';
 
 /**
  * `ir playbook` end to end: validate and list through the real command catalog, the incident playbook's
@@ -102,7 +103,10 @@ test('the incident playbook end to end over ssh: evidence, isolation, scans, jou
   const md = readFileSync(join(caseDir, 'report.md'), 'utf8');
   expect(md).toMatch(/\*\*isolation\*\* project irtest-pb\w+ isolated \(pause\)/);
   expect(md).toMatch(/\*\*auth-failures\*\* 12 failed logins from 203\.0\.113\.50/);
-  expect(md).toContain('ir restore --case');
+  expect(md.split('\n')[0]).toBe(res.verdict!.text);
+  // over ssh, the next steps' commands go through the same login
+  expect(md).toMatch(/ir restore --case \S+ --dry-run --host deploy@127\.0\.0\.1:\d+ --identity \S+ (--known-hosts \S+ )?--sudo/);
+  expect(md).toMatch(/ssh -p \d+ -i \S+ (-o UserKnownHostsFile=\S+ )?deploy@127\.0\.0\.1 'sudo /);
   expect(md).toContain('git checkout HEAD~1 -- docker-compose.yaml Dockerfile');
 
   // resume: drop everything after isolate from the journal, as if the run had been killed there
@@ -116,21 +120,34 @@ test('the incident playbook end to end over ssh: evidence, isolation, scans, jou
   const after = readFileSync(join(caseDir, 'journal.jsonl'), 'utf8').trim().split('\n').slice(cut + 1).map((l) => JSON.parse(l) as { event: string; step?: string });
   expect(after.filter((j) => j.event === 'step-start').map((j) => j.step)).toEqual(['persistence-scan', 'fail2ban', 'auth-review', 'report']);
 
-  // report.html in headless Chromium: the DOM it builds has the chart and the findings table
-  const profile = mkdtempSync(join(tmpdir(), 'ir-chromium-'));
+  // report.html in headless Chromium: the page it lays out has the verdict, both timeline panels and the findings
+  const chrome = await Chromium.start();
   try {
-    const shot = join(profile, 'report.png');
-    const chrome = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${profile}`];
-    const dom = (await run('chromium', [...chrome, '--dump-dom', `file://${join(caseDir, 'report.html')}`], { timeout: 120_000, maxBuffer: 64 << 20 })).stdout;
-    expect(dom).toMatch(/<svg id="timeline"[^>]*viewBox=/);
-    expect(dom).toMatch(/<g class="failures">\s*<rect /);
-    expect(dom).toMatch(/<g class="logins">\s*<path /);
-    expect(dom).toMatch(/<line class="isolation"/);
-    expect(dom).toMatch(/<table id="findings">[\s\S]*<td class="sev (critical|high)">/);
-    await run('chromium', [...chrome, '--window-size=1100,1400', `--screenshot=${shot}`, `file://${join(caseDir, 'report.html')}`], { timeout: 120_000 });
+    await chrome.open(`file://${join(caseDir, 'report.html')}`, 1280);
+    const page = await chrome.eval<{ verdict: string; panels: string[]; bars: number; logins: number; isolation: number; severe: number; scroll: number; client: number }>(`({
+      verdict: document.querySelector('p').textContent,
+      panels: [...document.querySelectorAll('svg.timeline')].map((s) => s.id),
+      bars: document.querySelectorAll('#timeline g.failures rect').length,
+      logins: document.querySelectorAll('#timeline g.lane.logins g.mark').length,
+      isolation: document.querySelectorAll('#timeline line.isolation').length,
+      severe: document.querySelectorAll('#findings td.sev.critical, #findings td.sev.high').length,
+      scroll: document.documentElement.scrollWidth,
+      client: document.documentElement.clientWidth,
+    })`);
+    expect(page.verdict).toBe(res.verdict!.text);
+    expect(page.verdict).toMatch(/^Verdict: compromised\./);
+    expect(page.panels).toEqual(['timeline', 'focus']);
+    expect(page.bars).toBeGreaterThan(0);
+    expect(page.logins).toBeGreaterThan(0);
+    expect(page.isolation).toBe(1);
+    expect(page.severe).toBeGreaterThan(0);
+    expect(page.scroll).toBeLessThanOrEqual(page.client);
+    const shot = join(process.env.IR_TEST_OUT ?? join(tmpdir(), 'ir-test-out'), 'report-incident-ssh-1280.png');
+    mkdirSync(dirname(shot), { recursive: true });
+    await chrome.screenshot(shot);
     expect(statSync(shot).size).toBeGreaterThan(20_000);
   } finally {
-    rmSync(profile, { recursive: true, force: true });
+    await chrome.close();
   }
   expect(existsSync(join(caseDir, 'steps', '03-persistence-scan.json'))).toBe(true);
 }, 900_000);

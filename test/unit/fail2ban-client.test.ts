@@ -1,5 +1,6 @@
 import type { ExecOptions, ExecResult, Target } from '../../src/host/target.js';
-import { isLoopback, unbanDanger, validateIps } from '../../src/fail2ban/actions.js';
+import { unbanDanger, validateIps } from '../../src/fail2ban/actions.js';
+import { isLoopbackIp as isLoopback } from '../../src/core/ip.js';
 import { Fail2banClient, Fail2banError, Fail2banUnavailable, parseBanipWithTime, parseJailStatus, parsePyRepr } from '../../src/fail2ban/client.js';
 import type { AuthReport } from '../../src/logs/auth-report.js';
 
@@ -67,6 +68,16 @@ test('commands are argv with -s SOCKET, privileged; batch splits on the prompt',
   expect(bad).toBeNull();
 });
 
+test('batch: a server that is not there is an error, not empty answers', async () => {
+  const down = fakeTarget((argv) =>
+    argv.includes('-i')
+      ? { stdout: Buffer.from('Fail2Ban v1.0.2\n\nfail2ban> fail2ban> fail2ban> \n'), stderr: Buffer.from('ERROR   Failed to access socket path: /no.sock. Is fail2ban running?\n') }
+      : { code: 255, stderr: Buffer.from('ERROR   Failed to access socket path: /no.sock. Is fail2ban running?\n') },
+  );
+  await expect(new Fail2banClient(down, '/no.sock').batch([['ping'], ['status']])).rejects.toThrow(new Fail2banUnavailable('fail2ban is not running (no server at /no.sock)'));
+  expect(Fail2banClient.forConfDir(down, '/etc/f2b').argv(['ping'])).toEqual(['fail2ban-client', '-c', '/etc/f2b', 'ping']);
+});
+
 test('address validation: every argument, nothing changes on one bad one', () => {
   expect(validateIps(['203.0.113.9', '2001:db8::1', '203.0.113.9'])).toEqual(['203.0.113.9', '2001:db8::1']);
   expect(() => validateIps(['203.0.113.9', '203.0.113.256'])).toThrow('not an IP address: "203.0.113.256"');
@@ -77,6 +88,35 @@ test('address validation: every argument, nothing changes on one bad one', () =>
   expect(isLoopback('::1')).toBe(true);
   expect(isLoopback('::ffff:127.0.0.1')).toBe(true);
   expect(isLoopback('192.0.2.1')).toBe(false);
+});
+
+test('addresses are compared and sent in canonical form; odd spellings refused with one clear line', () => {
+  expect(validateIps(['2001:DB8::BAD', '2001:db8:0:0::bad', '::ffff:192.0.2.9', '0::1'])).toEqual(['2001:db8::bad', '192.0.2.9', '::1']);
+  expect(() => validateIps(['192.0.2.1', '127.1'])).toThrow('not an IP address: "127.1" (an abbreviated IPv4 address, which other tools read as 127.0.0.1: write all four numbers)');
+  expect(() => validateIps(['0177.0.0.1'])).toThrow(/"0177\.0\.0\.1" \(leading zeros, which other tools read as octal \(127\.0\.0\.1\)/);
+  expect(() => validateIps(['fe80::1%eth0'])).toThrow(/zone index/);
+  for (const ip of ['0::1', '::ffff:7f00:1', '0:0:0:0:0:0:0:1', '::FFFF:127.0.0.2']) expect(isLoopback(validateIps([ip])[0]!)).toBe(true);
+  // the auth log may spell an address as sshd's dual-stack socket saw it
+  const report = { logins: [{ user: 'deploy', ip: '::ffff:203.0.113.50', method: 'password', last: 'T', failedBefore: true, failuresFromIp: 4, afterBruteForce: false }], topIps: [{ ip: '2001:db8::bad', failures: 9, distinctUsers: 2 }] } as unknown as AuthReport;
+  expect(unbanDanger('203.0.113.50', report)).toMatch(/^it logged in as deploy/);
+  expect(unbanDanger(validateIps(['2001:DB8::BAD'])[0]!, report)).toBe('it is #1 of the top offenders (9 failures, 2 users)');
+});
+
+test('ban and unban send fail2ban the canonical spelling (its unbanip misses any other)', async () => {
+  const seen: string[][] = [];
+  const c = new Fail2banClient(
+    fakeTarget((argv) => {
+      seen.push(argv);
+      return { stdout: Buffer.from(argv.includes('banned') ? "[{'sshd': ['2001:db8::bad', '127.1']}]" : '1\n') };
+    }),
+  );
+  await c.unban('sshd', '2001:DB8:0::BAD');
+  await c.ban('sshd', '::ffff:192.0.2.9');
+  expect(seen.map((a) => a.slice(3))).toEqual([
+    ['set', 'sshd', 'unbanip', '2001:db8::bad'],
+    ['set', 'sshd', 'banip', '192.0.2.9'],
+  ]);
+  expect([...(await c.allBanned()).keys()]).toEqual(['2001:db8::bad', '127.1']);
 });
 
 test('unban danger: success after failures, top offender', () => {

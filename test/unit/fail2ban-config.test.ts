@@ -2,7 +2,8 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseDuration, parseIni, readFail2banConfig } from '../../src/fail2ban/config.js';
+import { readFail2banConfig } from '../../src/fail2ban/config.js';
+import { fail2banTime, parseIni } from '../../src/fail2ban/ini.js';
 import { readBanDatabase, readBanHistory } from '../../src/fail2ban/database.js';
 import { checkJail } from '../../src/fail2ban/status.js';
 import { ImageHost } from '../../src/host/image.js';
@@ -19,10 +20,11 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 test('override order: jail.conf < jail.d/*.conf < jail.local < jail.d/*.local; includes; interpolation', async () => {
   const c = (await readFail2banConfig(await ImageHost.open(root)))!;
+  // in fail2ban's merge order: an include before the file that names it (configparserinc._getIncludes)
   expect(c.files).toEqual([
-    '/etc/fail2ban/jail.conf',
-    '/etc/fail2ban/paths-debian.conf',
     '/etc/fail2ban/paths-common.conf',
+    '/etc/fail2ban/paths-debian.conf',
+    '/etc/fail2ban/jail.conf',
     '/etc/fail2ban/jail.d/defaults-debian.conf',
     '/etc/fail2ban/jail.local',
     '/etc/fail2ban/jail.d/zz-hardening.local',
@@ -42,15 +44,16 @@ test('no configuration: null', async () => {
 });
 
 test('ini: continuation lines, comments, durations', () => {
-  const ini = parseIni('[sshd]\nlogpath = /var/log/a.log\n          /var/log/b.log\n# comment\nport = ssh ; inline\n');
-  expect(ini.get('sshd')!.get('logpath')).toBe('/var/log/a.log\n/var/log/b.log');
-  expect(ini.get('sshd')!.get('port')).toBe('ssh');
-  expect(parseDuration('600')).toBe(600);
-  expect(parseDuration('10m')).toBe(600);
-  expect(parseDuration('1d 12h')).toBe(129600);
-  expect(parseDuration('-1')).toBe(-1);
-  expect(parseDuration('1mo')).toBe(2592000);
-  expect(parseDuration('soon')).toBeUndefined();
+  const ini = parseIni('[sshd]\nlogpath = /var/log/a.log\n          /var/log/b.log\n# comment\nport = ssh ; inline\n', '/j').sections;
+  expect(ini.get('sshd')!.get('logpath')!.value).toBe('/var/log/a.log\n/var/log/b.log');
+  expect(ini.get('sshd')!.get('port')!.value).toBe('ssh');
+  expect(fail2banTime('600')).toBe(600);
+  expect(fail2banTime('10m')).toBe(600);
+  expect(fail2banTime('1d 12h')).toBe(129600);
+  expect(fail2banTime('-1')).toBe(-1);
+  // fail2ban's month is a twelfth of 365.25 days (MyTime.str2seconds), not 30 days
+  expect(fail2banTime('1mo')).toBe(2629800);
+  expect(fail2banTime('soon')).toBeNull();
 });
 
 test('policy checks of a jail', () => {

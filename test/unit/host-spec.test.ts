@@ -9,12 +9,30 @@ describe('--host', () => {
     ['deploy@192.0.2.10:2222', { user: 'deploy', host: '192.0.2.10', port: 2222 }],
     ['[2001:db8::5]:2200', { host: '2001:db8::5', port: 2200 }],
     ['2001:db8::5', { host: '2001:db8::5' }],
+    ['ir_remote', { host: 'ir_remote' }],
+    ['fe80::1%eth0', { host: 'fe80::1%eth0' }],
   ])('parses %s', (raw, want) => {
     expect(parseHostSpec(raw)).toMatchObject(want);
   });
 
   it.each(['', 'a b', '-oProxyCommand=x', 'web1:http', 'web1:70000', '@web1'])('refuses %j', (raw) => {
     expect(() => parseHostSpec(raw)).toThrow();
+  });
+
+  it.each([
+    ['a;b', /";" is not allowed/],
+    ['a|b', /"\|" is not allowed/],
+    ['a&b', /"&" is not allowed/],
+    ['$(id)', /"\$" is not allowed/],
+    ["it's", /"'" is not allowed/],
+    ['a"b', /""" is not allowed/],
+    ['a`id`', /"`" is not allowed/],
+    ['a\tb', /whitespace is not allowed/],
+    ['web\x1b[2J', /a control character is not allowed/],
+    ['web\u009b', /a control character is not allowed/],
+    ['-web1', /cannot start with "-"/],
+  ])('refuses %j before any lookup, naming what is wrong', (raw, why) => {
+    expect(() => parseHostSpec(raw.replace(/\\t/, '\t').replace('\\x1b', '\x1b').replace('\\u009b', '\u009b'))).toThrow(why);
   });
 });
 

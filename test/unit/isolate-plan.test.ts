@@ -33,12 +33,14 @@ function journal(mode: ContainerJournal['mode']): ContainerJournal {
   return { version: 1, kind: 'containers', host: 'h', project, mode, compose, argv: [], toolVersion: '0', createdAt: 't', before: [web, cache], snapshot: null, plan, actions, restores: [] };
 }
 
-test('down never removes volumes, and restore is compose up -d', () => {
+test('down stops first (the layers are copied in between), never removes volumes, and restore is compose up -d', () => {
   const j = journal('down');
-  expect(j.plan).toHaveLength(1);
-  expect(j.plan[0]!.argv.slice(-1)).toEqual(['down']);
-  expect(j.plan[0]!.argv).not.toContain('-v');
-  expect(j.plan[0]!.argv).not.toContain('--volumes');
+  expect(j.plan.map((a) => `${a.kind} ${a.subject}`)).toEqual(['update-restart shop-web-1', 'stop shop-web-1', 'stop shop-cache-1', 'compose-down shop']);
+  const down = j.plan[j.plan.length - 1]!;
+  expect(down.argv.slice(-1)).toEqual(['down']);
+  expect(down.argv).not.toContain('-v');
+  expect(down.argv).not.toContain('--volumes');
+  // the stopped containers are gone after down: only compose up brings the project back
   expect(restorePlan(j).map((a) => a.argv.slice(-2))).toEqual([['up', '-d']]);
 });
 

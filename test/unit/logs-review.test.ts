@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -94,6 +95,45 @@ describe('sources', () => {
     expect(r.warnings.length).toBe(1);
     expect(r.counts.accepted).toBe(2);
     await expect(reviewAuth(t, base({ files: ['/var/log/nope.log'] }))).rejects.toThrow(/no log could be read/);
+  });
+
+  test('logs/ asks for the capability: a target that cannot open a file for positioned reads is streamed, with the same report', async () => {
+    const root = imageWith({ 'auth.log': readFileSync(join(FIX, 'debian12-auth.log')), 'auth.log.1': gzipSync(readFileSync(join(FIX, 'compromise.log'))) });
+    const image = await ImageHost.open(root);
+    let positioned = 0;
+    const counting = Object.assign(Object.create(image) as ImageHost, {
+      openPositioned: (p: string) => {
+        positioned++;
+        return image.openPositioned(p);
+      },
+    });
+    // the same target without the capability (an ssh target has none)
+    const streamed = Object.assign(Object.create(image) as ImageHost, { openPositioned: undefined });
+    const a = await reviewAuth(counting, base());
+    const b = await reviewAuth(streamed, base());
+    expect(positioned).toBe(2);
+    expect(a).toEqual(b);
+    expect(a.counts.failures).toBeGreaterThan(19);
+  });
+
+  test('openPositioned of an image: a final symlink and a FIFO are refused, as openRead refuses them (an error, not a note)', async () => {
+    const line = 'Nov 24 01:00:00 web-01 sshd[1]: Failed password for root from 192.0.2.1 port 1 ssh2\n';
+    const root = imageWith({ 'auth.log': line });
+    writeFileSync(join(root, 'etc/shadow'), 'root:x:1::::::\n');
+    symlinkSync('/etc/shadow', join(root, 'var/log/secure'));
+    execFileSync('mkfifo', [join(root, 'var/log/auth.log.1')]);
+    const t = await ImageHost.open(root);
+    await expect(t.openPositioned('/var/log/secure')).rejects.toThrow(/symbolic link/);
+    await expect(t.openPositioned('/var/log/auth.log.1')).rejects.toThrow(/not a regular file \(fifo\)/);
+    const f = await t.openPositioned('/var/log/auth.log');
+    try {
+      expect([f.size, await f.indexOf(10, 0), await f.indexOf(10, line.length)]).toEqual([line.length, line.length - 1, -1]);
+    } finally {
+      await f.close();
+    }
+    const r = await reviewAuth(t, base({ files: ['/var/log/secure', '/var/log/auth.log.1', '/var/log/auth.log'] }));
+    expect(r.errors.map((e) => e.split(':')[0])).toEqual(['/var/log/secure', '/var/log/auth.log.1']);
+    expect(r.counts.failures).toBe(1);
   });
 
   test('offline without an auth log: a warning, no journal', async () => {

@@ -1,11 +1,9 @@
-import { chmodSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ImageHost } from '../../src/host/image.js';
 import { defaultPolicy } from '../../src/core/policy.js';
 import { runScan } from '../../src/scan/engine.js';
 import { severityRank, type Finding } from '../../src/core/finding.js';
 import { DETECTORS } from '../../src/scan/registry.js';
-import { PERSIST, tempCopy } from '../helpers/persist.js';
+import { PERSIST, withModes } from '../helpers/persist.js';
 
 /**
  * The issue's "Done when": one planted item per detector plus the benign content named under severity;
@@ -44,6 +42,14 @@ const PLANTED: [string, string][] = [
   ['suid', '/tmp/.x/bash'],
   ['suid', '/home/deploy/.cache/helper'],
   ['suid', '/usr/local/bin/sysmon'],
+  ['suid', '/usr/bin/cat'],
+  ['suid', '/usr/bin/python3.11'],
+  ['suid', '/usr/sbin/logrotate'],
+  ['sshd', '/etc/ssh/sshd_config.d/50-cloud-init.conf'],
+  ['sshd', '/home/deploy/.ssh/environment'],
+  ['sshd', '/root/.ssh/rc'],
+  ['sshd', '/etc/ssh/sshrc'],
+  ['authorized-keys', '/etc/ssh/authorized/www-data'],
   ['webshell', '/var/www/html/wp-content/uploads/2024/cache.php'],
   ['webshell', '/var/www/html/.config.php'],
   ['webshell', '/srv/app/public/upload/shell.jsp'],
@@ -54,6 +60,28 @@ const PLANTED: [string, string][] = [
   ['package-integrity', '/usr/bin/ls'],
   ['package-integrity', '/usr/lib/x86_64-linux-gnu/security/pam_unix.so'],
   ['package-integrity', '/usr/bin/kworkerd'],
+  // second ring (issue 19)
+  ['dbus', '/usr/lib/nethelper/nethelperd'],
+  ['dbus', '/etc/dbus-1/system.d/org.example.Agent.conf'],
+  ['grub', '/etc/default/grub.d/99-console.cfg'],
+  ['grub', '/usr/local/sbin/init-wrapper'],
+  ['grub', '/etc/grub.d/06_update'],
+  ['initramfs', '/etc/initramfs-tools/scripts/init-bottom/net-tune'],
+  ['initramfs', '/usr/lib/dracut/modules.d/99netcfg/netcfg.sh'],
+  ['packages', '/var/lib/dpkg/info/sysupdate.postinst'],
+  ['cron', '/etc/cron.d/sysupdate'],
+  ['git', '/srv/git/site.git/hooks/post-receive'],
+  ['git', '/home/deploy/.gitconfig'],
+  ['git', '/etc/gitconfig'],
+  ['webshell', '/usr/lib/cgi-bin/status.cgi'],
+  ['webshell', '/var/www/html/cgi-bin/ping'],
+  ['xdg-autostart', '/usr/local/bin/print-applet'],
+];
+/** Planted items that are medium by design offline: a program in /tmp is critical only when it runs, a local .deb is medium. */
+const PLANTED_MEDIUM: [string, string][] = [
+  ['tmp-executables', '/dev/shm/.x/kworker'],
+  ['tmp-executables', '/var/tmp/.cache/upd'],
+  ['packages', '/var/log/dpkg.log'],
 ];
 /** The benign content the issue names, plus each detector's benign fixture. */
 const BENIGN = [
@@ -83,20 +111,31 @@ const BENIGN = [
   '/usr/bin/sudo',
   '/usr/bin/passwd',
   '/var/log/syslog',
+  '/etc/ssh/sshd_config',
+  '/etc/ssh/sshd_config.d/10-sftp.conf',
+  '/usr/share/dbus-1/system-services/org.freedesktop.hostname1.service',
+  '/usr/share/dbus-1/system.d/org.freedesktop.hostname1.conf',
+  '/etc/default/grub',
+  '/etc/default/grub.d/50-cloudimg-settings.cfg',
+  '/etc/grub.d/00_header',
+  '/usr/share/initramfs-tools/hooks/fsck',
+  '/etc/initramfs-tools/initramfs.conf',
+  '/var/lib/dpkg/info/cron.postinst',
+  '/srv/git/app.git/hooks/post-receive',
+  '/usr/lib/cgi-bin/hello.py',
+  '/var/tmp/notes.txt',
 ];
 
 describe('planted root: every detector at once, offline, --deep', () => {
   let findings: Finding[];
   let cleanup: () => void;
   beforeAll(async () => {
-    const dir = `${PERSIST}/planted-root`;
-    const copy = tempCopy(dir);
+    const copy = withModes(`${PERSIST}/planted-root`);
     cleanup = copy.cleanup;
-    const modes = JSON.parse(readFileSync(`${dir}.modes.json`, 'utf8')) as Record<string, string>;
-    for (const [p, m] of Object.entries(modes)) chmodSync(join(copy.root, p.replace(/^\/(bin|sbin|lib)\//, '/usr/$1/')), parseInt(m.replace(/^0o/, ''), 8));
     const report = await runScan(await ImageHost.open(copy.root), defaultPolicy(), { deep: true });
     findings = report.findings;
     expect(report.detectors.filter((d) => d.error)).toEqual([]);
+    expect(report.errors).toEqual([]);
   });
   afterAll(() => cleanup());
 
@@ -104,6 +143,10 @@ describe('planted root: every detector at once, offline, --deep', () => {
 
   it.each(PLANTED)('%s finds %s at high or above', (detector, path) => {
     expect(high().filter((f) => f.detector === detector && f.path === path).length).toBeGreaterThan(0);
+  });
+
+  it.each(PLANTED_MEDIUM)('%s finds %s at medium or above', (detector, path) => {
+    expect(findings.filter((f) => f.detector === detector && f.path === path && severityRank(f.severity) >= severityRank('medium')).length).toBeGreaterThan(0);
   });
 
   it('the containers detector finds both planted containers at high or above', () => {
@@ -117,7 +160,7 @@ describe('planted root: every detector at once, offline, --deep', () => {
   });
 
   it('every detector of the persistence map is covered by a planted item', () => {
-    const covered = new Set([...PLANTED.map(([d]) => d), 'containers']);
+    const covered = new Set([...PLANTED.map(([d]) => d), ...PLANTED_MEDIUM.map(([d]) => d), 'containers']);
     const mine = DETECTORS.map((d) => d.id).filter((id) => !['cron', 'authorized-keys', 'processes', 'ports'].includes(id));
     expect(mine.filter((id) => !covered.has(id))).toEqual([]);
   });

@@ -1,13 +1,14 @@
-import { mkdtempSync, readFileSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeCaseMeta, type CaseMeta } from '../../src/case/case.js';
+import type { CaseMeta } from '../../src/case/case.js';
 import { readJournal } from '../../src/case/journal.js';
 import { checkPlaybook } from '../../src/playbook/load.js';
 import { runPlaybook, stepArgv, whenHolds, type RunnerOptions } from '../../src/playbook/runner.js';
 import type { Playbook } from '../../src/playbook/schema.js';
 import { fill } from '../../src/playbook/template.js';
 import { CATALOG } from '../fixtures/playbook/catalog.js';
+import { FAKE_CLI, fakeReport, withCaseMeta } from '../fixtures/playbook/runner-case.js';
 
 const FIX = 'test/fixtures/playbook';
 
@@ -41,16 +42,11 @@ function options(pb: Playbook, over: Partial<RunnerOptions> = {}): RunnerOptions
     vars: { project: null, f2b: '/run/f2b.sock' },
     concurrency: 4,
     dryRun: false,
-    cli: [process.execPath, `${FIX}/fake-ir.mjs`],
-    writeReport: async (dir) => {
-      writeFileSync(join(dir, 'report.md'), '# r\n');
-      return [join(dir, 'report.md')];
-    },
+    cli: FAKE_CLI,
+    writeReport: fakeReport,
     ...over,
   };
-  const meta: CaseMeta = { kind: 'ir-case', id: o.caseId, playbook: pb.name, version: 1, playbookSha256: 'x', startedAt: o.startedAt, fleet: o.fleet, hosts: (o.hosts.length ? o.hosts : [{ label: 'local', spec: '', groups: [] }]).map((h) => ({ label: h.label, ...(h.spec ? { spec: h.spec } : {}), groups: [], dir: o.fleet ? `hosts/${h.label}` : '.' })), target: o.kind, targetArgs: o.targetArgs, vars: o.vars };
-  if (!o.dryRun) writeCaseMeta(caseDir, meta, readFileSync(`${FIX}/minimal.yaml`, 'utf8'));
-  return o;
+  return withCaseMeta(o, readFileSync(`${FIX}/minimal.yaml`, 'utf8'));
 }
 
 describe('templates and argv', () => {
@@ -178,6 +174,13 @@ describe('runPlaybook', () => {
     const r = await runPlaybook(o);
     expect(r.hosts[1]).toMatchObject({ status: 'unreachable', exitCode: 2, error: 'host key of 192.0.2.22 changed' });
     expect(r.hosts[0]!.status).toBe('ok');
+  });
+
+  test('progress lines shell-quote every argument: a pasted line never runs $(…)', async () => {
+    const lines: string[] = [];
+    const r = await runPlaybook(options(load(), { vars: { project: null, f2b: '/run/$(touch pwned)/f2b sock' }, onProgress: (l) => lines.push(l) }));
+    expect(r.hosts[0]!.steps[1]!.status).toBe('ok');
+    expect(lines).toContain(`2/5 second: ir fail2ban '--socket=/run/$(touch pwned)/f2b sock' --sudo --json`);
   });
 
   test('dry run: every step with its argv, nothing written', async () => {

@@ -1,9 +1,7 @@
-import { connectionSpecFor, parseSshdError } from '../../src/sweep/facts/sshd.js';
-import { parseFail2banTime } from '../../src/sweep/facts/fail2ban.js';
-import { interpolate, parseIni } from '../../src/sweep/facts/ini.js';
+import { connectionSpecFor, parseSshdError } from '../../src/host/facts/sshd.js';
 import { parseUfwStatus, parseUfwUserRules } from '../../src/sweep/facts/ufw.js';
 import { isLocalAddress, parseSs } from '../../src/sweep/facts/sockets.js';
-import { hashKind } from '../../src/sweep/facts/shadow.js';
+import { hashKind } from '../../src/host/facts/passwd.js';
 import { evaluateSetting } from '../../src/sweep/facts/django.js';
 import { defaultGatewayOf } from '../../src/sweep/facts/docker.js';
 import { parseEnv, parseUnit } from '../../src/sweep/facts/apps.js';
@@ -17,17 +15,7 @@ test('sshd: a -C spec per Match block, refused configs with file and line', () =
   expect(parseSshdError('/etc/ssh/sshd_config line 7: unsupported option "x".\n', '/x')).toMatchObject({ path: '/etc/ssh/sshd_config', line: 7 });
 });
 
-test('fail2ban: times, INI with continuation lines and %(…)s, default/ references', () => {
-  expect(parseFail2banTime('365d')).toBe(31536000);
-  expect(parseFail2banTime('1h 30m')).toBe(5400);
-  expect(parseFail2banTime('600')).toBe(600);
-  expect(parseFail2banTime('-1')).toBe(-1);
-  expect(parseFail2banTime('soon')).toBeNull();
-  const { sections, errors } = parseIni('[DEFAULT]\nbackend = auto\nb = %(default/backend)s\n[sshd]\naction = a[x=1]\n   b[y=2]\nlogpath = %(b)s  # comment\noops\n', '/j');
-  expect(sections.get('sshd')!.get('action')!.value).toBe('a[x=1]\nb[y=2]');
-  expect(interpolate(sections, 'sshd', sections.get('sshd')!.get('logpath')!.value)).toBe('auto');
-  expect(errors).toEqual([{ path: '/j', line: 8, message: 'cannot parse "oops"' }]);
-});
+// fail2ban's INI and times: test/unit/fail2ban-ini.test.ts (one reader for ir fail2ban and the sweep)
 
 test('ufw: status table and user.rules tuples', () => {
   const st = parseUfwStatus('Status: active\nLogging: on (low)\nDefault: deny (incoming), allow (outgoing), disabled (routed)\nNew profiles: skip\n\nTo                         Action      From\n--                         ------      ----\n22/tcp                     ALLOW IN    Anywhere\n6000:6002/tcp              ALLOW IN    192.0.2.0/24\nNginx Full                 ALLOW IN    Anywhere\n22/tcp (v6)                ALLOW IN    Anywhere (v6)\n');

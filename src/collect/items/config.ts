@@ -5,7 +5,6 @@ export const sshConfig: PathItem = {
   title: 'OpenSSH server and client configuration, host keys (public), moduli',
   kind: 'paths',
   paths: ['/etc/ssh'],
-  profiles: ['triage', 'full'],
 };
 
 export const firewallConfig: PathItem = {
@@ -13,7 +12,6 @@ export const firewallConfig: PathItem = {
   title: 'fail2ban and ufw configuration, iptables/nftables rule files',
   kind: 'paths',
   paths: ['/etc/fail2ban', '/etc/ufw', '/etc/default/ufw', '/etc/iptables', '/etc/nftables.conf'],
-  profiles: ['triage', 'full'],
 };
 
 /** Cron everywhere: the system tables, the run-parts directories, every user's spool, at jobs. */
@@ -22,7 +20,6 @@ export const cron: PathItem = {
   title: 'cron and at: /etc/crontab, /etc/cron.*, anacrontab, user crontabs, at spool',
   kind: 'paths',
   paths: ['/etc/crontab', '/etc/cron.d', '/etc/cron.hourly', '/etc/cron.daily', '/etc/cron.weekly', '/etc/cron.monthly', '/etc/anacrontab', '/etc/cron.allow', '/etc/cron.deny', '/var/spool/cron', '/var/spool/anacron', '/var/spool/at', '/var/spool/atjobs', '/etc/at.allow', '/etc/at.deny'],
-  profiles: ['triage', 'full'],
 };
 
 export const systemdUnits: PathItem = {
@@ -30,7 +27,6 @@ export const systemdUnits: PathItem = {
   title: 'systemd units, drop-ins, timers and generators the administrator (or an attacker) added',
   kind: 'paths',
   paths: ['/etc/systemd', '/run/systemd/system', '/usr/local/lib/systemd', '/etc/init.d', '/etc/rc.local'],
-  profiles: ['triage', 'full'],
 };
 
 export const vendorUnits: PathItem = {
@@ -38,7 +34,6 @@ export const vendorUnits: PathItem = {
   title: 'systemd units shipped by packages (to diff against the package database)',
   kind: 'paths',
   paths: ['/lib/systemd/system', '/usr/lib/systemd/system'],
-  profiles: ['full'],
 };
 
 export const accounts: PathItem = {
@@ -46,7 +41,6 @@ export const accounts: PathItem = {
   title: 'Accounts, groups, sudoers, PAM, login defaults, shell start-up files',
   kind: 'paths',
   paths: ['/etc/passwd', '/etc/group', '/etc/sudoers', '/etc/sudoers.d', '/etc/pam.d', '/etc/security', '/etc/login.defs', '/etc/profile', '/etc/profile.d', '/etc/bash.bashrc', '/etc/environment', '/etc/shells'],
-  profiles: ['triage', 'full'],
 };
 
 export const shadow: PathItem = {
@@ -54,7 +48,6 @@ export const shadow: PathItem = {
   title: 'Password hashes (only with --include-shadow)',
   kind: 'paths',
   paths: ['/etc/shadow', '/etc/gshadow'],
-  profiles: ['triage', 'full'],
   needs: 'shadow',
 };
 
@@ -63,7 +56,6 @@ export const system: PathItem = {
   title: 'Host identity, name resolution, dynamic linker preload, kernel module and sysctl settings, Docker daemon.json, web server configuration',
   kind: 'paths',
   paths: ['/etc/hostname', '/etc/hosts', '/etc/resolv.conf', '/etc/os-release', '/etc/machine-id', '/etc/timezone', '/etc/fstab', '/etc/ld.so.preload', '/etc/ld.so.conf', '/etc/ld.so.conf.d', '/etc/modules', '/etc/modprobe.d', '/etc/sysctl.conf', '/etc/sysctl.d', '/etc/docker/daemon.json', '/etc/nginx', '/etc/apache2', '/etc/postgresql'],
-  profiles: ['triage', 'full'],
 };
 
 export const wholeEtc: PathItem = {
@@ -71,7 +63,6 @@ export const wholeEtc: PathItem = {
   title: 'All of /etc',
   kind: 'paths',
   paths: ['/etc'],
-  profiles: ['full'],
 };
 
 /** Per-user persistence and traces: keys, histories, start-up files, user units. */
@@ -106,7 +97,6 @@ export const userFiles: HomeItem = {
     '.config/autostart',
     '.docker/config.json',
   ],
-  profiles: ['triage', 'full'],
 };
 
 export const dropZones: PathItem = {
@@ -114,5 +104,4 @@ export const dropZones: PathItem = {
   title: 'World-writable drop zones and locally installed programs (where attackers stage tools)',
   kind: 'paths',
   paths: ['/tmp', '/var/tmp', '/dev/shm', '/usr/local/bin', '/usr/local/sbin', '/opt'],
-  profiles: ['full'],
 };

@@ -1,7 +1,6 @@
 import type { CommandItem, KernelFileItem } from '../item.js';
 
-const both: CommandItem['profiles'] = ['triage', 'full'];
-const cmd = (id: string, title: string, argv: string[], out: string, optional = false): CommandItem => ({ id: `live.${id}`, title, kind: 'command', argv, out, profiles: both, optional });
+const cmd = (id: string, title: string, argv: string[], out: string, optional = false): CommandItem => ({ id: `live.${id}`, title, kind: 'command', argv, out, optional });
 
 /** Volatile state, gone after a reboot or isolation: each command's output is one file with its argv, times and exit code. */
 export const liveCommands: CommandItem[] = [
@@ -36,5 +35,4 @@ export const procNet: KernelFileItem = {
   title: 'Kernel socket tables, mounts, modules as /proc shows them (ss and findmnt can be replaced by a rootkit, these less easily)',
   kind: 'kernel',
   paths: ['/proc/net/tcp', '/proc/net/tcp6', '/proc/net/udp', '/proc/net/udp6', '/proc/net/raw', '/proc/net/unix', '/proc/net/packet', '/proc/self/mounts', '/proc/modules', '/proc/uptime', '/proc/loadavg', '/proc/cmdline', '/proc/version', '/proc/sys/kernel/tainted'],
-  profiles: ['triage', 'full'],
 };

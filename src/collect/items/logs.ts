@@ -6,5 +6,4 @@ export const varLog: PathItem = {
   title: 'System and service logs, rotated and compressed copies, binary journal files',
   kind: 'paths',
   paths: ['/var/log'],
-  profiles: ['triage', 'full'],
 };

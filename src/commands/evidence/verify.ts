@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { Args } from '@oclif/core';
 import { IrCommand } from '../../output/command.js';
 import { EXIT_FINDINGS } from '../../core/errors.js';
@@ -17,7 +18,11 @@ export default class EvidenceVerify extends IrCommand {
     if (!this.jsonEnabled()) {
       const name = escapeControls(args.file);
       for (const w of res.warnings) this.logToStderr(`warning: ${escapeControls(w)}`);
-      if (res.intact) this.log(`${name}: intact (${res.checked} members checked, archive sha256 ${res.sha256})`);
+      if (res.intact && res.expectedSha256 === null) {
+        // without the recorded hash, a rebuilt archive with a fresh manifest would pass the member checks
+        this.log(`${name}: members intact (${res.checked} checked against manifest.json and hashes.sha256), but the archive as a whole was NOT verified: there is no ${escapeControls(basename(args.file))}.sha256 beside it.`);
+        this.log(`  Its sha256 is ${res.sha256}: compare it with the hash recorded when it was collected (the case report, the collect output).`);
+      } else if (res.intact) this.log(`${name}: intact (${res.checked} members checked, archive sha256 ${res.sha256} matches its .sha256)`);
       else {
         this.log(`${name}: ${res.problems.length} problem(s)`);
         for (const p of res.problems) {

@@ -32,14 +32,15 @@ Steps that change a host (confirm: true) are asked for once before anything runs
 
   async run(): Promise<PlaybookRun> {
     const { args, flags } = await this.parse(PlaybookRunCommand);
-    const [{ catalogFrom }, { renderRun }, { runPlaybook }, { prepareRun }] = await Promise.all([
+    const [{ catalogFrom }, { renderProgress, renderRun, renderWarnings }, { runPlaybook }, { prepareRun }] = await Promise.all([
       import('../../playbook/catalog.js'),
       import('../../output/playbook.js'),
       import('../../playbook/runner.js'),
       import('../../playbook/setup.js'),
     ]);
     const cli = [process.execPath, join(this.config.root, 'bin', 'run.js')];
-    const { options, changing, writeMeta } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
+    const { options, changing, writeMeta, loaded } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
+    for (const w of renderWarnings(loaded.warnings)) this.logToStderr(w);
     if (!options.dryRun && changing.length) {
       const what = `${changing.join(', ')} will change ${options.hosts.length > 1 ? `${options.hosts.length} hosts` : (options.hosts[0]?.label ?? 'this machine')}`;
       const { confirmOrRefuse } = await import('../../core/confirm.js');
@@ -47,7 +48,7 @@ Steps that change a host (confirm: true) are asked for once before anything runs
       options.confirmation = `${what}: ${flags.yes ? '--yes' : 'confirmed at the prompt'}`;
     }
     writeMeta();
-    if (!this.jsonEnabled() && !options.dryRun) options.onProgress = (line) => process.stderr.write(`${line}\n`);
+    if (!this.jsonEnabled() && !options.dryRun) options.onProgress = (line) => process.stderr.write(`${renderProgress(line)}\n`);
     const result = await runPlaybook(options);
     if (!this.jsonEnabled()) this.log(renderRun(result));
     process.exitCode = result.exitCode;

@@ -1,12 +1,13 @@
 import { posix } from 'node:path';
 import type { DirEntry } from '../../host/target.js';
+import { isMissing } from '../../host/target.js';
 import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
 import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf } from '../rules/judge-file.js';
-import { homes, startupFiles } from '../rules/startup-files.js';
-import { readBounded } from './util.js';
+import { homes, startupFiles, SYSTEM_STARTUP, USER_STARTUP } from '../rules/startup-files.js';
+import { bytesText, quiet, readContent, readLines, stampMtime } from './util.js';
 
 const HISTORY_OFF = /(^|[\s;])(unset\s+HISTFILE\b|(export\s+)?HISTFILE=(\/dev\/null|["']{2}|\s|$)|(export\s+)?HIST(FILE)?SIZE=["']?0\b|set\s+\+o\s+history|shopt\s+-u\s+histappend.*HISTFILE)/;
 /** Logs an intruder wants gone; truncating one of these to 0 bytes beside rotated copies is a tell. */
@@ -24,24 +25,44 @@ export interface UtmpScan {
   users: Set<string>;
 }
 
-/** wtmp/btmp: 384-byte `struct utmp` records (glibc, 64-bit). Wipers (e.g. utmpdump round trips, zap) leave zeroed records. */
-export function scanUtmp(buf: Buffer): UtmpScan {
-  const out: UtmpScan = { records: Math.floor(buf.length / UTMP_SIZE), zeroed: [], backwards: [], partial: buf.length % UTMP_SIZE !== 0, users: new Set() };
-  let last = 0;
-  for (let i = 0; i < out.records; i++) {
-    const r = buf.subarray(i * UTMP_SIZE, (i + 1) * UTMP_SIZE);
+/** wtmp/btmp: 384-byte `struct utmp` records (glibc, 64-bit), fed in chunks of any size (a large file is streamed). Wipers (e.g. utmpdump round trips, zap) leave zeroed records. */
+export class UtmpScanner {
+  readonly out: UtmpScan = { records: 0, zeroed: [], backwards: [], partial: false, users: new Set() };
+  private rest = Buffer.alloc(0);
+  private last = 0;
+
+  push(chunk: Buffer): void {
+    let buf = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const whole = Math.floor(buf.length / UTMP_SIZE);
+    for (let i = 0; i < whole; i++) this.record(buf.subarray(i * UTMP_SIZE, (i + 1) * UTMP_SIZE));
+    buf = buf.subarray(whole * UTMP_SIZE);
+    this.rest = Buffer.from(buf);
+  }
+
+  end(): UtmpScan {
+    this.out.partial = this.rest.length !== 0;
+    return this.out;
+  }
+
+  private record(r: Buffer): void {
+    const i = this.out.records++;
     if (r.every((b) => b === 0)) {
-      out.zeroed.push(i);
-      continue;
+      if (this.out.zeroed.length < 1000) this.out.zeroed.push(i);
+      return;
     }
     const type = r.readInt16LE(0);
     const t = r.readInt32LE(340);
-    if (type === 7) out.users.add(r.subarray(44, 76).toString('latin1').replace(/\0.*$/s, ''));
+    if (type === 7 && this.out.users.size < 10_000) this.out.users.add(r.subarray(44, 76).toString('latin1').replace(/\0.*$/s, ''));
     // records are appended in time order; a jump back of more than a day means records were cut or rewritten
-    if (last && t && t < last - 86400) out.backwards.push(i);
-    if (t) last = Math.max(last, t);
+    if (this.last && t && t < this.last - 86400 && this.out.backwards.length < 1000) this.out.backwards.push(i);
+    if (t) this.last = Math.max(this.last, t);
   }
-  return out;
+}
+
+export function scanUtmp(buf: Buffer): UtmpScan {
+  const s = new UtmpScanner();
+  s.push(buf);
+  return s.end();
 }
 
 async function histories(ctx: DetectorContext, c: Collector): Promise<void> {
@@ -86,9 +107,7 @@ async function histories(ctx: DetectorContext, c: Collector): Promise<void> {
     }
   }
   for (const f of await startupFiles(ctx, c)) {
-    const file = await readBounded(ctx.target, new Collector('anti-forensics', 'defense-evasion', ctx.target.name), f.path);
-    if (!file) continue;
-    file.text.split('\n').forEach((raw, i) => {
+    const file = await readLines(ctx.target, quiet(c), f.path, { kind: 'shell startup file', normal: Number.MAX_SAFE_INTEGER }, (raw, n) => {
       const l = raw.trim();
       if (l.startsWith('#') || !HISTORY_OFF.test(l)) return;
       c.add({
@@ -98,14 +117,14 @@ async function histories(ctx: DetectorContext, c: Collector): Promise<void> {
         severity: 'high',
         title: `Shell history turned off in ${f.path}`,
         path: f.path,
-        line: i + 1,
+        line: n,
         user: f.user ?? 'root',
         evidence: clip(l, 300),
         attack: 'T1070.003',
         reason: `every ${f.user ? `shell of ${f.user}` : 'login shell'} starts without history`,
-        mtime: isoFromEpochSeconds(file.stat.mtime),
       });
     });
+    if (file) stampMtime(c, f.path, file.stat.mtime);
   }
 }
 
@@ -140,16 +159,19 @@ async function loginRecords(ctx: DetectorContext, c: Collector): Promise<void> {
     const path = `/var/log/${name}`;
     const st = await ctx.target.stat(path).catch(() => null);
     if (st?.type !== 'file' || st.size === 0) continue;
-    let buf: Buffer;
+    const scanner = new UtmpScanner();
     try {
-      buf = await ctx.target.readFile(path, { maxBytes: MAX_UTMP });
+      for await (const chunk of await readContent(ctx.target, path, st, MAX_UTMP)) scanner.push(chunk);
     } catch (err) {
-      c.warn((err as Error).message, path);
+      if (!isMissing(err)) c.error((err as Error).message, path);
       continue;
     }
     c.examined++;
-    if (st.size > MAX_UTMP) c.warn(`only the first ${MAX_UTMP} bytes were checked`, path);
-    const s = scanUtmp(buf);
+    if (st.size > MAX_UTMP) {
+      c.warn(`only the first ${bytesText(MAX_UTMP)} were checked`, path);
+      c.unread(path, `too large: the first ${bytesText(MAX_UTMP)} of ${bytesText(st.size)} checked`);
+    }
+    const s = scanner.end();
     if (name === 'wtmp') s.users.forEach((u) => users.add(u));
     if (s.zeroed.length === 0 && s.backwards.length === 0 && !s.partial) continue;
     const parts = [s.zeroed.length ? `${s.zeroed.length} zeroed record(s) at ${s.zeroed.slice(0, 5).join(', ')}` : '', s.backwards.length ? `${s.backwards.length} record(s) older than the one before` : '', s.partial ? `size ${st.size} is not a multiple of ${UTMP_SIZE}` : ''].filter(Boolean);
@@ -182,7 +204,7 @@ async function loginRecords(ctx: DetectorContext, c: Collector): Promise<void> {
       for await (const ch of s) chunks.push(ch as Buffer);
       if (Buffer.concat(chunks).readInt32LE(0) === 0) wiped.push(u);
     } catch (err) {
-      c.warn((err as Error).message, '/var/log/lastlog');
+      c.error((err as Error).message, '/var/log/lastlog');
       return;
     }
   }
@@ -207,7 +229,7 @@ export const antiForensics: Detector = {
   title: 'Anti-forensics: history disabled or wiped, logs truncated, wtmp/btmp/lastlog edited',
   category: 'defense-evasion',
   attack: ['T1070', 'T1070.002', 'T1070.003'],
-  locations: ['~/.bash_history ~/.zsh_history …', 'HISTFILE/HISTSIZE in /etc/profile, profile.d, bashrc and user dotfiles', '/var/log/* (0 bytes beside rotated copies)', '/var/log/wtmp', '/var/log/btmp', '/var/log/lastlog'],
+  locations: ['~/.bash_history ~/.zsh_history …', `${[...SYSTEM_STARTUP, ...USER_STARTUP.map((f) => `~/${f}`)].join(' ')} (HISTFILE/HISTSIZE set to nothing)`, '/var/log/* (0 bytes beside rotated copies)', '/var/log/wtmp', '/var/log/btmp', '/var/log/lastlog'],
   async run(ctx) {
     const c = new Collector('anti-forensics', 'defense-evasion', ctx.target.name);
     await histories(ctx, c);

@@ -4,8 +4,8 @@ import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector } from '../detector.js';
 import { contentHash, instanceKey } from '../../core/finding.js';
 import { entriesOf, isFileish, judgeScriptFile } from '../rules/judge-file.js';
-import { logicalLines } from '../rules/shell-script.js';
-import { readBounded } from './util.js';
+import { LogicalLines } from '../rules/shell-script.js';
+import { quiet, readLines } from './util.js';
 
 const RC_DIRS = ['rc0.d', 'rc1.d', 'rc2.d', 'rc3.d', 'rc4.d', 'rc5.d', 'rc6.d', 'rcS.d'].map((d) => `/etc/${d}`);
 
@@ -17,9 +17,12 @@ export const bootScripts: Detector = {
   locations: ['/etc/rc.local', '/etc/init.d/*', '/etc/rc?.d/*'],
   async run(ctx) {
     const c = new Collector('boot-scripts', 'persistence', ctx.target.name);
-    const rc = await readBounded(ctx.target, new Collector('boot-scripts', 'persistence', ctx.target.name), '/etc/rc.local', 256 * 1024);
     // Debian ships no rc.local; one with commands besides `exit 0` runs as root at every boot (rc-local.service)
-    if (rc && logicalLines(rc.text).some((l) => !/^exit\s+0$/.test(l.text))) {
+    let commands = false;
+    const ll = new LogicalLines((l) => void (commands ||= !/^exit\s+0$/.test(l.text)));
+    const rc = await readLines(ctx.target, quiet(c), '/etc/rc.local', { kind: 'rc.local', normal: Number.MAX_SAFE_INTEGER }, (raw, n) => ll.push(raw, n));
+    ll.end();
+    if (rc && commands) {
       await judgeScriptFile(ctx, c, '/etc/rc.local', { detector: 'boot-scripts', attack: 'T1037.004', kind: 'rc.local', unownedBase: 'medium', runs: 'runs as root at every boot (rc-local.service)' });
     }
     const enabled = new Map<string, string[]>();

@@ -1,9 +1,6 @@
-import { DockerUnavailable, dockerOk } from '../../docker/cli.js';
-import { NotAvailable, TargetError } from '../../host/target.js';
-import { Collector, type Detector, type DetectorContext } from '../detector.js';
+import { containerInventory, type ContainerRecord } from '../../docker/storage.js';
+import { Collector, type Detector } from '../detector.js';
 import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
-import { entriesOf } from '../rules/judge-file.js';
-import { readBounded } from './util.js';
 
 const DATA_ROOT = '/var/lib/docker';
 const ESCAPE_CAPS = /^(ALL|CAP_)?(SYS_ADMIN|SYS_PTRACE|SYS_MODULE|DAC_READ_SEARCH|SYS_RAWIO|BPF)$/i;
@@ -15,78 +12,8 @@ const HOST_MOUNTS: [RegExp, Severity, string][] = [
   [/^\/(home|var\/log|var\/lib\/docker)(\/|$)/, 'medium', 'host user or log data'],
 ];
 
-export interface ContainerInfo {
-  id: string;
-  name: string;
-  image: string;
-  running: boolean;
-  restart: string;
-  privileged: boolean;
-  pidMode: string;
-  networkMode: string;
-  capAdd: string[];
-  mounts: { source: string; destination: string }[];
-  labels: Record<string, string>;
-}
-
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v && typeof v === 'object' ? (v as Json) : {});
-
-/** One shape from `docker inspect` output or from config.v2.json + hostconfig.json on disk. */
-export function containerFrom(cfg: Json, host: Json): ContainerInfo {
-  const config = obj(cfg.Config);
-  const mounts: ContainerInfo['mounts'] = [];
-  for (const b of (host.Binds as string[] | null) ?? []) {
-    const [source, destination] = b.split(':');
-    if (source?.startsWith('/')) mounts.push({ source, destination: destination ?? '' });
-  }
-  for (const m of [...((cfg.Mounts as Json[] | undefined) ?? []), ...Object.values(obj(cfg.MountPoints))] as Json[]) {
-    const source = String(m.Source ?? '');
-    if (source.startsWith('/') && !mounts.some((x) => x.source === source)) mounts.push({ source, destination: String(m.Destination ?? '') });
-  }
-  return {
-    id: String(cfg.Id ?? cfg.ID ?? ''),
-    name: String(cfg.Name ?? '').replace(/^\//, ''),
-    image: String(config.Image ?? ''),
-    running: Boolean(obj(cfg.State).Running),
-    restart: String(obj(host.RestartPolicy).Name ?? ''),
-    privileged: Boolean(host.Privileged),
-    pidMode: String(host.PidMode ?? ''),
-    networkMode: String(host.NetworkMode ?? ''),
-    capAdd: (host.CapAdd as string[] | null) ?? [],
-    mounts,
-    labels: (config.Labels as Record<string, string> | null) ?? {},
-  };
-}
-
-async function fromDocker(ctx: DetectorContext): Promise<ContainerInfo[] | null> {
-  try {
-    const ids = (await dockerOk(ctx.target, ['ps', '-a', '-q', '--no-trunc'])).split('\n').filter(Boolean);
-    if (ids.length === 0) return [];
-    const all = JSON.parse(await dockerOk(ctx.target, ['inspect', ...ids])) as Json[];
-    return all.map((c) => containerFrom(c, obj(c.HostConfig)));
-  } catch (err) {
-    if (err instanceof DockerUnavailable || err instanceof NotAvailable || (err instanceof TargetError && err.code === 'NOT_AVAILABLE')) return null;
-    throw err;
-  }
-}
-
-/** Offline (or no docker client): the engine's own state files. */
-async function fromDisk(ctx: DetectorContext, c: Collector): Promise<ContainerInfo[]> {
-  const out: ContainerInfo[] = [];
-  for (const e of await entriesOf(c, ctx, `${DATA_ROOT}/containers`)) {
-    if (e.stat.type !== 'dir') continue;
-    const cfg = await readBounded(ctx.target, c, `${e.path}/config.v2.json`);
-    const host = await readBounded(ctx.target, c, `${e.path}/hostconfig.json`);
-    if (!cfg || !host) continue;
-    try {
-      out.push(containerFrom(JSON.parse(cfg.text) as Json, JSON.parse(host.text) as Json));
-    } catch (err) {
-      c.warn(`not JSON: ${(err as Error).message}`, e.path);
-    }
-  }
-  return out;
-}
+/** What judging a container's reach into the host needs (the engine's record of it). */
+export type ContainerInfo = Pick<ContainerRecord, 'id' | 'name' | 'image' | 'running' | 'restart' | 'privileged' | 'pidMode' | 'networkMode' | 'capAdd' | 'mounts' | 'labels'>;
 
 export function judgeContainer(k: ContainerInfo): { severity: Severity; reasons: string[]; escape: boolean } | null {
   const reasons: string[] = [];
@@ -112,13 +39,19 @@ export function judgeContainer(k: ContainerInfo): { severity: Severity; reasons:
 
 export const containers: Detector = {
   id: 'containers',
-  title: 'Containers that are privileged, mount the host or its Docker socket, or share its namespaces',
+  title: "Containers that are privileged, mount the host or its Docker socket, or share its namespaces; inside each container, its writable layer (added executables, web shells, changed package files, cron, keys and startup files added, logs deleted or cut)",
   category: 'privilege',
-  attack: ['T1610', 'T1611'],
-  locations: ['docker ps -a / docker inspect (live)', `${DATA_ROOT}/containers/*/config.v2.json`, `${DATA_ROOT}/containers/*/hostconfig.json`],
+  attack: ['T1610', 'T1611', 'T1505.003', 'T1554', 'T1070.002'],
+  locations: ['docker ps -a / docker inspect (live)', `${DATA_ROOT}/containers/*/config.v2.json`, `${DATA_ROOT}/containers/*/hostconfig.json`, '/proc/PID/root of each running container (its own view, mounts included)', `<data root>/image/overlay2/layerdb/mounts/<id>/mount-id, <data root>/overlay2/<mount-id>/{diff,lower} (writable and image layers)`, 'docker diff, docker cp (other storage drivers, unreadable layers)'],
   async run(ctx) {
     const c = new Collector('containers', 'privilege', ctx.target.name);
-    const list = (await fromDocker(ctx)) ?? (await fromDisk(ctx, c));
+    let list: ContainerRecord[];
+    try {
+      list = (await containerInventory(ctx.target)).containers;
+    } catch (err) {
+      c.warn(`containers could not be listed: ${(err as Error).message}`);
+      return c.result();
+    }
     for (const k of list) {
       c.examined++;
       const persistent = /^(always|unless-stopped)$/.test(k.restart);
@@ -134,11 +67,11 @@ export const containers: Detector = {
         contentHash: contentHash(k.image, String(k.privileged), k.pidMode, k.networkMode, k.capAdd.join(','), k.mounts.map((m) => `${m.source}:${m.destination}`).sort().join(',')),
         severity: v.severity,
         title: `Container ${k.name} can reach the host: ${v.reasons[0]}`,
-        evidence: `${k.name} image=${k.image} privileged=${k.privileged} pid=${k.pidMode || 'private'} net=${k.networkMode} restart=${k.restart || 'no'} mounts=${k.mounts.map((m) => `${m.source}:${m.destination}`).join(',')}`,
+        evidence: `${k.name} image=${k.image} privileged=${k.privileged} pid=${k.pidMode || 'private'} net=${k.networkMode} restart=${k.restart || 'no'} mounts=${k.mounts.filter((m) => m.source.startsWith('/')).map((m) => `${m.source}:${m.destination}`).join(',')}`,
         attack: v.escape ? 'T1611' : 'T1610',
         reason: [...v.reasons, k.running ? 'running' : `not running, restart policy ${k.restart} brings it back`].join('; '),
         remediation: `Check who created ${k.name} (compose file${project ? ` of project ${project}` : ''}, docker events); stop it and preserve it with docker export before removal.`,
-        details: { id: k.id, image: k.image, running: k.running, restart: k.restart, project, service, mounts: k.mounts },
+        details: { id: k.id, image: k.image, running: k.running, restart: k.restart, project, service, mounts: k.mounts.map((m) => ({ source: m.source, destination: m.destination })) },
       });
     }
     return c.result();

@@ -6,7 +6,7 @@ import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf, isFileish } from '../rules/judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
 import { startupFiles } from '../rules/startup-files.js';
-import { readBounded } from './util.js';
+import { NORMAL, quiet, readLines, stampMtime } from './util.js';
 
 const LD_PRELOAD = /(^|[\s;'"])(export\s+)?LD_PRELOAD\s*=\s*["']?([^\s"';]*)/;
 
@@ -36,42 +36,44 @@ export const ldPreload: Detector = {
   locations: ['/etc/ld.so.preload', '/etc/environment', '/etc/profile', '/etc/profile.d/*', '/etc/bash.bashrc', '~/.bashrc ~/.profile …', '/etc/ld.so.conf', '/etc/ld.so.conf.d/*'],
   async run(ctx) {
     const c = new Collector('ld-preload', 'persistence', ctx.target.name);
-    const pre = await readBounded(ctx.target, c, '/etc/ld.so.preload', 64 * 1024);
+    const preload: { line: number; raw: string; lib: string }[] = [];
+    const pre = await readLines(ctx.target, c, '/etc/ld.so.preload', { kind: 'preload list', normal: NORMAL.list }, (raw, n) => {
+      const line = raw.replace(/#.*/, '').trim();
+      for (const lib of line.split(/[\s:]+/).filter(Boolean)) if (preload.length < 1000) preload.push({ line: n, raw, lib });
+    });
     if (pre) {
       c.examined++;
-      for (const [i, raw] of pre.text.split('\n').entries()) {
-        const line = raw.replace(/#.*/, '').trim();
-        if (!line) continue;
-        for (const lib of line.split(/[\s:]+/).filter(Boolean)) {
-          const j = await judgeLibrary(ctx, lib);
-          c.add({
-            rule: 'ld-preload.preload-file',
-            key: instanceKey('ld-preload', '/etc/ld.so.preload', lib),
-            contentHash: contentHash(lib, pre.text),
-            severity: j.severity,
-            title: `Library preloaded into every process: ${lib}`,
-            path: '/etc/ld.so.preload',
-            line: i + 1,
-            user: 'root',
-            evidence: clip(raw.trim(), 300),
-            attack: 'T1574.006',
-            reason: ['/etc/ld.so.preload makes the dynamic linker load it into every program (a userland rootkit hides files and processes this way)', ...j.notes].join('; '),
-            remediation: `Preserve the library and /etc/ld.so.preload (ir collect), then empty the file; check ps and ls from a static busybox, the preloaded library lies to dynamically linked tools.`,
-            mtime: isoFromEpochSeconds(pre.stat.mtime),
-            details: { library: lib },
-          });
-        }
+      for (const { line: i, raw, lib } of preload) {
+        const j = await judgeLibrary(ctx, lib);
+        c.add({
+          rule: 'ld-preload.preload-file',
+          key: instanceKey('ld-preload', '/etc/ld.so.preload', lib),
+          contentHash: contentHash(lib, pre.hash),
+          severity: j.severity,
+          title: `Library preloaded into every process: ${lib}`,
+          path: '/etc/ld.so.preload',
+          line: i,
+          user: 'root',
+          evidence: clip(raw.trim(), 300),
+          attack: 'T1574.006',
+          reason: ['/etc/ld.so.preload makes the dynamic linker load it into every program (a userland rootkit hides files and processes this way)', ...j.notes].join('; '),
+          remediation: `Preserve the library and /etc/ld.so.preload (ir collect), then empty the file; check ps and ls from a static busybox, the preloaded library lies to dynamically linked tools.`,
+          mtime: isoFromEpochSeconds(pre.stat.mtime),
+          details: { library: lib },
+        });
       }
     }
     for (const f of await startupFiles(ctx, c)) {
-      const file = await readBounded(ctx.target, c, f.path);
+      const hits: { line: number; raw: string; lib: string }[] = [];
+      // shell-startup reports padding of these files; this pass only looks for LD_PRELOAD
+      const file = await readLines(ctx.target, quiet(c), f.path, { kind: 'shell startup file', normal: Number.MAX_SAFE_INTEGER }, (raw, n) => {
+        if (raw.trim().startsWith('#') || hits.length >= 200) return;
+        const m = LD_PRELOAD.exec(raw);
+        if (m) hits.push({ line: n, raw, lib: m[3] ?? '' });
+      });
       if (!file) continue;
       c.examined++;
-      for (const [i, raw] of file.text.split('\n').entries()) {
-        if (raw.trim().startsWith('#')) continue;
-        const m = LD_PRELOAD.exec(raw);
-        if (!m) continue;
-        const lib = m[3] ?? '';
+      for (const { line: i, raw, lib } of hits) {
         const j = lib ? await judgeLibrary(ctx, lib) : { severity: 'medium' as Severity, notes: ['empty value'] };
         c.add({
           rule: 'ld-preload.environment',
@@ -80,7 +82,7 @@ export const ldPreload: Detector = {
           severity: j.severity,
           title: `LD_PRELOAD set in ${f.path}`,
           path: f.path,
-          line: i + 1,
+          line: i,
           user: f.user ?? 'root',
           evidence: clip(raw.trim(), 300),
           attack: 'T1574.006',
@@ -93,12 +95,9 @@ export const ldPreload: Detector = {
     // a library directory in a writable place lets anyone shadow libc for every program
     const confs = [{ path: '/etc/ld.so.conf' }, ...(await entriesOf(c, ctx, '/etc/ld.so.conf.d')).filter(isFileish)];
     for (const e of confs) {
-      const file = await readBounded(ctx.target, c, e.path, 64 * 1024);
-      if (!file) continue;
-      c.examined++;
-      for (const [i, raw] of file.text.split('\n').entries()) {
+      const file = await readLines(ctx.target, c, e.path, { kind: 'library path list', normal: NORMAL.list }, (raw, n) => {
         const dir = raw.replace(/#.*/, '').trim();
-        if (!dir.startsWith('/') || !(inWorldWritableDir(dir) || inHomeDir(dir) || hiddenComponent(dir))) continue;
+        if (!dir.startsWith('/') || !(inWorldWritableDir(dir) || inHomeDir(dir) || hiddenComponent(dir))) return;
         c.add({
           rule: 'ld-preload.library-path',
           key: instanceKey('ld-preload', e.path, dir),
@@ -106,14 +105,16 @@ export const ldPreload: Detector = {
           severity: 'high',
           title: `Library search path in a writable or hidden directory: ${dir}`,
           path: e.path,
-          line: i + 1,
+          line: n,
           user: 'root',
           evidence: clip(raw.trim(), 300),
           attack: 'T1574.006',
           reason: 'ldconfig adds this directory to the search path of every program',
-          mtime: isoFromEpochSeconds(file.stat.mtime),
         });
-      }
+      });
+      if (!file) continue;
+      c.examined++;
+      stampMtime(c, e.path, file.stat.mtime);
     }
     return c.result();
   },

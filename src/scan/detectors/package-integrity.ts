@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import { NotAvailable } from '../../host/target.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { canonicalPath } from '../dpkg.js';
+import { canonicalPath } from '../../host/facts/dpkg.js';
 import { dpkgIndex, md5OfFile } from '../facts-dpkg.js';
 import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf } from '../rules/judge-file.js';

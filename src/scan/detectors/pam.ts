@@ -1,12 +1,12 @@
 import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { canonicalPath } from '../dpkg.js';
+import { canonicalPath } from '../../host/facts/dpkg.js';
 import { packageOwner } from '../facts-dpkg.js';
 import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { entriesOf, isFileish, provenance } from '../rules/judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir } from '../rules/location.js';
-import { readBounded } from './util.js';
+import { NORMAL, readLines } from './util.js';
 
 const MODULE_DIRS = ['/usr/lib/x86_64-linux-gnu/security', '/usr/lib/aarch64-linux-gnu/security', '/usr/lib/security', '/usr/lib64/security', '/lib/x86_64-linux-gnu/security', '/lib/security', '/lib64/security'];
 
@@ -19,17 +19,20 @@ export interface PamLine {
   args: string[];
 }
 
-/** pam.d syntax: `type control module args`, `[value=action ...]` controls, `-type` for optional modules. */
-export function parsePam(text: string): PamLine[] {
-  const out: PamLine[] = [];
-  text.split('\n').forEach((raw, i) => {
-    const l = raw.replace(/#.*/, '').trim();
-    if (!l || l.startsWith('@include')) return;
-    const m = /^-?(\w+)\s+(\[[^\]]*\]|\S+)\s+(\S+)\s*(.*)$/.exec(l);
-    if (m) out.push({ line: i + 1, raw: raw.trim(), type: m[1]!.toLowerCase(), control: m[2]!, module: m[3]!, args: m[4]!.split(/\s+/).filter(Boolean) });
-  });
-  return out;
+/** One pam.d line: `type control module args`, `[value=action ...]` controls, `-type` for optional modules. */
+export function pamLine(raw: string, line: number): PamLine | null {
+  const l = raw.replace(/#.*/, '').trim();
+  if (!l || l.startsWith('@include')) return null;
+  const m = /^-?(\w+)\s+(\[[^\]]*\]|\S+)\s+(\S+)\s*(.*)$/.exec(l);
+  return m ? { line, raw: raw.trim(), type: m[1]!.toLowerCase(), control: m[2]!, module: m[3]!, args: m[4]!.split(/\s+/).filter(Boolean) } : null;
 }
+
+export function parsePam(text: string): PamLine[] {
+  return text.split('\n').flatMap((raw, i) => pamLine(raw, i + 1) ?? []);
+}
+
+/** Stack lines judged per file (a real one has twenty; a padded one is its own finding). */
+const KEPT_LINES = 2000;
 
 /** Where the module file really is: an absolute path, or the first module directory that has it. */
 async function locate(ctx: DetectorContext, module: string): Promise<string | null> {
@@ -78,11 +81,18 @@ export const pam: Detector = {
     const files = [{ path: '/etc/pam.conf' }, ...(await entriesOf(c, ctx, '/etc/pam.d')).filter(isFileish)];
     const missing = new Set<string>();
     for (const f of files) {
-      const file = await readBounded(ctx.target, c, f.path, 256 * 1024);
+      const stack: PamLine[] = [];
+      let dropped = 0;
+      const file = await readLines(ctx.target, c, f.path, { kind: 'PAM configuration', normal: NORMAL.unit }, (raw, n) => {
+        const l = pamLine(raw, n);
+        if (l && stack.length < KEPT_LINES) stack.push(l);
+        else if (l) dropped++;
+      });
       if (!file) continue;
       c.examined++;
-      const prov = await provenance(ctx, f.path, file.stat, file.text);
-      for (const l of parsePam(file.text)) {
+      if (dropped) c.warn(`${dropped} stack lines after the first ${KEPT_LINES} were not judged`, f.path);
+      const prov = await provenance(ctx, f.path, file.stat, file.md5);
+      for (const l of stack) {
         const v = await judgeLine(ctx, l, missing);
         if (!v) continue;
         c.add({

@@ -1,10 +1,10 @@
 import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import { Collector, type Detector, type DetectorContext } from '../detector.js';
-import { contentHash, instanceKey, type Severity } from '../../core/finding.js';
+import { instanceKey, type Severity } from '../../core/finding.js';
 import { entriesOf, isFileish, provenance } from '../rules/judge-file.js';
 import { walk } from '../walk.js';
-import { readBounded } from './util.js';
+import { MAX_TEXT, NORMAL, readBounded } from './util.js';
 
 const RULE_DIRS = ['/etc/polkit-1/rules.d', '/usr/share/polkit-1/rules.d', '/usr/local/share/polkit-1/rules.d'];
 const PKLA_DIRS = ['/etc/polkit-1/localauthority', '/var/lib/polkit-1/localauthority'];
@@ -27,18 +27,18 @@ export function judgePkla(text: string): { severity: Severity; why: string } | n
 }
 
 async function judge(ctx: DetectorContext, c: Collector, path: string, fn: (t: string) => { severity: Severity; why: string } | null): Promise<void> {
-  const file = await readBounded(ctx.target, c, path, 256 * 1024);
+  const file = await readBounded(ctx.target, c, path, MAX_TEXT, { kind: 'polkit rule', normal: NORMAL.config });
   if (!file) return;
   c.examined++;
   const v = fn(file.text);
   if (!v) return;
-  const prov = await provenance(ctx, path, file.stat, file.text);
+  const prov = await provenance(ctx, path, file.stat, file.md5);
   if (prov.owner && v.severity === 'info') return;
   const severity: Severity = v.severity === 'info' && prov.owner === null ? 'low' : v.severity;
   c.add({
     rule: severity === 'high' ? 'polkit.grant-all' : 'polkit.grant',
     key: instanceKey('polkit', path, 'file'),
-    contentHash: contentHash(file.text),
+    contentHash: file.hash,
     severity,
     title: `polkit rule ${v.why}`,
     path,
@@ -60,7 +60,7 @@ export const polkit: Detector = {
     const c = new Collector('polkit', 'privilege', ctx.target.name);
     for (const d of RULE_DIRS) for (const e of await entriesOf(c, ctx, d)) if (isFileish(e) && e.name.endsWith('.rules')) await judge(ctx, c, e.path, judgeRules);
     const pkla: string[] = [];
-    await walk(ctx.target, PKLA_DIRS, (e) => void (e.name.endsWith('.pkla') && e.stat.type === 'file' && pkla.push(e.path)), (dir, err) => c.warn(err.message, dir), { maxDepth: 4 });
+    await walk(ctx.target, PKLA_DIRS, (e) => void (e.name.endsWith('.pkla') && e.stat.type === 'file' && pkla.push(e.path)), (dir, err) => c.error(err.message, dir), { maxDepth: 4 });
     for (const p of pkla.sort()) await judge(ctx, c, p, judgePkla);
     return c.result();
   },

@@ -1,12 +1,12 @@
 import { posix } from 'node:path';
 import { isLoopback, isWildcard, listSockets, socketOwners, type Socket } from '../../host/net.js';
 import { listProcesses, type ProcessInfo } from '../../host/proc.js';
-import type { Target } from '../../host/target.js';
 import { Collector, type Detector } from '../detector.js';
 import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { classifyCommand } from '../rules/command-line.js';
+import { containerOfPid } from '../containers/attribution.js';
 
-/** Services that must never face the network (the seed keeps Redis internal). */
+/** Services that must never face the network (the hardening guide keeps Redis internal). */
 const SENSITIVE: Record<number, string> = {
   6379: 'Redis',
   5432: 'PostgreSQL',
@@ -28,14 +28,16 @@ function shellish(name: string, p?: ProcessInfo): boolean {
 }
 const QUIET_UDP = new Set([53, 67, 68, 123, 323, 546, 547, 5353]);
 
-async function containerOf(t: Target, p: ProcessInfo): Promise<string | undefined> {
-  const cg = await t.readFile(`/proc/${p.pid}/cgroup`, { maxBytes: 65536 }).catch(() => null);
-  const m = cg && /(?:docker[-/]|\/containers?\/)([0-9a-f]{64})/.exec(cg.toString());
-  return m ? m[1]!.slice(0, 12) : undefined;
-}
 
 function processName(p?: ProcessInfo): string {
-  return p ? posix.basename(p.exe ?? p.comm) : '?';
+  return p ? posix.basename(p.exe ?? p.comm) : 'owner unknown';
+}
+
+/** What to do about a listener; when no process owns the socket, say what is known and why the owner is not. */
+function listenerNext(name: string | undefined, s: Socket): string {
+  const fix = 'bind it to 127.0.0.1 or close it, and keep the firewall to the allowed ports.';
+  if (name) return `Find why ${name} listens on ${s.localPort}; ${fix}`;
+  return `No process in /proc holds socket inode ${s.inode} (uid ${s.uid}, ${s.proto} ${s.localAddress}:${s.localPort}): a kernel socket (NFS, WireGuard), a process in another PID namespace, one that exited, or /proc/PID/fd unreadable without root (use --sudo). Run ss -lnpe 'sport = :${s.localPort}' as root on the host to name it; then ${fix}`;
 }
 
 export const ports: Detector = {
@@ -59,7 +61,7 @@ export const ports: Detector = {
       const pid = owners.get(s.inode)?.[0];
       const p = pid !== undefined ? byPid.get(pid) : undefined;
       const inContainer = s.netns !== undefined && hostNs !== undefined && s.netns !== hostNs;
-      const container = inContainer && p ? await containerOf(target, p) : undefined;
+      const container = inContainer && p ? ((await containerOfPid(target, p.pid)) ?? undefined) : undefined;
       const dedupe = `${s.proto}|${s.localAddress}|${s.localPort}|${s.remoteAddress}|${s.remotePort}|${s.netns}|${pid}`;
       if (seen.has(dedupe)) continue;
       seen.add(dedupe);
@@ -92,18 +94,19 @@ export const ports: Detector = {
       const user = p ? users.get(p.uid) ?? String(p.uid) : users.get(s.uid);
       c.add({
         rule: severity === 'info' ? (listening ? 'ports.listener' : 'ports.connection') : listening ? 'ports.unexpected-listener' : 'ports.shell-connection',
-        key: instanceKey('ports', `${s.proto}:${listening ? `${s.localAddress}:${s.localPort}` : `${s.remoteAddress}:${s.remotePort}`}${container ? `@${container}` : ''}`, listening ? name : `${name} ${s.state}`),
+        key: instanceKey('ports', `${s.proto}:${listening ? `${s.localAddress}:${s.localPort}` : `${s.remoteAddress}:${s.remotePort}`}${container ? `@${container.ident}` : ''}`, listening ? name : `${name} ${s.state}`),
         contentHash: contentHash(s.proto, s.localAddress, s.localPort, p?.exe ?? name),
         severity,
-        title: `${listening ? 'Listening' : 'Connection'} ${s.proto} ${where} (${name}${pid !== undefined ? ` pid ${pid}` : ''})${container ? ` in container ${container}` : ''}`,
+        title: `${listening ? 'Listening' : 'Connection'} ${s.proto} ${where} (${name}${pid !== undefined ? ` pid ${pid}` : ''})${container ? ` in container ${container.ref.name}` : ''}`,
+        ...(container ? { container: container.ref } : {}),
         port: s.localPort,
         pid,
         user,
         evidence: `${s.proto} ${s.state} ${where} ${p?.cmdline ?? ''}`.trim(),
         attack: listening ? 'T1571' : 'T1059.004',
         reason: reasons.join('; ') || (listening ? (isLoopback(s.localAddress) ? 'listener on loopback (inventory)' : inContainer ? 'listener inside a container namespace (inventory)' : 'allowed listener (inventory)') : 'connection (inventory)'),
-        remediation: severity !== 'info' ? (listening ? `Find why ${name} listens on ${s.localPort}; bind it to 127.0.0.1 or close it, and keep the firewall to the allowed ports.` : `Preserve pid ${pid} (ir collect), then cut it off (ir isolate) and kill it.`) : undefined,
-        details: { proto: s.proto, state: s.state, local: `${s.localAddress}:${s.localPort}`, remote: listening ? undefined : `${s.remoteAddress}:${s.remotePort}`, netns: s.netns, container, cmdline: p?.cmdline },
+        remediation: severity !== 'info' ? (listening ? listenerNext(p ? name : undefined, s) : `Preserve pid ${pid} (ir collect), then cut it off (ir isolate) and kill it.`) : undefined,
+        details: { proto: s.proto, state: s.state, local: `${s.localAddress}:${s.localPort}`, remote: listening ? undefined : `${s.remoteAddress}:${s.remotePort}`, netns: s.netns, container: container?.ref.name, cmdline: p?.cmdline },
       });
     }
     return c.result();

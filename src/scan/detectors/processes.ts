@@ -3,6 +3,7 @@ import { listProcesses, type ProcessInfo } from '../../host/proc.js';
 import { Collector, type Detector } from '../detector.js';
 import { contentHash, instanceKey, maxSeverity, type Severity } from '../../core/finding.js';
 import { classifyCommand } from '../rules/command-line.js';
+import { containerOfPid } from '../containers/attribution.js';
 
 const WRITABLE = /^(\/tmp|\/var\/tmp|\/dev\/shm|\/run\/shm)\//;
 /** Interpreters whose comm legitimately differs from the script they run. */
@@ -56,13 +57,16 @@ export const processes: Detector = {
       const j = judgeProcess(p);
       if (j.rules.length === 0) continue;
       const parent = byPid.get(p.ppid);
+      // a process in a container is the container's: its paths are the container's, its key its service's
+      const inContainer = await containerOfPid(target, p.pid);
       c.add({
         rule: `process.${j.rules[0]}`,
         // processes come and go: the key is what runs, not the pid
-        key: instanceKey('processes', p.exe ?? p.comm, p.cmdline),
+        key: instanceKey('processes', `${inContainer ? `${inContainer.ident}:` : ''}${p.exe ?? p.comm}`, p.cmdline),
         contentHash: contentHash(p.exe, p.cmdline),
         severity: j.severity,
-        title: `Suspicious process ${p.pid} (${p.comm}): ${j.reasons[0]}`,
+        title: `Suspicious process ${p.pid} (${p.comm})${inContainer ? ` in container ${inContainer.ref.name}` : ''}: ${j.reasons[0]}`,
+        ...(inContainer ? { container: inContainer.ref } : {}),
         pid: p.pid,
         path: p.exe,
         evidence: p.cmdline || `[${p.comm}]`,

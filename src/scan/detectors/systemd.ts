@@ -8,7 +8,7 @@ import { contentHash, instanceKey, maxSeverity, severityRank, type Severity } fr
 import { classifyCommand, type CommandSignal } from '../rules/command-line.js';
 import { entriesOf, isFileish } from '../rules/judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir, programOf, raise, recentlyChanged } from '../rules/location.js';
-import { readBounded } from './util.js';
+import { bytesText, MAX_LINE, NORMAL, quiet, readLines } from './util.js';
 
 /** Unit search path, most specific first (systemd.unit(5)); /usr/lib before /lib so merged-/usr hosts report the /usr path. */
 const SYSTEM_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
@@ -30,27 +30,56 @@ export interface UnitFile {
   sections: Map<string, [string, string, number][]>;
 }
 
-/** systemd's INI dialect: `[Section]`, `Key=Value`, `#`/`;` comments, backslash continuation. */
-export function parseUnit(text: string): UnitFile {
-  const sections = new Map<string, [string, string, number][]>();
-  let cur: [string, string, number][] | undefined;
-  const lines = text.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    let line = lines[i]!.trim();
-    const start = i + 1;
-    while (line.endsWith('\\') && i + 1 < lines.length) line = line.slice(0, -1).trimEnd() + ' ' + lines[++i]!.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
+/**
+ * systemd's INI dialect: `[Section]`, `Key=Value`, `#`/`;` comments, backslash continuation. Fed one
+ * physical line at a time (a streamed file); `keep` limits what is held to the keys the caller uses.
+ */
+export class UnitParser {
+  readonly unit: UnitFile = { sections: new Map() };
+  private cur: [string, string, number][] | undefined;
+  private buf: string | undefined;
+  private start = 0;
+  private held = 0;
+  constructor(private readonly keep: (key: string) => boolean = () => true, private readonly max = 5000) {}
+
+  push(raw: string, n: number): void {
+    const t = raw.trim();
+    if (this.buf === undefined) {
+      this.buf = t;
+      this.start = n;
+    } else this.buf = clip(this.buf.slice(0, -1).trimEnd() + ' ' + t, MAX_LINE);
+    if (this.buf.endsWith('\\')) return;
+    this.flush();
+  }
+
+  end(): UnitFile {
+    if (this.buf !== undefined) this.flush();
+    return this.unit;
+  }
+
+  private flush(): void {
+    const line = this.buf!;
+    this.buf = undefined;
+    if (!line || line.startsWith('#') || line.startsWith(';')) return;
     const sec = /^\[([^\]]+)\]$/.exec(line);
     if (sec) {
-      cur = sections.get(sec[1]!) ?? [];
-      sections.set(sec[1]!, cur);
-      continue;
+      this.cur = this.unit.sections.get(sec[1]!) ?? [];
+      this.unit.sections.set(sec[1]!, this.cur);
+      return;
     }
     const kv = /^([A-Za-z0-9]+)\s*=\s*(.*)$/.exec(line);
-    if (kv && cur) cur.push([kv[1]!, kv[2]!, start]);
+    if (kv && this.cur && this.keep(kv[1]!) && this.held++ < this.max) this.cur.push([kv[1]!, kv[2]!, this.start]);
   }
-  return { sections };
 }
+
+export function parseUnit(text: string): UnitFile {
+  const p = new UnitParser();
+  text.split('\n').forEach((raw, i) => p.push(raw, i + 1));
+  return p.end();
+}
+
+/** The keys the detector judges or shows: the rest of a (possibly padded) unit is not held. */
+const USED_KEYS = /^(Exec\w+|User|Environment|UnsetEnvironment|On\w+)$/;
 
 function values(u: UnitFile, key: RegExp): { key: string; value: string; line: number }[] {
   const out: { key: string; value: string; line: number }[] = [];
@@ -108,10 +137,11 @@ interface UnitSource {
 const VENDOR = /^\/(usr\/)?lib\/systemd\//;
 
 async function judgeFile(ctx: DetectorContext, c: Collector, src: UnitSource, enabled: Map<string, string[]>): Promise<void> {
-  const file = await readBounded(ctx.target, c, src.path, 256 * 1024);
+  const parser = new UnitParser((k) => USED_KEYS.test(k), 1000);
+  const file = await readLines(ctx.target, c, src.path, { kind: 'systemd unit', normal: NORMAL.unit }, (raw, n) => parser.push(raw, n));
   if (!file) return;
   c.examined++;
-  const u = parseUnit(file.text);
+  const u = parser.end();
   const j = await judgeUnit(ctx, u, src.homeOwner);
   const owner = await packageOwner(ctx.facts, src.linkTarget && !src.linkTarget.startsWith('/') ? src.path : (src.linkTarget ?? src.path));
   const unitName = src.dropIn ? src.dir.split('/').pop()!.replace(/\.d$/, '') : src.name;
@@ -148,7 +178,7 @@ async function judgeFile(ctx: DetectorContext, c: Collector, src: UnitSource, en
   c.add({
     rule: `systemd.${rule}`,
     key: instanceKey('systemd', src.path, src.dropIn ? 'drop-in' : 'unit'),
-    contentHash: contentHash(file.text),
+    contentHash: file.hash,
     severity,
     title: j.signals.length ? `Suspicious systemd ${isTimer ? 'timer' : 'unit'} ${unitName}: ${j.signals[0]!.reason}` : `systemd ${isTimer ? 'timer' : src.dropIn ? 'drop-in' : 'unit'} ${unitName}${owner === null ? ' not shipped by a package' : ''}`,
     path: src.path,
@@ -172,17 +202,19 @@ async function judgeGenerator(ctx: DetectorContext, c: Collector, e: DirEntry): 
   const reasons = ['generators run as root at every boot and daemon-reload, before any unit'];
   if (owner === null) reasons.unshift('generator not shipped by any package');
   let evidence = e.path;
-  if (st?.type === 'file' && st.size < 256 * 1024) {
-    const file = await readBounded(ctx.target, new Collector('systemd', 'persistence', ctx.target.name), e.path, 256 * 1024);
-    if (file && !file.text.slice(0, 4096).includes('\0')) {
-      for (const line of file.text.split('\n')) {
-        for (const s of classifyCommand(line)) {
-          if (severityRank(s.severity) >= severityRank(severity)) evidence = line.trim();
-          severity = maxSeverity(severity, s.severity);
-          reasons.push(s.reason);
-        }
+  if (st?.type === 'file') {
+    // generators are binaries or scripts: a script is judged line by line (a binary's lines say nothing)
+    let binary = false;
+    const f = await readLines(ctx.target, quiet(c), e.path, { kind: 'systemd generator', normal: Number.MAX_SAFE_INTEGER }, (line, n) => {
+      if (n === 1 && line.includes('\0')) binary = true;
+      if (binary) return;
+      for (const s of classifyCommand(line)) {
+        if (severityRank(s.severity) >= severityRank(severity)) evidence = line.trim();
+        severity = maxSeverity(severity, s.severity);
+        if (reasons.length < 50) reasons.push(s.reason);
       }
-    }
+    });
+    if (f && !f.complete) reasons.push(`only the first ${bytesText(f.bytes)} were judged`);
   }
   c.add({
     rule: 'systemd.generator',

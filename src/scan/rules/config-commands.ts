@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import type { Collector, DetectorContext } from '../detector.js';
-import { contentHash, instanceKey, maxSeverity, severityRank, type Severity } from '../../core/finding.js';
-import { readBounded } from '../detectors/util.js';
+import { instanceKey, maxSeverity, severityRank, type Severity } from '../../core/finding.js';
+import { NORMAL, readLines } from '../detectors/util.js';
 import { classifyCommand, type CommandSignal } from './command-line.js';
 import { provenance } from './judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir, programOf, raise } from './location.js';
@@ -25,6 +26,8 @@ export interface ConfigSpec {
   unownedBase: Severity;
   /** commands considered harmless whatever the file (`/bin/true` in modprobe install lines) */
   harmless?: RegExp;
+  /** bytes above which such a file is padded (default NORMAL.config) */
+  normal?: number;
 }
 
 export function judgeCommand(cmd: string): CommandSignal[] {
@@ -38,42 +41,79 @@ export function judgeCommand(cmd: string): CommandSignal[] {
   return out;
 }
 
-/** One finding per file that holds commands: signals drive the severity, ownership raises or lowers it. */
-export async function judgeConfigFile(ctx: DetectorContext, c: Collector, path: string, spec: ConfigSpec, extract: (text: string) => ConfigCommand[]): Promise<void> {
-  const file = await readBounded(ctx.target, c, path, 512 * 1024);
-  if (!file) return;
-  c.examined++;
-  const cmds = extract(file.text)
-    .filter((x) => !spec.harmless?.test(x.command.trim()))
-    .map((x) => ({ ...x, all: [...judgeCommand(x.command), ...(x.signals ?? [])] }));
-  if (cmds.length === 0) return;
-  const prov = await provenance(ctx, path, file.stat, file.text);
+/** A stateful extractor for formats whose entries span lines (an apt.conf block): fed line by line, flushed at the end. */
+export interface LineExtractor {
+  push(raw: string, line: number): ConfigCommand[];
+  end?(): ConfigCommand[];
+}
+
+/** Commands kept per file for the finding's details (the worst command and the hash cover all of them). */
+const KEPT = 200;
+
+/**
+ * One finding per file that holds commands: signals drive the severity, ownership raises or lowers it.
+ * The file is streamed whole. `extract` is either a text function that works line by line (it is given
+ * one line at a time, its line numbers mapped back) or `{ stateful }` for entries that span lines.
+ */
+export async function judgeConfigFile(ctx: DetectorContext, c: Collector, path: string, spec: ConfigSpec, extract: ((text: string) => ConfigCommand[]) | { stateful: () => LineExtractor }): Promise<void> {
+  const kept: (ConfigCommand & { all: CommandSignal[] })[] = [];
+  let count = 0;
   let severity: Severity = 'info';
-  for (const x of cmds) for (const s of x.all) severity = maxSeverity(severity, s.severity);
-  const flagged = cmds.filter((x) => x.all.length > 0);
-  if (flagged.length === 0) {
+  let top: (ConfigCommand & { all: CommandSignal[] }) | undefined;
+  let firstFlagged: (ConfigCommand & { all: CommandSignal[] }) | undefined;
+  let flaggedCount = 0;
+  const reasons = new Set<string>();
+  const sha = createHash('sha256');
+  const take = (found: ConfigCommand[]) => {
+    for (const x of found) {
+      if (spec.harmless?.test(x.command.trim())) continue;
+      const judged = { ...x, all: [...(x.command ? judgeCommand(x.command) : []), ...(x.signals ?? [])] };
+      sha.update(count ? `\n${x.raw}` : x.raw);
+      count++;
+      if (kept.length < KEPT) kept.push(judged);
+      if (judged.all.length === 0) continue;
+      flaggedCount++;
+      firstFlagged ??= judged;
+      for (const sig of judged.all) {
+        reasons.add(sig.reason);
+        if (!top || severityRank(sig.severity) > severityRank(severity)) top = judged;
+        severity = maxSeverity(severity, sig.severity);
+      }
+    }
+  };
+  const stateful = typeof extract === 'function' ? undefined : extract.stateful();
+  const file = await readLines(ctx.target, c, path, { kind: spec.kind, normal: spec.normal ?? NORMAL.config }, (raw, n) =>
+    take(stateful ? stateful.push(raw, n) : (extract as (text: string) => ConfigCommand[])(raw).map((x) => ({ ...x, line: n }))),
+  );
+  if (!file) return;
+  if (stateful?.end) take(stateful.end());
+  c.examined++;
+  if (count === 0) return;
+  const prov = await provenance(ctx, path, file.stat, file.md5);
+  if (flaggedCount === 0) {
     if (prov.owner) return;
     severity = prov.owner === null ? spec.unownedBase : 'info';
   } else {
     if (prov.pristine && severityRank(severity) > severityRank('low')) severity = 'low';
     if (prov.owner === null && severityRank(severity) >= severityRank('medium')) severity = raise(severity);
   }
-  const top = flagged.find((x) => x.all.some((s) => s.severity === severity)) ?? flagged[0] ?? cmds[0]!;
-  const sig = top.all.find((s) => s.severity === severity) ?? top.all[0];
+  const shown = top ?? firstFlagged ?? kept[0]!;
+  const sig = flaggedCount ? (shown.all.find((s) => s.severity === severity) ?? shown.all[0]) : undefined;
+  sha.update('\0');
   c.add({
     rule: `${spec.detector}.${sig?.rule ?? (prov.owner === null ? 'unowned' : 'command')}`,
     key: instanceKey(spec.detector, path, 'file'),
-    contentHash: contentHash(cmds.map((x) => x.raw).join('\n')),
+    contentHash: sha.digest('hex').slice(0, 16),
     severity,
     title: sig ? `Suspicious ${spec.kind}: ${sig.reason}` : `${spec.kind} not shipped by a package`,
     path,
-    line: top.line,
+    line: shown.line,
     user: 'root',
-    evidence: clip(top.raw, 400),
+    evidence: clip(shown.raw, 400),
     attack: spec.attack,
-    reason: [...new Set(flagged.flatMap((x) => x.all.map((s) => s.reason)))].concat(prov.notes, [spec.runs]).join('; '),
+    reason: [...reasons].concat(prov.notes, [spec.runs]).join('; '),
     remediation: sig ? `Preserve ${path} (ir collect), remove the entry, and look for what it fetched or started.` : undefined,
     mtime: isoFromEpochSeconds(file.stat.mtime),
-    details: { owner: prov.owner, commands: cmds.map((x) => ({ line: x.line, command: clip(x.command, 300), rules: x.all.map((s) => s.rule) })) },
+    details: { owner: prov.owner, commands: kept.map((x) => ({ line: x.line, command: clip(x.command, 300), rules: x.all.map((s) => s.rule) })), ...(count > kept.length ? { moreCommands: count - kept.length } : {}) },
   });
 }

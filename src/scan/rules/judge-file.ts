@@ -4,10 +4,10 @@ import { clip } from '../../core/escape.js';
 import { isoFromEpochSeconds } from '../../core/time.js';
 import type { Collector, DetectorContext } from '../detector.js';
 import { isPristineConffile, packageOwner } from '../facts-dpkg.js';
-import { contentHash, instanceKey, severityRank, type Severity } from '../../core/finding.js';
-import { readBounded } from '../detectors/util.js';
+import { instanceKey, maxSeverity, severityRank, type Severity } from '../../core/finding.js';
+import { NORMAL, readLines } from '../detectors/util.js';
 import { looselyWritable, raise, recentlyChanged } from './location.js';
-import { rulesOf, suspiciousLines, worst, type LineSignals } from './shell-script.js';
+import { classifyShellLine, LogicalLines, type LineSignals } from './shell-script.js';
 
 export interface ScriptSpec {
   detector: string;
@@ -24,14 +24,16 @@ export interface ScriptSpec {
   extra?: (text: string) => LineSignals['signals'];
   /** report a file with no suspicious line that no package ships (default true); false for users' own dotfiles */
   reportClean?: boolean;
+  /** a file whose mere presence is this severity (ssh rc files), whoever ships it, unless unchanged from its package */
+  presentBase?: Severity;
 }
 
-/** Lists a directory for a detector: missing is empty, unreadable is a warning. */
+/** Lists a directory for a detector: missing is empty, unreadable is an error (what is in it was not judged). */
 export async function entriesOf(c: Collector, ctx: DetectorContext, dir: string): Promise<DirEntry[]> {
   try {
     return await listOrEmpty(ctx.target, dir);
   } catch (err) {
-    c.warn((err as Error).message, dir);
+    c.error((err as Error).message, dir);
     return [];
   }
 }
@@ -40,10 +42,10 @@ export function isFileish(e: DirEntry): boolean {
   return e.stat.type === 'file' || e.stat.type === 'symlink';
 }
 
-/** Ownership and change evidence for one file, as words for the reason and a severity adjustment. */
-export async function provenance(ctx: DetectorContext, path: string, st: FileStat, text?: string): Promise<{ owner: string | null | undefined; pristine: boolean; notes: string[] }> {
+/** Ownership and change evidence for one file, as words for the reason and a severity adjustment (`md5` of its content when read). */
+export async function provenance(ctx: DetectorContext, path: string, st: FileStat, md5?: string): Promise<{ owner: string | null | undefined; pristine: boolean; notes: string[] }> {
   const owner = await packageOwner(ctx.facts, path);
-  const pristine = owner ? await isPristineConffile(ctx.facts, path, text) : false;
+  const pristine = owner ? await isPristineConffile(ctx.facts, path, md5) : false;
   const notes: string[] = [];
   if (owner === null) notes.push('not shipped by any package');
   if (owner && !pristine) notes.push(`shipped by ${owner}`);
@@ -53,60 +55,74 @@ export async function provenance(ctx: DetectorContext, path: string, st: FileSta
   return { owner, pristine, notes };
 }
 
+/** Suspicious lines kept per file for the finding's details (the worst line and every rule are kept regardless). */
+const KEPT_LINES = 200;
+
 /**
  * One finding per script-like file (boot script, MOTD script, dispatcher hook, profile): lines that match
- * the command rules drive the severity; a package-owned file with no such line is not reported.
+ * the command rules drive the severity; a package-owned file with no such line is not reported. The file
+ * is streamed whole (padding cannot push a line out of sight) and judged line by line.
  */
 export async function judgeScriptFile(ctx: DetectorContext, c: Collector, path: string, spec: ScriptSpec): Promise<void> {
-  const file = await readBounded(ctx.target, c, path);
+  const lines: LineSignals[] = [];
+  let best: Severity | undefined;
+  let top: LineSignals | undefined;
+  let count = 0;
+  const rules = new Set<string>();
+  const reasons = new Set<string>();
+  const ll = new LogicalLines((l) => {
+    if (spec.skipLine?.(l.text)) return;
+    const signals = [...classifyShellLine(l.text), ...(spec.extra?.(l.text) ?? [])];
+    if (signals.length === 0) return;
+    const judged = { ...l, signals };
+    count++;
+    if (lines.length < KEPT_LINES) lines.push(judged);
+    for (const s of signals) {
+      rules.add(s.rule);
+      reasons.add(s.reason);
+      if (!best || severityRank(s.severity) > severityRank(best)) {
+        best = s.severity;
+        top = judged;
+      }
+    }
+  });
+  const file = await readLines(ctx.target, c, path, { kind: spec.kind, normal: NORMAL.script }, (raw, n) => ll.push(raw, n));
   if (!file) return;
+  ll.end();
   c.examined++;
-  let lines = suspiciousLines(file.text);
-  if (spec.extra) {
-    const extra = spec.extra;
-    const all = new Map(lines.map((l) => [l.line, l]));
-    file.text.split('\n').forEach((raw, i) => {
-      const sig = extra(raw);
-      if (sig.length === 0) return;
-      const cur = all.get(i + 1) ?? { line: i + 1, text: raw.trim(), signals: [] };
-      cur.signals.push(...sig);
-      all.set(i + 1, cur);
-    });
-    lines = [...all.values()].sort((a, b) => a.line - b.line);
-  }
-  if (spec.skipLine) lines = lines.filter((l) => !spec.skipLine!(l.text));
-  const prov = await provenance(ctx, path, file.stat, file.text);
+  const prov = await provenance(ctx, path, file.stat, file.md5);
   let severity: Severity;
-  if (lines.length === 0) {
+  if (spec.presentBase && prov.pristine) return;
+  if (count === 0 && spec.presentBase) {
+    severity = spec.presentBase;
+  } else if (count === 0) {
     if (prov.owner || spec.reportClean === false) return;
     severity = prov.owner === null ? spec.unownedBase : 'info';
     if (looselyWritable(file.stat)) severity = raise(severity, 2, 'high');
     if (recentlyChanged(file.stat)) severity = raise(severity, 1, 'low');
   } else {
-    severity = worst(lines, 'info');
+    severity = best!;
     // a rule hit in a file exactly as its package shipped it is our rule's mistake, not an intrusion
     if (prov.pristine && severityRank(severity) > severityRank('low')) severity = 'low';
     if (prov.owner === null && severityRank(severity) >= severityRank('medium')) severity = raise(severity);
     if (looselyWritable(file.stat)) severity = raise(severity);
+    if (spec.presentBase) severity = maxSeverity(severity, spec.presentBase);
   }
-  const best = worst(lines, 'info');
-  const top = lines.find((l) => l.signals.some((s) => s.severity === best));
   const topSignal = top?.signals.find((s) => s.severity === best);
-  const rules = rulesOf(lines);
   c.add({
-    rule: topSignal ? `${spec.detector}.${topSignal.rule}` : prov.owner === null ? `${spec.detector}.unowned` : `${spec.detector}.file`,
+    rule: topSignal ? `${spec.detector}.${topSignal.rule}` : spec.presentBase ? `${spec.detector}.present` : prov.owner === null ? `${spec.detector}.unowned` : `${spec.detector}.file`,
     key: instanceKey(spec.detector, path, 'file'),
-    contentHash: contentHash(file.text),
+    contentHash: file.hash,
     severity,
-    title: topSignal ? `Suspicious ${spec.kind}: ${topSignal.reason}` : `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} not shipped by a package`,
+    title: topSignal ? `Suspicious ${spec.kind}: ${topSignal.reason}` : spec.presentBase ? `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} present` : `${spec.kind[0]!.toUpperCase()}${spec.kind.slice(1)} not shipped by a package`,
     path,
     line: top?.line,
     user: 'root',
     evidence: clip(top?.text ?? path, 500),
     attack: spec.attack,
-    reason: [...new Set(lines.flatMap((l) => l.signals.map((s) => s.reason)))].concat(prov.notes, [spec.runs]).join('; '),
+    reason: [...reasons].concat(prov.notes, [spec.runs]).join('; '),
     remediation: top ? `Preserve ${path} (ir collect), then remove the lines and look for what they fetched or started.` : undefined,
     mtime: isoFromEpochSeconds(file.stat.mtime),
-    details: { owner: prov.owner, rules, lines: lines.map((l) => ({ line: l.line, text: clip(l.text, 300), rules: l.signals.map((s) => s.rule) })) },
+    details: { owner: prov.owner, rules: [...rules], lines: lines.map((l) => ({ line: l.line, text: clip(l.text, 300), rules: l.signals.map((s) => s.rule) })), ...(count > lines.length ? { moreLines: count - lines.length } : {}) },
   });
 }

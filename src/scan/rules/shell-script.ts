@@ -1,6 +1,7 @@
 import type { Severity } from '../../core/finding.js';
 import { maxSeverity } from '../../core/finding.js';
 import { classifyCommand, type CommandSignal } from './command-line.js';
+import { MAX_LINE } from '../detectors/util.js';
 
 /** Shell-specific idioms on top of classifyCommand: what a backdoored rc file or boot script looks like. */
 const SHELL_RULES: (CommandSignal & { test: RegExp })[] = [
@@ -21,24 +22,55 @@ export interface LineSignals {
   signals: CommandSignal[];
 }
 
+/**
+ * Logical lines of a shell script fed one physical line at a time (backslash continuations joined,
+ * comments and blanks dropped): a streamed file never has to be held. A joined line longer than `max`
+ * keeps its head and tail.
+ */
+export class LogicalLines {
+  private buf = '';
+  private start = 0;
+  constructor(
+    private readonly emit: (l: { line: number; text: string }) => void,
+    private readonly max = MAX_LINE,
+  ) {}
+
+  push(raw: string, n: number): void {
+    const l = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (!this.buf) this.start = n;
+    if (l.endsWith('\\')) {
+      this.append(l.slice(0, -1) + ' ');
+      return;
+    }
+    this.append(l);
+    this.flush();
+  }
+
+  end(): void {
+    this.flush();
+  }
+
+  private append(s: string): void {
+    this.buf += s;
+    if (this.buf.length > this.max) {
+      const half = Math.floor(this.max / 2);
+      this.buf = `${this.buf.slice(0, half)} … ${this.buf.slice(-half)}`;
+    }
+  }
+
+  private flush(): void {
+    const t = this.buf.trim();
+    this.buf = '';
+    if (t && !t.startsWith('#')) this.emit({ line: this.start, text: t });
+  }
+}
+
 /** Logical lines of a shell script (backslash continuations joined), comments and blanks dropped. */
 export function logicalLines(text: string): { line: number; text: string }[] {
   const out: { line: number; text: string }[] = [];
-  let buf = '';
-  let start = 0;
-  text.split('\n').forEach((raw, i) => {
-    const l = raw.replace(/\r$/, '');
-    if (!buf) start = i + 1;
-    if (l.endsWith('\\')) {
-      buf += l.slice(0, -1) + ' ';
-      return;
-    }
-    buf += l;
-    const t = buf.trim();
-    buf = '';
-    if (t && !t.startsWith('#')) out.push({ line: start, text: t });
-  });
-  if (buf.trim()) out.push({ line: start, text: buf.trim() });
+  const ll = new LogicalLines((l) => out.push(l));
+  text.split('\n').forEach((raw, i) => ll.push(raw, i + 1));
+  ll.end();
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { listOrEmpty } from '../../host/target.js';
-import { parseCrontab } from '../../scan/detectors/cron.js';
+import { parseCrontab } from '../../host/facts/crontab.js';
 import { verdict, type SweepCheck } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { parseUnit } from '../facts/apps.js';

@@ -2,7 +2,7 @@ import { na, type Outcome } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { dockerFacts, type SweptContainer } from '../facts/docker.js';
 
-export const DOCKER_SOURCE = 'Hardening seed Docker Security';
+export const DOCKER_SOURCE = 'Hardening guide Docker Security';
 
 /** One outcome per running Compose container, or one "not applicable" naming why there are none. */
 export async function perContainer(ctx: SweepContext, fn: (c: SweptContainer) => Outcome | Promise<Outcome>): Promise<Outcome[]> {

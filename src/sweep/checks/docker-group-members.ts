@@ -1,5 +1,5 @@
 import { verdict, type SweepCheck } from '../check.js';
-import { parsePasswd } from '../../scan/facts.js';
+import { parseGroup, parsePasswd } from '../../host/facts/passwd.js';
 
 /** Setup guide §5 adds the app user to the docker group and warns that this is root-equivalent. */
 export const dockerGroupMembers: SweepCheck = {
@@ -13,12 +13,10 @@ export const dockerGroupMembers: SweepCheck = {
   cis: '1.2.2',
   reads: ['/etc/group', '/etc/passwd'],
   async run(ctx) {
-    const group = (await ctx.read('/etc/group')) ?? '';
-    const line = group.split('\n').find((l) => l.startsWith('docker:'));
-    if (!line) return verdict(true, 'no docker group', '/etc/group');
-    const [, , gid, members] = line.split(':');
-    const names = new Set((members ?? '').split(',').map((s) => s.trim()).filter(Boolean));
-    for (const a of parsePasswd((await ctx.read('/etc/passwd')) ?? '')) if (String(a.gid) === gid) names.add(a.name);
+    const docker = parseGroup((await ctx.read('/etc/group')) ?? '').find((g) => g.name === 'docker');
+    if (!docker) return verdict(true, 'no docker group', '/etc/group');
+    const names = new Set(docker.members);
+    for (const a of parsePasswd((await ctx.read('/etc/passwd')) ?? '')) if (a.gid === docker.gid) names.add(a.name);
     return verdict(names.size === 0, names.size ? `members: ${[...names].sort().join(', ')}` : 'docker group empty', '/etc/group (docker), /etc/passwd (primary group)');
   },
 };

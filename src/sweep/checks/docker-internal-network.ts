@@ -3,7 +3,7 @@ import { dockerFacts, hostPort } from '../facts/docker.js';
 import { DOCKER_SOURCE, procEvidence } from './docker-common.js';
 
 /**
- * The seed proves isolation with `docker exec <redis container> ping 8.8.8.8`. ir never sends traffic off
+ * The hardening guide proves isolation with `docker exec <redis container> ping 8.8.8.8`. ir never sends traffic off
  * the host: it reads the networks' Internal flag and the container's own routing table instead.
  */
 export const dockerInternalNetwork: SweepCheck = {

@@ -11,7 +11,7 @@ export const dockerPublishedPorts: SweepCheck = {
   severity: 'high',
   expected: (p) => `ports on 0.0.0.0/:: or a public address only among ${p.allowedPorts.join(', ')}; others on 127.0.0.1`,
   remediation: 'Publish as "127.0.0.1:PORT:PORT" (behind the reverse proxy), or drop the port mapping.',
-  source: 'Hardening seed §3 UFW Firewall (ports) and §7 Network Isolation; Setup guide §7 Network Security',
+  source: 'Hardening guide §3 UFW Firewall (ports) and §7 Network Isolation; Setup guide §7 Network Security',
   cis: '5.13',
   liveOnly: true,
   reads: ['docker inspect (NetworkSettings.Ports)'],

@@ -1,7 +1,7 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer, procEvidence } from './docker-common.js';
 
-/** The seed probes with `touch /test`; we read the setting and the mount table instead of writing. */
+/** The hardening guide probes with `touch /test`; we read the setting and the mount table instead of writing. */
 export const dockerReadOnlyRootfs: SweepCheck = {
   id: 'IR-DCK-002',
   title: 'Container root filesystem is read-only',

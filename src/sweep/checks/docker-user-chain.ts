@@ -11,7 +11,7 @@ export const dockerUserChain: SweepCheck = {
   severity: 'medium',
   expected: 'no public published port, or DOCKER-USER holds rules besides RETURN',
   remediation: 'Add filtering rules to DOCKER-USER (e.g. -i eth0 ! -s ADMIN_RANGE -j DROP), or publish on 127.0.0.1 only.',
-  source: 'Hardening seed §3 UFW Firewall; Setup guide §8 Firewall Configuration',
+  source: 'Hardening guide §3 UFW Firewall; Setup guide §8 Firewall Configuration',
   liveOnly: true,
   reads: ['docker inspect (NetworkSettings.Ports)', 'iptables -S DOCKER-USER'],
   async run(ctx) {

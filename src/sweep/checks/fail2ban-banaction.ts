@@ -7,7 +7,7 @@ export const fail2banBanaction: SweepCheck = {
   area: 'fail2ban',
   severity: 'medium',
   expected: 'an action that blocks (ufw, iptables-*, nftables-*, firewallcmd-*), its tool installed',
-  remediation: 'banaction = ufw (as the seed) or nftables-multiport in [sshd]; a "dummy" or mail-only action bans nobody.',
+  remediation: 'banaction = ufw (as the hardening guide) or nftables-multiport in [sshd]; a "dummy" or mail-only action bans nobody.',
   source: F2B_SOURCE,
   reads: ['fail2ban-client get sshd actions', '/etc/fail2ban/jail.local (banaction, action)', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)', '/usr/sbin/ufw (a ufw banaction needs ufw)'],
   run: (ctx) =>

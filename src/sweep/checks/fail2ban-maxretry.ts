@@ -1,3 +1,4 @@
+import { fail2banInt } from '../../fail2ban/ini.js';
 import { fail, verdict, type SweepCheck } from '../check.js';
 import { F2B_SOURCE, SSHD_JAIL, withFail2ban } from './fail2ban-common.js';
 
@@ -16,8 +17,9 @@ export const fail2banMaxretry: SweepCheck = {
       const v = await f.get(SSHD_JAIL, 'maxretry');
       // unset: fail2ban's own default is 5
       if (!v) return verdict(5 <= ctx.policy.fail2ban.maxretry, 'maxretry unset (fail2ban default 5)', f.files.join(', '));
-      const n = Number(v.value);
-      if (!Number.isFinite(n)) return fail(`maxretry = ${v.value} (not a number)`, v.evidence, { path: v.path, line: v.line });
+      // read as fail2ban reads it (Python's int()): `3 # three` is not a number, and fail2ban ignores it
+      const n = fail2banInt(v.value);
+      if (n === null) return fail(`maxretry = ${v.value} (not a whole number: fail2ban ignores it and keeps its default)`, v.evidence, { path: v.path, line: v.line });
       return verdict(n <= ctx.policy.fail2ban.maxretry, `maxretry = ${n}`, v.evidence, { path: v.path, line: v.line });
     }),
 };

@@ -13,5 +13,5 @@ export const fail2banRunning: SweepCheck = {
   liveOnly: true,
   reads: ['fail2ban-client -c DIR ping', '/usr/bin/fail2ban-client /etc/fail2ban/*.conf /etc/fail2ban/*.local /etc/fail2ban/jail.d/* (jail.conf, its includes, jail.local)'],
   run: (ctx) =>
-    withFail2ban(ctx, async (f) => verdict(Boolean(f.server?.running), f.server?.running ? 'running' : `not running: ${f.server?.reason ?? 'no answer'}`, f.server?.evidence ?? '')),
+    withFail2ban(ctx, async (f) => verdict(Boolean(f.server?.running), f.server?.running ? 'running' : `not running: ${f.server?.reason ?? 'no answer'}`, f.server?.evidence ?? ''), { readsConfig: false }),
 };

@@ -8,7 +8,7 @@ export const listeningDataPorts: SweepCheck = {
   severity: 'high',
   expected: '6379, 5432 (and other database ports) on loopback only',
   remediation: 'bind 127.0.0.1 ::1 (redis.conf), listen_addresses = \'localhost\' (postgresql.conf), or keep the service on an internal Docker network.',
-  source: 'Hardening seed §3 UFW Firewall (6379 blocked, internal only); Setup guide §3 PostgreSQL, checklist "PostgreSQL configured to listen on localhost only"',
+  source: 'Hardening guide §3 UFW Firewall (6379 blocked, internal only); Setup guide §3 PostgreSQL, checklist "PostgreSQL configured to listen on localhost only"',
   lynis: 'DBS-1888',
   liveOnly: true,
   reads: ['ss -Htlnup'],

@@ -8,7 +8,7 @@ export const listeningUnexpectedPorts: SweepCheck = {
   severity: 'medium',
   expected: (p) => `TCP listeners on public addresses only on ${p.allowedPorts.join(', ')}`,
   remediation: 'Bind the service to 127.0.0.1, stop it, or add the port to allowedPorts in the policy if it is meant to be public.',
-  source: 'Hardening seed §3 UFW Firewall, Incident Response "Check listening ports" (ss -tlnp)',
+  source: 'Hardening guide §3 UFW Firewall, Incident Response "Check listening ports" (ss -tlnp)',
   lynis: 'NETW-3012',
   liveOnly: true,
   reads: ['ss -Htlnup'],

@@ -3,7 +3,7 @@ import { broken, na, verdict, type Outcome, type SweepCheck } from '../check.js'
 import type { SweepContext } from '../context.js';
 import { sshdViews } from '../facts/sshd.js';
 
-const SOURCE = 'Hardening seed §1 SSH Hardening, verification 1; Setup guide checklist "SSH access secured"';
+const SOURCE = 'Hardening guide §1 SSH Hardening, verification 1; Setup guide checklist "SSH access secured"';
 
 /**
  * One sshd keyword judged in every context sshd may apply (global and each Match block, evaluated by

@@ -26,7 +26,7 @@ export const updatesEnabled: SweepCheck = {
   severity: 'high',
   expected: 'APT::Periodic::Update-Package-Lists "1" and APT::Periodic::Unattended-Upgrade "1"',
   remediation: 'dpkg-reconfigure -plow unattended-upgrades (writes /etc/apt/apt.conf.d/20auto-upgrades).',
-  source: 'Hardening seed §4 Automatic Security Updates; Setup guide checklist "System updates automated"',
+  source: 'Hardening guide §4 Automatic Security Updates; Setup guide checklist "System updates automated"',
   lynis: 'PKGS-7420',
   reads: ['/etc/apt/apt.conf.d/*', '/etc/apt/apt.conf', '/var/lib/dpkg/status'],
   async run(ctx) {

@@ -8,7 +8,7 @@ export const updatesInstalled: SweepCheck = {
   severity: 'high',
   expected: 'package unattended-upgrades installed',
   remediation: 'apt-get install unattended-upgrades',
-  source: 'Hardening seed §4 Automatic Security Updates; Setup guide checklist "System updates automated"',
+  source: 'Hardening guide §4 Automatic Security Updates; Setup guide checklist "System updates automated"',
   lynis: 'PKGS-7420',
   reads: ['/var/lib/dpkg/status'],
   async run(ctx) {

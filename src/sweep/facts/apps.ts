@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import pLimit from 'p-limit';
 import type { DirEntry } from '../../host/target.js';
 import { listOrEmpty } from '../../host/target.js';
-import { parsePasswd, type Account } from '../../scan/facts.js';
+import { parsePasswd, type Account } from '../../host/facts/passwd.js';
 import type { SweepContext } from '../context.js';
 import { dockerFacts } from './docker.js';
 

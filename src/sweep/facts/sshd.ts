@@ -1,6 +1,5 @@
-import { posix } from 'node:path';
-import { listOrEmpty } from '../../host/target.js';
-import { parseSshdConfigFile, parseSshdT, runningSshdConfigs } from '../../scan/sshd.js';
+// the one sshd_config reader is host/facts/sshd.ts; the sweep keeps only its views (global and per Match block)
+import { connectionSpecFor, parseSshdConfigFile, parseSshdError, parseSshdT, runningSshdConfigs, SSHD_DEFAULTS, type SshdProblem } from '../../host/facts/sshd.js';
 import { argvText, type SweepContext } from '../context.js';
 
 /** sshd's effective settings under one connection context (global, or one Match block). */
@@ -16,111 +15,9 @@ export interface SshdView {
   source: 'sshd -T' | 'file';
   contexts: SshdContextView[];
   /** sshd refused the file, or a line does not parse: file and line */
-  problem?: { message: string; path: string; line?: number };
+  problem?: SshdProblem;
   /** no such config file (and no sshd that could read it): the SSH checks are not applicable */
   absent?: boolean;
-}
-
-/** OpenSSH 9.x compiled-in defaults for the keywords the sweep checks (sshd_config(5)). */
-export const SSHD_DEFAULTS: Record<string, string> = {
-  permitrootlogin: 'prohibit-password',
-  passwordauthentication: 'yes',
-  pubkeyauthentication: 'yes',
-  kbdinteractiveauthentication: 'yes',
-  maxauthtries: '6',
-  x11forwarding: 'no',
-};
-
-const VALUES: Record<string, RegExp> = {
-  permitrootlogin: /^(yes|no|prohibit-password|without-password|forced-commands-only)$/i,
-  passwordauthentication: /^(yes|no)$/i,
-  pubkeyauthentication: /^(yes|no)$/i,
-  kbdinteractiveauthentication: /^(yes|no)$/i,
-  challengeresponseauthentication: /^(yes|no)$/i,
-  maxauthtries: /^\d+$/,
-  x11forwarding: /^(yes|no)$/i,
-};
-
-/**
- * A `-C` spec that makes sshd evaluate one Match block: the first positive pattern of each criterion,
- * wildcards filled in. `Group` needs a real account and is left to --ssh-match.
- */
-export function connectionSpecFor(criteria: string): string | null {
-  const tokens = criteria.trim().split(/\s+/);
-  const spec: Record<string, string> = { user: 'root', host: 'ir-sweep.invalid', addr: '192.0.2.10' };
-  for (let i = 0; i < tokens.length; i++) {
-    const key = tokens[i]!.toLowerCase();
-    if (key === 'all') continue;
-    const value = tokens[++i];
-    if (!value) return null;
-    const first = value.split(',').find((p) => !p.startsWith('!'));
-    if (!first) continue;
-    if (key === 'user') spec.user = first.replace(/[*?]/g, 'x');
-    else if (key === 'host') spec.host = first.replace(/[*?]/g, 'x');
-    else if (key === 'address') spec.addr = fillAddress(first);
-    else if (key === 'localaddress') spec.laddr = fillAddress(first);
-    else if (key === 'localport') spec.lport = first;
-    else if (key === 'rdomain') spec.rdomain = first;
-    else if (key === 'group') return null;
-  }
-  return Object.entries(spec)
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
-function fillAddress(pattern: string): string {
-  const bare = pattern.replace(/\/\d+$/, '');
-  if (bare.includes(':')) return bare.replace(/\*/g, '1');
-  const parts = bare.split('.').map((p) => (p.includes('*') || p.includes('?') ? '1' : p));
-  while (parts.length < 4) parts.push('1');
-  return parts.slice(0, 4).join('.');
-}
-
-/** The files sshd would read: the main config and its Includes (glob in the last component), in order. */
-async function configFiles(ctx: SweepContext, file: string, depth = 0, out: string[] = []): Promise<string[]> {
-  if (depth > 16 || out.includes(file)) return out;
-  const text = await ctx.read(file).catch(() => null);
-  if (text === null) return out;
-  out.push(file);
-  for (const raw of text.split('\n')) {
-    const m = /^\s*include\s+(.+)$/i.exec(raw);
-    if (!m) continue;
-    for (const pat of m[1]!.trim().split(/\s+/)) {
-      const abs = pat.startsWith('/') ? pat : posix.join('/etc/ssh', pat);
-      if (!/[*?[]/.test(abs)) {
-        await configFiles(ctx, abs, depth + 1, out);
-        continue;
-      }
-      const re = new RegExp('^' + posix.basename(abs).replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$');
-      const matches = (await listOrEmpty(ctx.target, posix.dirname(abs))).filter((e) => re.test(e.name)).map((e) => e.path).sort();
-      for (const p of matches) await configFiles(ctx, p, depth + 1, out);
-    }
-  }
-  return out;
-}
-
-/** Offline: a keyword without a value, or a value sshd would refuse for the keywords we check. */
-export async function lintSshdConfig(ctx: SweepContext, file: string): Promise<SshdView['problem']> {
-  for (const path of await configFiles(ctx, file)) {
-    const lines = (await ctx.read(path))!.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      const line = lines[i]!.trim();
-      if (!line || line.startsWith('#')) continue;
-      const m = /^(\S+?)(?:\s*=\s*|\s+)(.*)$/.exec(line);
-      if (!m || !m[2]!.trim()) return { message: `${path} line ${i + 1}: missing argument for ${line.split(/\s/)[0]}`, path, line: i + 1 };
-      const re = VALUES[m[1]!.toLowerCase()];
-      const value = m[2]!.trim().replace(/^"(.*)"$/, '$1');
-      if (re && !re.test(value)) return { message: `${path} line ${i + 1}: unsupported value "${value}" for ${m[1]}`, path, line: i + 1 };
-    }
-  }
-  return undefined;
-}
-
-/** sshd's message for a config it refuses: "/etc/ssh/sshd_config line 12: Bad configuration option: Foo". */
-export function parseSshdError(stderr: string, file: string): SshdView['problem'] {
-  const first = stderr.split('\n').find((l) => l.trim()) ?? 'sshd -T failed';
-  const m = /^(\/\S+?):? line (\d+): (.*)$/.exec(first.trim());
-  return m ? { message: first.trim(), path: m[1]!, line: Number(m[2]) } : { message: first.trim(), path: file };
 }
 
 function withDefaults(settings: Map<string, string>): Map<string, string> {
@@ -133,7 +30,7 @@ function withDefaults(settings: Map<string, string>): Map<string, string> {
 
 async function viewOf(ctx: SweepContext, file: string): Promise<SshdView> {
   const t = ctx.target;
-  const fromFile = await parseSshdConfigFile(t, file);
+  const fromFile = await parseSshdConfigFile(t, file, (p) => ctx.read(p));
   if (t.live) {
     const argv = ['sshd', '-T', '-f', file];
     const res = await ctx.run(argv, { timeoutMs: 10_000 });
@@ -156,7 +53,7 @@ async function viewOf(ctx: SweepContext, file: string): Promise<SshdView> {
     }
   }
   if ((await ctx.read(file).catch(() => null)) === null) return { file, source: 'file', contexts: [], absent: true };
-  const problem = await lintSshdConfig(ctx, file);
+  const problem = fromFile.problems[0];
   const global = withDefaults(fromFile.global);
   const contexts: SshdContextView[] = [{ label: 'global', settings: global, evidence: file }];
   for (const m of fromFile.matches) {

@@ -21,7 +21,7 @@ export interface UfwFacts {
   evidence: string;
 }
 
-/** ufw's shipped application profiles that the seeds use. */
+/** ufw's shipped application profiles that the guides use. */
 const APP_PORTS: Record<string, number[]> = { openssh: [22], 'nginx full': [80, 443], 'nginx http': [80], 'nginx https': [443], 'apache full': [80, 443], apache: [80], 'apache secure': [443], www: [80], 'www secure': [443], 'www full': [80, 443] };
 
 export function portsOf(to: string): number[] | null {

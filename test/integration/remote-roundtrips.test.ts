@@ -76,7 +76,9 @@ const digest = (r: { stdout: string; code: number | null; stderr: string }) =>
 
 describe('persistence-scan over ssh', () => {
   test('a bounded number of round trips, whatever the number of files', async () => {
-    const r = await ir(['persistence-scan', '--json']);
+    // the host's detectors: a container's files are read through /proc/PID/root, which the batch leaves
+    // to the host (a magic link), one request per file (docs/remote.md, Limits)
+    const r = await ir(['persistence-scan', '--no-containers', '--json']);
     expect([0, 1]).toContain(r.code);
     const out = parseJson<ScanOut>(r);
     expect(out.warnings.filter((w) => w.detector === 'batch')).toEqual([]);

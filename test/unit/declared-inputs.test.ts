@@ -40,7 +40,8 @@ const DISCOVERED: Record<string, { re: RegExp; why: string }[]> = {
   'anti-forensics': [{ re: /_history$|\/\.(bash|zsh|sh|ash|python|mysql|psql)|history/, why: 'HISTFILE set in a start-up file' }],
   suid: [{ re: /./, why: 'walked trees (find is not run offline)' }],
   privilege: [],
-  git: [{ re: /^\/(srv|opt|var\/www|usr\/share\/nginx)\//, why: 'offline, the repository search walks the app directories (a live host runs one find instead)' }],
+  git: [{ re: /^\/(srv|opt|var\/www|usr\/share\/nginx|root|home)\//, why: 'the repositories: found by one find on a live host, by a walk offline (app directories, web roots, homes), then their config and hooks' }],
+  'tmp-executables': [{ re: /^\/(tmp|var\/tmp|dev\/shm|run\/shm)\//, why: 'files with an exec bit: found by one find on a live host, by a walk offline, then their first bytes' }],
   containers: [{ re: /\/var\/lib\/docker\//, why: 'the containers found in the data root' }],
 };
 

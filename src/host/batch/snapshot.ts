@@ -30,7 +30,7 @@ export interface PrefetchOptions {
   /** the whole batch stream is cut past this (default 512 MiB): what did not arrive is read per file */
   maxBatchBytes?: number;
   /**
-   * follow-up rounds before reads go one by one (default 8). Each is one round trip on the kept-open
+   * follow-up rounds before reads go one by one (default 24: the scan inside containers walks stopped containers' layers one level a round). Each is one round trip on the kept-open
    * shell, never more than the per-file read it replaces: the bound keeps a pathological host (a chain
    * of includes) from turning into hundreds of rounds, not rounds from happening.
    */
@@ -236,7 +236,7 @@ export class SnapshotTarget extends View implements Target {
     private readonly shells: BatchSession[] = [],
   ) {
     super(inner);
-    this.followUps = new FollowUps((needs) => this.followUp(needs), opts.followUps ?? 8);
+    this.followUps = new FollowUps((needs) => this.followUp(needs), opts.followUps ?? 24);
   }
 
   private async followUp(needs: Need[]): Promise<void> {

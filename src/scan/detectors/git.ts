@@ -164,10 +164,8 @@ export const git: Detector = {
   locations: [
     SYSTEM_CONFIG,
     ...USER_CONFIGS.map((f) => `~/${f}`),
-    ...APP_DIRS.map((d) => `${d}/**/{.git,*.git}/{config,hooks/*}`),
-    ...DEFAULT_ROOTS.filter((r) => !APP_DIRS.some((d) => r.startsWith(d + '/'))).map((r) => `${r} ${r}/**/{.git,*.git}/{config,hooks/*}`),
-    'web roots (nginx root, Apache DocumentRoot) and Compose project directories: **/.git/{config,hooks/*}, bare repositories **/*.git/{config,hooks/*}',
-    '~/**/.git/{config,hooks/*}',
+    `${[...APP_DIRS, ...DEFAULT_ROOTS.filter((r) => !APP_DIRS.some((d) => r.startsWith(d + '/')))].join(' ')} (lstat: app directories and web roots)`,
+    'in them, in the web roots of the server configuration (nginx root, Apache DocumentRoot), Compose project directories and home directories: **/.git/{config,hooks/*} and bare repositories **/*.git/{config,hooks/*}, found by one find on a live host (a walk offline)',
     'the hooks directory core.hooksPath names, and the file a command-valued key runs',
     ...SERVER_CONFIGS.map((p) => (p.endsWith('.conf') ? `${p} (web roots)` : `${p} ${p}/* (web roots)`)),
     `${DOCKER_CONTAINERS}/*/config.v2.json (Compose working_dir label)`,

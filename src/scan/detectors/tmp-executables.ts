@@ -43,7 +43,11 @@ export const tmpExecutables: Detector = {
   title: 'Programs in temporary directories (/tmp, /var/tmp, /dev/shm): ELF files and scripts, critical when running',
   category: 'persistence',
   attack: ['T1105', 'T1564.001'],
-  locations: [...TEMP_DIRS.map((d) => `${d}/**`), '/proc/*/{exe,cmdline} (live, through the processes fact)'],
+  locations: [
+    `${TEMP_DIRS.join(' ')} (lstat: the roots)`,
+    'their files with an exec bit, 4 levels down (all files with --deep): found by one find on a live host, by a walk offline; the first 128 bytes of each',
+    '/proc/*/{exe,cmdline} (live, through the processes fact)',
+  ],
   async run(ctx) {
     const c = new Collector('tmp-executables', 'persistence', ctx.target.name);
     const candidates: DirEntry[] = [];

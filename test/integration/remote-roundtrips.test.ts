@@ -127,7 +127,9 @@ describe('collect over ssh', () => {
     const res = parseJson<{ path: string; files: number }>(r);
     expect(res.files).toBeGreaterThan(100);
     expect(r.trips.perFile).toBeLessThanOrEqual(60);
-    expect(r.trips.batches).toBeLessThanOrEqual(16);
+    // the batch, then follow-ups: /proc of the processes, the Compose files, and the containers' writable
+    // layers walked one directory a round (about 10 per container on the test host)
+    expect(r.trips.batches).toBeLessThanOrEqual(28);
     // no spool left beside the archive
     expect(readdirSync(out).filter((n) => n.startsWith('.ir-batch'))).toEqual([]);
     expect((await runIr(['evidence', 'verify', res.path])).code).toBe(0);
@@ -216,8 +218,10 @@ describe('hosts where the batch cannot run as planned', () => {
     await startSshd('ForceCommand internal-sftp');
     try {
       const r = await scan();
-      expect(r.code === 0 || r.code === 1).toBe(true);
-      const out = parseJson<ScanOut>(r);
+      // without sudo root's files are unreadable: an incomplete scan (exit 2), never "nothing found"
+      expect([0, 1, 2]).toContain(r.code);
+      const out = parseJson<ScanOut & { errors: { message: string }[] }>(r);
+      expect(out.errors.filter((x) => x.message !== 'permission denied')).toEqual([]);
       expect(out.warnings.filter((w) => w.detector === 'batch').map((w) => w.message)).toEqual([expect.stringMatching(/^read per file: /)]);
     } finally {
       stopSshd();

@@ -8,7 +8,7 @@ import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
 import { UserError } from '../core/errors.js';
 import { utcNow } from '../core/time.js';
-import { parsePasswd } from '../scan/facts.js';
+import { parsePasswd } from '../host/facts/passwd.js';
 import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
 import { checkAlive, CollectAborted, type CollectContext } from './context.js';
 import { collectDocker } from './docker.js';

@@ -195,6 +195,8 @@ function storageNote(driver: string, containerdStore: boolean): string {
 }
 
 async function withLayers(rec: ReturnType<typeof containerRecordFrom>, from: () => Promise<ContainerLayers | null>, containerdStore: boolean): Promise<ContainerRecord> {
+  // a record that names no storage driver has no layers to read (a configuration copied without its data root)
+  if (!rec.driver && !containerdStore) return { ...rec, layersMissing: storageNote(rec.driver, containerdStore), layersAbsent: true };
   if (rec.driver !== 'overlay2' || containerdStore) return { ...rec, layersMissing: storageNote(rec.driver, containerdStore) };
   try {
     const layers = await from();

@@ -8,7 +8,7 @@ import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
 import { UserError } from '../core/errors.js';
 import { utcNow } from '../core/time.js';
-import { parsePasswd } from '../scan/facts.js';
+import { parsePasswd } from '../host/facts/passwd.js';
 import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
 import { checkAlive, CollectAborted, type CollectContext } from './context.js';
 import { collectDocker } from './docker.js';
@@ -52,8 +52,10 @@ export const CollectResult = z.object({
   bytes: z.number().int(),
   /** compressed size of the archive */
   archiveBytes: z.number().int(),
-  /** items skipped or failed, each named in acquisition.log and manifest.json */
+  /** items left out by design (FIFOs, devices, limits, tools not installed), each named in acquisition.log and manifest.json */
   skipped: z.number().int(),
+  /** items that exist but could not be read, or reads that failed part way: the evidence is incomplete (exit 2) */
+  failed: z.number().int(),
   processes: z.number().int(),
   containers: z.number().int(),
   startedAt: z.string(),
@@ -84,7 +86,7 @@ async function runCommand(ctx: CollectContext, item: Pick<CommandItem, 'argv' | 
       return null;
     }
     await checkAlive(ctx, err);
-    ctx.writer.skip(path, (err as Error).message);
+    ctx.writer.notRead(path, err);
     return null;
   }
 }
@@ -111,7 +113,7 @@ async function collectLive(ctx: CollectContext, commands: CommandItem[], kernel:
       } catch (err) {
         if (err instanceof TargetError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) continue;
         await checkAlive(ctx, err);
-        ctx.writer.skip(p, (err as Error).message);
+        ctx.writer.notRead(p, err);
       }
     }
   }
@@ -300,6 +302,7 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
       bytes: res.bytes,
       archiveBytes: writer.written,
       skipped: res.skipped,
+      failed: res.failed,
       processes,
       containers,
       startedAt,

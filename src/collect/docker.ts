@@ -51,7 +51,7 @@ async function projectEnv(ctx: CollectContext, p: ComposeProject, base: string, 
   } catch (err) {
     if (isMissing(err)) return;
     await checkAlive(ctx, err);
-    ctx.writer.skip(envPath, (err as Error).message);
+    ctx.writer.notRead(envPath, err);
   }
 }
 
@@ -74,7 +74,7 @@ async function collectLayers(ctx: CollectContext, opts: { project?: string; laye
       n++;
     } catch (err) {
       await checkAlive(ctx, err);
-      ctx.writer.skip(`${containerBase(c)}/layer`, (err as Error).message);
+      ctx.writer.notRead(`${containerBase(c)}/layer`, err);
     }
   }
   return n;
@@ -85,7 +85,7 @@ async function inventoryOrNote(ctx: CollectContext): Promise<Inventory | null> {
     return await containerInventory(ctx.target);
   } catch (err) {
     await checkAlive(ctx, err);
-    ctx.writer.skip('docker/layers', `containers could not be listed: ${(err as Error).message}`);
+    ctx.writer.fail('docker/layers', `containers could not be listed: ${(err as Error).message}`);
     return null;
   }
 }
@@ -110,7 +110,7 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
     if (err instanceof DockerUnavailable) writer.skip('docker', err.message);
     else {
       await checkAlive(ctx, err);
-      writer.skip('docker', (err as Error).message);
+      writer.fail('docker', (err as Error).message);
     }
     return 0;
   }
@@ -146,7 +146,7 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
         containers++;
       } catch (err) {
         await checkAlive(ctx, err);
-        writer.skip(`docker:${c.name}`, (err as Error).message);
+        writer.notRead(`docker:${c.name}`, err);
       }
     }
     if (!flavor) {
@@ -160,7 +160,7 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
       await writer.addCommand(`${base}/compose-config.yaml`, withStdout(res, r.text));
     } catch (err) {
       await checkAlive(ctx, err);
-      writer.skip(`${base}/compose-config.yaml`, (err as Error).message);
+      writer.notRead(`${base}/compose-config.yaml`, err);
     }
   }
   await collectLayers(ctx, opts, inv);

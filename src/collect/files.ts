@@ -1,6 +1,5 @@
 import type { DeclaredInputs, DirEntry, FileStat, PrefetchOptions } from '../host/target.js';
 import type { CollectionItem } from './item.js';
-import { TargetError } from '../host/target.js';
 import { bodyfileLine } from './bodyfile.js';
 import { checkAlive, CollectAborted, fsPath, type CollectContext } from './context.js';
 
@@ -43,10 +42,6 @@ export function collectBatchOptions(o: { outDir: string; maxFileSize: number; ma
   };
 }
 
-function why(err: unknown): string {
-  return err instanceof TargetError ? err.message : (err as Error).message;
-}
-
 /** Stores one host path: a file streamed and hashed, a link as a link, a directory walked (links never followed). */
 export async function collectPath(ctx: CollectContext, path: string, known?: FileStat): Promise<void> {
   if (ctx.excluded(path)) return;
@@ -60,7 +55,7 @@ export async function collectPath(ctx: CollectContext, path: string, known?: Fil
       st = await ctx.target.lstat(path);
     } catch (err) {
       await checkAlive(ctx, err);
-      ctx.writer.skip(path, why(err));
+      ctx.writer.notRead(path, err);
       return;
     }
     if (!st) return; // absent: most items list paths that only some hosts have
@@ -82,7 +77,7 @@ export async function collectPath(ctx: CollectContext, path: string, known?: Fil
         entries = await ctx.target.list(p);
       } catch (err) {
         await checkAlive(ctx, err);
-        ctx.writer.skip(p, `directory not listed: ${why(err)}`);
+        ctx.writer.notRead(p, err, 'directory not listed: ');
         continue;
       }
       for (const e of entries.reverse()) stack.push({ path: e.path, stat: e.stat });
@@ -100,7 +95,7 @@ async function storeOne(ctx: CollectContext, p: string, stat: FileStat): Promise
       target = await ctx.target.readlink(p);
     } catch (err) {
       await checkAlive(ctx, err);
-      ctx.writer.skip(p, `symlink not read: ${why(err)}`);
+      ctx.writer.notRead(p, err, 'symlink not read: ');
       return;
     }
     ctx.body.set(p, bodyfileLine(p, stat, target));
@@ -127,7 +122,7 @@ async function storeOne(ctx: CollectContext, p: string, stat: FileStat): Promise
     stream = await ctx.target.openRead(p, truncatedFrom !== undefined && size > 0 ? { start: 0, end: size - 1 } : { start: 0, end: size });
   } catch (err) {
     await checkAlive(ctx, err);
-    ctx.writer.skip(p, why(err));
+    ctx.writer.notRead(p, err);
     return;
   }
   if (truncatedFrom !== undefined) ctx.writer.note(`${p}: ${truncatedFrom} bytes, stored the first ${size} (${size === ctx.maxFileSize ? '--max-file-size' : '--max-total'})`);

@@ -37,7 +37,7 @@ export async function collectProcessBodies(ctx: CollectContext): Promise<number>
     for (const p of await listProcesses(target)) if (p.exeDeleted && p.pid !== process.pid) add(p.pid, `executable deleted (${p.exe ?? '?'})`);
   } catch (err) {
     if (err instanceof NotAvailable) return 0;
-    writer.skip('/proc', `process list not read: ${(err as Error).message}`);
+    writer.notRead('/proc', err, 'process list not read: ');
   }
   try {
     const scan = await runScan(target, defaultPolicy(), { only: ['processes'] });
@@ -59,7 +59,7 @@ export async function collectProcessBodies(ctx: CollectContext): Promise<number>
       await writer.addBuffer(`${dir}/exe`, exe, { mode: st?.mode ?? 0o755, uid: st?.uid, gid: st?.gid, mtime: st?.mtime, source: `/proc/${pid}/exe -> ${link}`, notes: why, ...(st && st.size > exe.length ? { truncatedFrom: st.size } : {}) });
     } catch (err) {
       await checkAlive(ctx, err);
-      writer.skip(`/proc/${pid}/exe`, (err as Error).message);
+      writer.notRead(`/proc/${pid}/exe`, err);
     }
     for (const f of FILES) {
       try {
@@ -76,7 +76,7 @@ export async function collectProcessBodies(ctx: CollectContext): Promise<number>
         await writer.addBuffer(`${dir}/${f}`, buf, { mode: 0o444, source: `/proc/${pid}/${f}`, notes });
       } catch (err) {
         await checkAlive(ctx, err);
-        writer.skip(`/proc/${pid}/${f}`, (err as Error).message);
+        writer.notRead(`/proc/${pid}/${f}`, err);
       }
     }
   }

@@ -7,7 +7,7 @@ import { fleetFlags, isFleet, targetFlags } from '../host/flags.js';
 import type { FleetRow } from '../host/fleet.js';
 import type { Target } from '../host/target.js';
 import { IrCommand } from '../output/command.js';
-import { EXIT_ERROR, EXIT_FINDINGS, UserError } from '../core/errors.js';
+import { EXIT_ERROR, UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
 import { escapeControls } from '../core/escape.js';
 
@@ -21,11 +21,14 @@ function human(n: number): string {
   return `${n.toFixed(i ? 1 : 0)} ${u[i]}`;
 }
 
+const incomplete = (r: { failed: number; path: string }): string =>
+  `${r.failed} item(s) exist but could not be read, so the evidence is incomplete. The archive was written (${escapeControls(r.path)}); acquisition.log inside lists each one and why (ir evidence ls). Rerun as root or with --sudo to read them.`;
+
 export default class Collect extends IrCommand {
   static override summary = 'Preserve logs, configuration, live state, process bodies and Docker evidence into a timestamped, verifiable tarball.';
   static override description = `Writes ir-<host>-<YYYYMMDDTHHMMSSZ>.tar.gz (with manifest.json, hashes.sha256, acquisition.log and a bodyfile inside, <name>.sha256 beside it) in one pass: every file hashed while it is read and compressed, nothing staged on the collected host. Check it with \`ir evidence verify\`.
 
-Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed in acquisition.log), 2 no evidence written.`;
+Exit codes: 0 complete (items left out by design, such as FIFOs or files over a limit, are listed in acquisition.log); 2 no evidence written, or the archive was written but is incomplete: something that exists could not be read (said first, listed in acquisition.log and manifest.json).`;
 
   static override examples = [
     { description: 'Triage this machine into a case directory', command: '<%= config.bin %> <%= command.id %> --case /srv/cases/2026-01-web1' },
@@ -117,16 +120,22 @@ Exit codes: 0 complete, 1 complete but some items were skipped or failed (listed
                   spinner.update(`${p.files} files, ${human(p.bytes)} (${human(p.bytes / secs)}/s) ${escapeControls(p.current, { max: 60 })}`);
                 },
           ),
-        (r) => (r.skipped > 0 ? EXIT_FINDINGS : 0),
+        (r) => {
+          // the playbook runner reads its step's reason from the last line on stderr
+          if (r.failed > 0 && this.jsonEnabled()) process.stderr.write(`ir collect: ${incomplete(r)}\n`);
+          return r.failed > 0 ? EXIT_ERROR : 0;
+        },
       );
       spinner.stop();
       return showHosts({ log: (s) => this.log(s), json: this.jsonEnabled() }, hosts, {
         reportEach: false,
         report: (r) =>
           [
+            ...(r.failed ? [`INCOMPLETE: ${incomplete(r)}`] : []),
             escapeControls(r.path),
             `  ${r.files} entries, ${human(r.bytes)} collected, ${human(r.archiveBytes)} compressed, sha256 ${r.sha256}`,
-            ...(r.skipped ? [`  ${r.skipped} item(s) skipped or failed: see acquisition.log inside (ir evidence ls/verify)`] : []),
+            ...(r.skipped ? [`  ${r.skipped} item(s) left out by design (FIFOs, devices, limits, tools not installed): see acquisition.log inside (ir evidence ls)`] : []),
+            ...(r.failed ? [`INCOMPLETE: ${incomplete(r)}`] : []),
           ].join('\n'),
         summary: (r) => `${escapeControls(r.path)} (${r.files} entries, ${human(r.archiveBytes)})`,
       });

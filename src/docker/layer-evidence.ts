@@ -98,7 +98,7 @@ class Store {
       // a cut file is read to the cut; a whole one to a byte past its size at open, so growth is seen
       stream = await open(truncatedFrom !== undefined ? size - 1 : size);
     } catch (err) {
-      this.w.skip(entry, `not read: ${(err as Error).message}`);
+      this.w.notRead(entry, err, 'not read: ');
       this.out.skipped++;
       return;
     }
@@ -224,7 +224,7 @@ export async function storeContainerLayer(host: Target, rec: ContainerRecord, w:
       } catch (err) {
         if (w.failure) throw err;
         s.out.how = 'none';
-        w.skip(`${base}/layer`, `writable layer not copied: ${(err as Error).message}`);
+        w.notRead(`${base}/layer`, err, 'writable layer not copied: ');
       }
     } else {
       s.out.how = 'none';
@@ -245,7 +245,7 @@ export async function storeContainerTmpfs(host: Target, rec: ContainerRecord, w:
   try {
     view = await RootedTarget.open(host, { name: rec.name, layers: [`/proc/${rec.pid}/root`], overlay: false, hidden: ['/proc', '/sys'] });
   } catch (err) {
-    w.skip(`${base}/tmpfs`, `/proc/${rec.pid}/root not readable: ${(err as Error).message}`);
+    w.notRead(`${base}/tmpfs`, err, `/proc/${rec.pid}/root not readable: `);
     return 0;
   }
   let budget = limits.maxContainer;
@@ -266,7 +266,7 @@ export async function storeContainerTmpfs(host: Target, rec: ContainerRecord, w:
         if (budget <= 0) return void w.skip(entry, `per-container limit of ${limits.maxContainer} bytes reached`);
         const size = Math.min(st.size, limits.maxFile, budget);
         if (size < st.size) w.note(`${entry}: ${st.size} bytes, stored the first ${size}`);
-        const stream = await view.openRead(path, { start: 0, end: size < st.size ? size - 1 : size }).catch((err: Error) => (w.skip(entry, `not read: ${err.message}`), null));
+        const stream = await view.openRead(path, { start: 0, end: size < st.size ? size - 1 : size }).catch((err: Error) => (w.notRead(entry, err, 'not read: '), null));
         if (!stream) return;
         budget -= size;
         await w.addStream(entry, stream, { ...meta, size, ...(size < st.size ? { truncatedFrom: st.size } : {}) }).catch((err: Error) => {

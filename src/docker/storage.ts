@@ -66,6 +66,8 @@ export interface ContainerRecord {
   layers?: ContainerLayers;
   /** why `layers` is absent */
   layersMissing?: string;
+  /** the layer directories are simply not there (a captured disk without them): nothing to read, not a failure */
+  layersAbsent?: boolean;
 }
 
 export interface Inventory {
@@ -84,7 +86,7 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const strs = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' && v ? [v] : []);
 
 /** The fields we use, from `docker inspect` (hostConfig = HostConfig) or config.v2.json + hostconfig.json. */
-export function containerRecordFrom(cfg: Json, hostConfig: Json): Omit<ContainerRecord, 'driver' | 'layers' | 'layersMissing'> & { driver: string } {
+export function containerRecordFrom(cfg: Json, hostConfig: Json): Omit<ContainerRecord, 'driver' | 'layers' | 'layersMissing' | 'layersAbsent'> & { driver: string } {
   const config = obj(cfg.Config);
   const state = obj(cfg.State);
   const labels = Object.fromEntries(Object.entries(obj(config.Labels)).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
@@ -193,12 +195,15 @@ function storageNote(driver: string, containerdStore: boolean): string {
 }
 
 async function withLayers(rec: ReturnType<typeof containerRecordFrom>, from: () => Promise<ContainerLayers | null>, containerdStore: boolean): Promise<ContainerRecord> {
+  // a record that names no storage driver has no layers to read (a configuration copied without its data root)
+  if (!rec.driver && !containerdStore) return { ...rec, layersMissing: storageNote(rec.driver, containerdStore), layersAbsent: true };
   if (rec.driver !== 'overlay2' || containerdStore) return { ...rec, layersMissing: storageNote(rec.driver, containerdStore) };
   try {
     const layers = await from();
     return layers ? { ...rec, layers } : { ...rec, layersMissing: 'the engine names no writable layer' };
   } catch (err) {
-    return { ...rec, layersMissing: `layer directory cannot be read: ${(err as Error).message}` };
+    const absent = err instanceof TargetError && err.code === 'ENOENT';
+    return { ...rec, layersMissing: `layer directory cannot be read: ${(err as Error).message}`, ...(absent ? { layersAbsent: true } : {}) };
   }
 }
 

@@ -47,7 +47,8 @@ export const ManifestEntry = z.object({
 });
 export type ManifestEntry = z.infer<typeof ManifestEntry>;
 
-export const SkippedItem = z.object({ path: z.string(), reason: z.string(), at: z.string() });
+/** An item not stored: `failed` when it exists but could not be read (the evidence is incomplete), else left out by design (a FIFO, a limit, a tool not installed). */
+export const SkippedItem = z.object({ path: z.string(), reason: z.string(), at: z.string(), failed: z.boolean().optional() });
 export type SkippedItem = z.infer<typeof SkippedItem>;
 
 export const Manifest = z.object({

@@ -29,6 +29,8 @@ export const VerifyResult = z.object({
   checked: z.number().int(),
   problems: z.array(VerifyProblem),
   warnings: z.array(z.string()),
+  /** what the collection could not read (from the manifest): the archive can be intact and the evidence still incomplete */
+  notRead: z.array(z.object({ path: z.string(), reason: z.string() })),
 });
 export type VerifyResult = z.infer<typeof VerifyResult>;
 
@@ -189,6 +191,7 @@ export async function verifyEvidence(file: string): Promise<VerifyResult> {
     checked,
     problems,
     warnings,
+    notRead: [...(manifest?.skipped ?? []).filter((s) => s.failed).map((s) => ({ path: s.path, reason: s.reason })), ...(manifest?.files ?? []).filter((f) => f.errors?.length).map((f) => ({ path: f.path, reason: f.errors!.join('; ') }))],
   };
 }
 

@@ -3,7 +3,7 @@ import { constants, createReadStream, createWriteStream, promises as fsp, type W
 import { finished } from 'node:stream/promises';
 import { hostname, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
-import type { ExecResult } from '../host/target.js';
+import { TargetError, type ExecResult } from '../host/target.js';
 import { UserError } from '../core/errors.js';
 import { compactUtc, isoFromEpochSeconds, utcNow } from '../core/time.js';
 import { MemberGzipSink } from './gzip-members.js';
@@ -43,7 +43,10 @@ export interface EvidenceSummary {
   sha256: string;
   files: number;
   bytes: number;
+  /** items left out by design (FIFOs, devices, limits, tools not installed) */
   skipped: number;
+  /** items that exist but could not be read, and reads that failed part way: the evidence is incomplete */
+  failed: number;
 }
 
 const ZEROS = Buffer.alloc(1 << 16);
@@ -353,10 +356,30 @@ export class EvidenceWriter {
     });
   }
 
+  /** An item left out by design (a FIFO, a limit reached, a tool that is not installed). */
   skip(path: string, reason: string): void {
     const at = utcNow();
     this.skipped.push({ path, reason, at });
     this.log.push(`${at}  skipped ${path}: ${reason}`);
+  }
+
+  /** An item that exists but could not be read: the evidence is incomplete (exit 2). */
+  fail(path: string, reason: string): void {
+    const at = utcNow();
+    this.failures++;
+    this.skipped.push({ path, reason, at, failed: true });
+    this.log.push(`${at}  NOT READ ${path}: ${reason}`);
+  }
+
+  /**
+   * An item whose read threw: gone meanwhile (a process that exited, a file deleted), not a regular
+   * file, or not available on this target is left out; anything else (permission, I/O, a timeout, a
+   * command that failed) is a failure.
+   */
+  notRead(path: string, err: unknown, prefix = ''): void {
+    const reason = `${prefix}${(err as Error).message}`;
+    if (err instanceof TargetError && ['ENOENT', 'ENOTDIR', 'NOT_REGULAR', 'NOT_AVAILABLE', 'ELOOP'].includes(err.code)) this.skip(path, reason);
+    else this.fail(path, reason);
   }
 
   note(message: string): void {
@@ -381,9 +404,8 @@ export class EvidenceWriter {
     const endedAt = utcNow();
     const files = this.entries.length;
     const bytes = this.bytes;
-    const problems = this.skipped.length + this.failures;
     const me = { source: 'ir', mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtime: Date.now() / 1000 };
-    this.note(`end: ${this.entries.length} entries, ${this.bytes} bytes, ${this.skipped.length} skipped, ${this.failures} failed reads`);
+    this.note(`end: ${this.entries.length} entries, ${this.bytes} bytes, ${this.skipped.length - this.skipped.filter((s) => s.failed).length} skipped, ${this.failures} not read or failed part way`);
     // each trailer file starts its own gzip member: a damaged one leaves the others readable
     await this.sink.flush();
     await this.putBuffer(LOG_NAME, Buffer.from(this.log.join('\n') + '\n'), me, {}, true);
@@ -432,7 +454,7 @@ export class EvidenceWriter {
     }
     await fsp.rename(this.partialPath, this.path);
     await syncDir(this.opts.dir);
-    return { path: this.path, sha256, files, bytes, skipped: problems };
+    return { path: this.path, sha256, files, bytes, skipped: this.skipped.filter((s) => !s.failed).length, failed: this.failures };
   }
 
   private async discard(): Promise<void> {

@@ -84,8 +84,8 @@ export async function connectFleetHost(host: InventoryHost, f: TargetFlagValues)
 export interface FleetRow<T> {
   host: string;
   spec: string;
-  /** ok / findings from the command's own exit rule, error when the host could not be reached or failed */
-  status: 'ok' | 'findings' | 'error';
+  /** ok / findings / incomplete (exit 2: something could not be read) from the command's own exit rule; error when the host could not be reached or the command failed */
+  status: 'ok' | 'findings' | 'incomplete' | 'error';
   exitCode: number;
   seconds: number;
   result?: T;
@@ -109,7 +109,7 @@ export async function runOnFleet<T>(f: TargetFlagValues & FleetFlagValues, fn: (
   const rows = outcomes.map((o): FleetRow<T> => {
     if (!o.ok) return { host: o.host.label, spec: o.host.spec, status: 'error', exitCode: 2, seconds: o.seconds, error: o.error.message.split('\n')[0] };
     const exitCode = exitOf(o.value);
-    return { host: o.host.label, spec: o.host.spec, status: exitCode ? 'findings' : 'ok', exitCode, seconds: o.seconds, result: o.value };
+    return { host: o.host.label, spec: o.host.spec, status: exitCode >= 2 ? 'incomplete' : exitCode ? 'findings' : 'ok', exitCode, seconds: o.seconds, result: o.value };
   });
   return { rows, exitCode: Math.max(0, ...rows.map((r) => r.exitCode)) };
 }

@@ -81,7 +81,7 @@ export class Snapshot {
       const dir = `containers/${safe(c.name)}`;
       // streamed to a spool and stored from it (a container's log can be larger than memory)
       const logs = await w.addCommandSpooled(`${dir}/logs.stdout.log`, (s) => docker(target, ['logs', '--timestamps', c.id], { maxBuffer: LOG_MAX, timeoutMs: 300_000, stdoutTo: s.stdout, stderrTo: s.stderr }), `${dir}/logs.stderr.log`);
-      if (logs.code !== 0) w.skip(`${dir}/logs.stdout.log`, `docker logs exit ${logs.code}: ${logs.stderr.toString('utf8').trim().split('\n')[0]}`);
+      if (logs.code !== 0) w.fail(`${dir}/logs.stdout.log`, `docker logs exit ${logs.code}: ${logs.stderr.toString('utf8').trim().split('\n')[0]}`);
       if ((logs.stdoutBytes ?? 0) >= LOG_MAX) w.note(`${dir}/logs.stdout.log: cut at ${LOG_MAX} bytes`);
       if ((logs.stderrBytes ?? 0) >= LOG_MAX) w.note(`${dir}/logs.stderr.log: cut at ${LOG_MAX} bytes`);
       await w.addCommand(`${dir}/inspect.json`, await p.inspect);
@@ -111,7 +111,7 @@ export class Snapshot {
     try {
       recs = await records(target, containers.map((c) => c.id));
     } catch (err) {
-      this.w.skip('docker/layers', `containers could not be listed: ${(err as Error).message}`);
+      this.w.fail('docker/layers', `containers could not be listed: ${(err as Error).message}`);
       return;
     }
     for (const c of containers) {

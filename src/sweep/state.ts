@@ -6,6 +6,10 @@ import { runScan } from '../scan/engine.js';
 import { isSystemAccount, NOLOGIN_SHELLS, parsePasswd } from '../host/facts/passwd.js';
 import { contentHash, maxSeverity, Severity } from '../core/finding.js';
 import { expandKeysPath } from '../host/facts/sshd.js';
+import { parseAuthorizedKey } from '../scan/ssh-keys.js';
+
+/** How much of one authorized_keys file a baseline reads: the scan's whole-file budget. */
+const KEYS_BUDGET = 64 * 1024 * 1024;
 import { SweepContext, type SweepOptions } from './context.js';
 import { STATE_KINDS } from './defaults.js';
 import { shadowEntries } from './facts/shadow.js';
@@ -62,14 +66,20 @@ async function authorizedKeys(ctx: SweepContext): Promise<StateItem[]> {
   for (const a of parsePasswd((await ctx.read('/etc/passwd')) ?? '')) {
     for (const tpl of templates) {
       const path = expandKeysPath(tpl, a);
-      const text = await readTextOrNull(ctx.target, path, { maxBytes: 1024 * 1024 }).catch(() => null);
+      // the whole file, as sshd reads it: a key after a megabyte of padding is still a key
+      const text = await readTextOrNull(ctx.target, path, { maxBytes: KEYS_BUDGET }).catch(() => null);
       if (!text) continue;
       for (const line of text.split('\n').map((l) => l.trim())) {
         if (!line || line.startsWith('#')) continue;
-        const blob = line.split(/\s+/).find((f) => /^AAAA[0-9A-Za-z+/=]{20,}$/.test(f)) ?? line;
-        const key = `authorized-key:${a.name}:${contentHash(blob)}`;
-        const comment = line.split(/\s+/).slice(line.split(/\s+/).indexOf(blob) + 1).join(' ');
-        out.set(key, { key, kind: 'authorized-key', contentHash: contentHash(line), summary: `${a.name} ${path}: ${line.split(/\s+/)[line.split(/\s+/).indexOf(blob) - 1] ?? ''} …${blob.slice(-12)} ${comment}`.trim(), severity: 'high' });
+        // the one authorized_keys parser; a line it cannot read is kept whole (sshd ignores it, a baseline still sees it change)
+        let k: { type: string; blob: string; comment: string } | undefined;
+        try {
+          k = parseAuthorizedKey(line);
+        } catch {
+          k = undefined;
+        }
+        const key = `authorized-key:${a.name}:${contentHash(k?.blob ?? line)}`;
+        out.set(key, { key, kind: 'authorized-key', contentHash: contentHash(line), summary: `${a.name} ${path}: ${k ? `${k.type} …${k.blob.slice(-12)} ${k.comment}` : `(not a key line) ${line.slice(0, 60)}`}`.trim(), severity: 'high' });
       }
     }
   }

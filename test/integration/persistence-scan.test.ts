@@ -243,13 +243,13 @@ describe('persistence-scan on the hostile root (test/fixtures/hostile)', () => {
       ['/etc/profile.d/x.sh', 'medium'],
       ['/root/.ssh/authorized_keys', 'medium'],
     ]);
-    const only = await runIr(['persistence-scan', '--root', hostileRoot(), '--only', 'shell-startup']);
+    const only = await runIr(['persistence-scan', '--root', hostileRoot(), '--only', 'shell-startup', '--no-containers']);
     expect(only.code).toBe(1);
     expect(only.stdout).toMatch(/CRITICAL \(1\)\n {2}Suspicious shell startup file: downloads code and pipes it into a shell/);
   });
 
   it('a malformed passwd line is a low "corrupt /etc/passwd line N" and a warning, never a UID 0 account, and no finding names an unread /etc/shadow', async () => {
-    const r = parseJson<ScanReport>(await runIr(['persistence-scan', '--root', hostileRoot(), '--only', 'privilege', '--json']));
+    const r = parseJson<ScanReport>(await runIr(['persistence-scan', '--root', hostileRoot(), '--only', 'privilege', '--no-containers', '--json']));
     expect(r.findings.filter((f) => f.severity !== 'info').map((f) => [f.rule, f.severity, f.title])).toEqual([['privilege.corrupt-line', 'low', 'corrupt /etc/passwd line 10']]);
     expect(r.findings.filter((f) => f.path === '/etc/shadow' || f.rule === 'privilege.uid0')).toEqual([]);
     expect(r.warnings).toEqual([expect.objectContaining({ detector: 'privilege', path: '/etc/passwd', message: expect.stringMatching(/^corrupt line 10/) })]);

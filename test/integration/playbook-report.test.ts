@@ -67,7 +67,7 @@ for (const playbook of ['hygiene', 'incident'] as const) {
     const run = parseJson<PlaybookRun>(r);
     expect(r.code).toBe(1);
     // the verdict: a field of --json, the first line of report.md, the first paragraph of report.html
-    expect(run.verdict).toMatchObject({ level: 'compromised', text: 'Verdict: compromised. deploy logged in with a password from 203.0.113.77 after 48 failures, and two critical persistence items were added within the hour.' });
+    expect(run.verdict).toMatchObject({ level: 'compromised', text: 'Verdict: compromised. deploy logged in with a password from 203.0.113.77 after 48 failures, and three critical persistence items were added within the hour.' });
     const md = readFileSync(join(caseDir, 'report.md'), 'utf8');
     expect(md.split('\n')[0]).toBe(run.verdict!.text);
     const report = parseJson<{ report: CaseReport }>(await runIr(['playbook', 'report', caseDir, '--json'], { cwd: work })).report;

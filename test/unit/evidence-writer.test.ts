@@ -79,7 +79,8 @@ describe('EvidenceWriter', () => {
     await expect(w.addStream('bad', Readable.from(failing()), { source: 'b', size: 10 })).rejects.toThrow('EIO');
     await w.addBuffer('after', Buffer.from('ok'), { source: 'a' });
     const res = await w.finish();
-    expect(res.skipped).toBe(1);
+    expect(res.failed).toBe(1);
+    expect(res.skipped).toBe(0);
     const x = extract(res.path);
     expect(readFileSync(join(x, 'after'), 'utf8')).toBe('ok');
   });

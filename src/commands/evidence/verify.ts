@@ -30,6 +30,11 @@ export default class EvidenceVerify extends IrCommand {
           this.log(`  ${escapeControls(p.path)}: ${escapeControls(p.problem)}${detail}`);
         }
       }
+      if (res.notRead.length) {
+        this.log(`  When it was collected, ${res.notRead.length} item(s) that exist could not be read, so the evidence is incomplete:`);
+        for (const s of res.notRead.slice(0, 20)) this.log(`    ${escapeControls(s.path)}: ${escapeControls(s.reason, { max: 200 })}`);
+        if (res.notRead.length > 20) this.log(`    … and ${res.notRead.length - 20} more (manifest.json, acquisition.log)`);
+      }
     }
     if (!res.intact) process.exitCode = EXIT_FINDINGS;
     return res;

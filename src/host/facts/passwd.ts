@@ -103,6 +103,8 @@ export interface ShadowEntry {
   kind: string;
   /** date of the last password change, days since 1970-01-01 (undefined when the field is empty) */
   lastChange?: number;
+  /** the account's expiry field as written (days since 1970-01-01; empty: never) */
+  expire: string;
 }
 
 /** Classifies a crypt(3) field without printing it: `!`/`*` locked, `$1$` MD5, 13 characters DES … */
@@ -131,7 +133,7 @@ export function shadowLine(raw: string, line: number): Parsed<ShadowEntry> {
   if (!NAME.test(f[0]!)) return bad(f[0] ? `account name "${f[0]}" has spaces` : 'empty account name');
   const last = f[2] ?? '';
   if (last !== '' && !/^\d{1,7}$/.test(last)) return bad(`last change "${last}" is not a number of days`);
-  return { entry: { name: f[0]!, line, hash: f[1]!, kind: hashKind(f[1]!), lastChange: last === '' ? undefined : Number(last) } };
+  return { entry: { name: f[0]!, line, hash: f[1]!, kind: hashKind(f[1]!), lastChange: last === '' ? undefined : Number(last), expire: f[7] ?? '' } };
 }
 
 export function parseShadow(text: string): ShadowEntry[] {

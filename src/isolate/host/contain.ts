@@ -10,7 +10,7 @@ import { HOST_JOURNAL_NAME, writeHostJournal } from './journal.js';
 import { responderAddress, sshdFacts } from './responder.js';
 import { STATE_ROOT, TABLE_FAMILY, TABLE_NAME, type HostJournal, type HostStep } from './schema.js';
 import { probe, runStep } from './steps.js';
-import { existingPaths, killSessionsStep, lockSteps, userBefore } from './users.js';
+import { existingPaths, getentShadow, killSessionsStep, lockSteps, userBefore } from './users.js';
 import { hasSystemd, WATCHDOG_SCRIPT, watchdogArgv, writeRemoteFile } from './watchdog.js';
 
 export interface ContainOptions {
@@ -166,11 +166,11 @@ export async function hostSelfTest(target: Target, j: HostJournal): Promise<NonN
   const wdState = wd.stdout.trim();
   checks.push({ subject: 'watchdog', ok: wdState === 'alive', expected: `alive until ${j.deadline}`, actual: wdState || wd.stderr.trim() });
   for (const u of j.users) {
-    const sh = await probe(target, ['getent', 'shadow', u.user]);
-    const f = sh.stdout.trim().split(':');
+    const sh = await getentShadow(target, u.user).catch(() => null);
+    const locked = (sh?.hash ?? '').startsWith('!');
     const keysLeft = await existingPaths(target, u.authorizedKeys);
-    const ok = (f[1] ?? '').startsWith('!') && f[7] === '1' && keysLeft.length === 0;
-    checks.push({ subject: `user ${u.user}`, ok, expected: 'password locked, account expired, no authorized_keys', actual: `password ${(f[1] ?? '').startsWith('!') ? 'locked' : 'NOT locked'}, expire ${f[7] || 'never'}, keys left: ${keysLeft.join(',') || 'none'}` });
+    const ok = locked && sh?.expire === '1' && keysLeft.length === 0;
+    checks.push({ subject: `user ${u.user}`, ok, expected: 'password locked, account expired, no authorized_keys', actual: `password ${locked ? 'locked' : 'NOT locked'}, expire ${sh?.expire || 'never'}, keys left: ${keysLeft.join(',') || 'none'}` });
   }
   for (const s of j.steps.filter((x) => x.kind === 'kill-sessions')) {
     const left = await probe(target, ['pgrep', '-u', s.subject]);

@@ -7,7 +7,7 @@ import { firstDifference, normalizeRuleset, REVERT_RULESET } from './firewall.js
 import { writeHostJournal } from './journal.js';
 import { TABLE_FAMILY, TABLE_NAME, type HostJournal, type HostStep, type HostStepResult } from './schema.js';
 import { probe, runStep } from './steps.js';
-import { existingPaths, unlockSteps } from './users.js';
+import { existingPaths, getentShadow, unlockSteps } from './users.js';
 
 export interface HostRestoreResult {
   case: string;
@@ -59,11 +59,12 @@ export async function hostRestoreCheck(target: Target, j: HostJournal): Promise<
   const gone = !new RegExp(`^table ${TABLE_FAMILY} ${TABLE_NAME} `, 'm').test(now.stdout);
   checks.push({ subject: 'nft ruleset', ok: gone && a === b, expected: 'the ruleset from before', actual: !gone ? `table ${TABLE_NAME} still loaded` : a === b ? 'identical to before (counters aside)' : firstDifference(a, b) });
   for (const u of j.users) {
-    const f = (await probe(target, ['getent', 'shadow', u.user])).stdout.trim().split(':');
+    const sh = await getentShadow(target, u.user).catch(() => null);
+    const locked = (sh?.hash ?? '').startsWith('!');
     const present = await existingPaths(target, u.authorizedKeys);
     const missing = u.authorizedKeys.filter((k) => !present.includes(k));
-    const ok = (f[1] ?? '').startsWith('!') === u.passwordLocked && (f[7] ?? '') === u.expire && missing.length === 0;
-    checks.push({ subject: `user ${u.user}`, ok, expected: `password ${u.passwordLocked ? 'locked' : 'unlocked'}, expire ${u.expire || 'never'}, keys back`, actual: `password ${(f[1] ?? '').startsWith('!') ? 'locked' : 'unlocked'}, expire ${f[7] || 'never'}, missing keys: ${missing.join(',') || 'none'}` });
+    const ok = locked === u.passwordLocked && (sh?.expire ?? '') === u.expire && missing.length === 0;
+    checks.push({ subject: `user ${u.user}`, ok, expected: `password ${u.passwordLocked ? 'locked' : 'unlocked'}, expire ${u.expire || 'never'}, keys back`, actual: `password ${locked ? 'locked' : 'unlocked'}, expire ${sh?.expire || 'never'}, missing keys: ${missing.join(',') || 'none'}` });
   }
   return checks;
 }

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import type { Target } from '../../host/target.js';
+import { passwdLine, shadowLine, type Account, type ShadowEntry } from '../../host/facts/passwd.js';
 import type { HostStep, UserBefore } from './schema.js';
 
 /** sshd's AuthorizedKeysFile tokens: %h home, %u user, %% a percent; relative paths are under home. */
@@ -10,16 +11,28 @@ export function expandAuthorizedKeys(patterns: string[], user: string, home: str
     .map((p) => (posix.isAbsolute(p) ? p : posix.join(home, p)));
 }
 
+/** The account's passwd entry as the host's NSS sees it (`getent passwd`), read by the one passwd parser. */
+async function getentPasswd(target: Target, user: string): Promise<Account | null> {
+  const pw = await target.exec(['getent', 'passwd', user], { privileged: true });
+  const p = pw.code === 0 ? passwdLine(pw.stdout.toString('utf8').trim(), 1) : null;
+  return p && 'entry' in p ? p.entry : null;
+}
+
+/** The account's shadow entry (`getent shadow`, as root), read by the one shadow parser; null when there is none. */
+export async function getentShadow(target: Target, user: string): Promise<ShadowEntry | null> {
+  const sh = await target.exec(['getent', 'shadow', user], { privileged: true });
+  const p = sh.code === 0 ? shadowLine(sh.stdout.toString('utf8').trim(), 1) : null;
+  return p && 'entry' in p ? p.entry : null;
+}
+
 /** The user as it is before locking: password lock, expiry, the authorized_keys files that exist. */
 export async function userBefore(target: Target, user: string, keyPatterns: string[]): Promise<UserBefore> {
-  const pw = await target.exec(['getent', 'passwd', user], { privileged: true });
-  const line = pw.stdout.toString('utf8').trim();
-  if (pw.code !== 0 || !line) throw new Error(`no user ${user} on ${target.name}`);
-  const home = line.split(':')[5] ?? '/';
-  const sh = await target.exec(['getent', 'shadow', user], { privileged: true });
-  const fields = sh.stdout.toString('utf8').trim().split(':');
+  const pw = await getentPasswd(target, user);
+  if (!pw) throw new Error(`no user ${user} on ${target.name}`);
+  const home = pw.home || '/';
+  const sh = await getentShadow(target, user);
   const keys = await existingPaths(target, expandAuthorizedKeys(keyPatterns, user, home));
-  return { user, home, passwordLocked: (fields[1] ?? '').startsWith('!'), expire: fields[7] ?? '', authorizedKeys: keys };
+  return { user, home, passwordLocked: (sh?.hash ?? '').startsWith('!'), expire: sh?.expire ?? '', authorizedKeys: keys };
 }
 
 export function lockSteps(u: UserBefore, id: string): HostStep[] {

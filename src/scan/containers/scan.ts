@@ -214,11 +214,12 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
       }
       rescanned = rerun.map((d) => d.id);
     } else if (how === 'docker-cp') notes.push('its files are not scanned by the detectors (docker cp reads only the paths docker diff names)');
-    // an error is a container whose files exist but could not be read; offline, a container whose
-    // layers are not in the image at all is a location that does not exist (noted, not an error)
+    // an error is a container whose files exist but could not be read (or were refused: a layer
+    // directory that is a link); offline, a container whose layer directories are not in the image
+    // at all is a location that does not exist (noted, not an error)
     let error: string | undefined;
     if (!view && !diff) {
-      if (host.live || !rec.layersMissing) error = 'its files could not be read';
+      if (host.live || !rec.layersAbsent) error = 'its files could not be read';
       else notes.push('not scanned: its layers are not in this image');
     }
 

@@ -9,6 +9,9 @@ import { classifyCommand, type CommandSignal } from '../rules/command-line.js';
 import { entriesOf, isFileish } from '../rules/judge-file.js';
 import { hiddenComponent, inHomeDir, inWorldWritableDir, programOf, raise, recentlyChanged } from '../rules/location.js';
 import { bytesText, MAX_LINE, NORMAL, quiet, readLines } from './util.js';
+import { UnitParser, parseUnit, type UnitFile } from '../../host/facts/systemd-unit.js';
+
+export { parseUnit };
 
 /** Unit search path, most specific first (systemd.unit(5)); /usr/lib before /lib so merged-/usr hosts report the /usr path. */
 const SYSTEM_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/run/systemd/transient', '/usr/local/lib/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
@@ -25,58 +28,6 @@ const GENERATOR_DIRS = [
 ];
 const UNIT_NAME = /\.(service|timer|socket|path|mount|automount|swap|target)$/;
 const EXEC_KEYS = /^Exec(Start|StartPre|StartPost|Stop|StopPost|Reload|Condition)$/;
-
-export interface UnitFile {
-  sections: Map<string, [string, string, number][]>;
-}
-
-/**
- * systemd's INI dialect: `[Section]`, `Key=Value`, `#`/`;` comments, backslash continuation. Fed one
- * physical line at a time (a streamed file); `keep` limits what is held to the keys the caller uses.
- */
-export class UnitParser {
-  readonly unit: UnitFile = { sections: new Map() };
-  private cur: [string, string, number][] | undefined;
-  private buf: string | undefined;
-  private start = 0;
-  private held = 0;
-  constructor(private readonly keep: (key: string) => boolean = () => true, private readonly max = 5000) {}
-
-  push(raw: string, n: number): void {
-    const t = raw.trim();
-    if (this.buf === undefined) {
-      this.buf = t;
-      this.start = n;
-    } else this.buf = clip(this.buf.slice(0, -1).trimEnd() + ' ' + t, MAX_LINE);
-    if (this.buf.endsWith('\\')) return;
-    this.flush();
-  }
-
-  end(): UnitFile {
-    if (this.buf !== undefined) this.flush();
-    return this.unit;
-  }
-
-  private flush(): void {
-    const line = this.buf!;
-    this.buf = undefined;
-    if (!line || line.startsWith('#') || line.startsWith(';')) return;
-    const sec = /^\[([^\]]+)\]$/.exec(line);
-    if (sec) {
-      this.cur = this.unit.sections.get(sec[1]!) ?? [];
-      this.unit.sections.set(sec[1]!, this.cur);
-      return;
-    }
-    const kv = /^([A-Za-z0-9]+)\s*=\s*(.*)$/.exec(line);
-    if (kv && this.cur && this.keep(kv[1]!) && this.held++ < this.max) this.cur.push([kv[1]!, kv[2]!, this.start]);
-  }
-}
-
-export function parseUnit(text: string): UnitFile {
-  const p = new UnitParser();
-  text.split('\n').forEach((raw, i) => p.push(raw, i + 1));
-  return p.end();
-}
 
 /** The keys the detector judges or shows: the rest of a (possibly padded) unit is not held. */
 const USED_KEYS = /^(Exec\w+|User|Environment|UnsetEnvironment|On\w+)$/;
@@ -137,7 +88,7 @@ interface UnitSource {
 const VENDOR = /^\/(usr\/)?lib\/systemd\//;
 
 async function judgeFile(ctx: DetectorContext, c: Collector, src: UnitSource, enabled: Map<string, string[]>): Promise<void> {
-  const parser = new UnitParser((k) => USED_KEYS.test(k), 1000);
+  const parser = new UnitParser((k) => USED_KEYS.test(k), 1000, MAX_LINE);
   const file = await readLines(ctx.target, c, src.path, { kind: 'systemd unit', normal: NORMAL.unit }, (raw, n) => parser.push(raw, n));
   if (!file) return;
   c.examined++;

@@ -1,3 +1,4 @@
+import { parseUnit as parseSystemdUnit, unitKeys } from '../../host/facts/systemd-unit.js';
 import { posix } from 'node:path';
 import pLimit from 'p-limit';
 import type { DirEntry } from '../../host/target.js';
@@ -25,25 +26,9 @@ export interface App {
   units: AppUnit[];
 }
 
-/** A systemd unit's [Service] keys, with backslash continuation lines joined (ExecStart over several lines). */
+/** A systemd unit's keys by `Section.Key`, read by the one unit parser (host/facts/systemd-unit.ts). */
 export function parseUnit(text: string): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  let section = '';
-  const joined = text.replace(/\\\r?\n/g, ' ');
-  for (const raw of joined.split('\n')) {
-    const line = raw.trim();
-    if (!line || line.startsWith('#') || line.startsWith(';')) continue;
-    const sec = /^\[(.+)\]$/.exec(line);
-    if (sec) {
-      section = sec[1]!;
-      continue;
-    }
-    const kv = /^([A-Za-z]+)\s*=\s*(.*)$/.exec(line);
-    if (!kv) continue;
-    const key = `${section}.${kv[1]}`;
-    out.set(key, [...(out.get(key) ?? []), kv[2]!.replace(/\s+/g, ' ').trim()]);
-  }
-  return out;
+  return unitKeys(parseSystemdUnit(text));
 }
 
 export function systemdServiceUnits(ctx: SweepContext): Promise<AppUnit[]> {

@@ -299,3 +299,39 @@ export class FrameParser extends Writable {
     this.tarDone.catch(() => {});
   }
 }
+
+/** A sink for the framed stderr stream: each command's stderr (at most 1 MiB kept) handed to `onEnd` at its end. */
+export function stderrSink(onEnd: (key: string, buf: Buffer) => void): FrameSink {
+  let chunks: Buffer[] = [];
+  let kept = 0;
+  let size = 0;
+  const nothing = () => {};
+  return {
+    header: nothing,
+    refused: nothing,
+    absent: nothing,
+    probe: nothing,
+    root: nothing,
+    entry: nothing,
+    unreadableDir: nothing,
+    unreadableFile: nothing,
+    started: () => {
+      chunks = [];
+      kept = 0;
+    },
+    content(_kind, key) {
+      onEnd(key, Buffer.concat(chunks));
+      chunks = [];
+      kept = 0;
+    },
+    append(buf) {
+      size += buf.length;
+      if (kept < 1 << 20) {
+        chunks.push(Buffer.from(buf));
+        kept += buf.length;
+      }
+      return Promise.resolve();
+    },
+    spoolSize: () => size,
+  };
+}

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { utcNow } from '../../core/time.js';
 import type { ExecOptions, ExecResult } from '../target.js';
 import { DEFAULT_MAX_BUFFER, DEFAULT_TIMEOUT_MS } from '../exec.js';
-import { FrameParser, type FrameSink } from './frames.js';
+import { FrameParser, stderrSink, type FrameSink } from './frames.js';
 import type { BatchPlan } from './plan.js';
 import type { RoundTrips } from './roundtrips.js';
 import { sessionCommand, sessionPrelude, sessionRequest } from './script.js';
@@ -85,7 +85,7 @@ export class BatchSession {
     this.parser.on('error', () => {});
     this.parser.on('failed', (err: Error) => this.fail(err));
     // the commands' stderr, framed on the channel's own stderr
-    const errs = new FrameParser(nonce, this.stderrSink(), { stderr: true });
+    const errs = new FrameParser(nonce, stderrSink((key, buf) => this.command?.commandStderr(key, buf)), { stderr: true });
     errs.on('error', () => {});
     errs.on('failed', (err: Error) => this.fail(err));
     host.exec(['sh', '-s'], { stdin: this.stdin, stdoutTo: this.parser, stderrTo: errs, maxBuffer: Number.POSITIVE_INFINITY, timeoutMs: 24 * 3600_000, privileged: true }).then(
@@ -123,34 +123,6 @@ export class BatchSession {
       },
       append: (buf) => cur()?.append(buf) ?? Promise.resolve(),
       spoolSize: () => cur()?.spoolSize() ?? 0,
-    };
-  }
-
-  /** stderr frames of the command that is running: kept (at most 1 MiB) for its result. */
-  private stderrSink(): FrameSink {
-    let chunks: Buffer[] = [];
-    let size = 0;
-    const nothing = () => {};
-    return {
-      header: nothing,
-      refused: nothing,
-      absent: nothing,
-      probe: nothing,
-      root: nothing,
-      entry: nothing,
-      unreadableDir: nothing,
-      unreadableFile: nothing,
-      started: () => {
-        chunks = [];
-        size = 0;
-      },
-      content: (_k, key) => this.command?.commandStderr(key, Buffer.concat(chunks)),
-      append: (buf) => {
-        if (size < 1 << 20) chunks.push(Buffer.from(buf));
-        size += buf.length;
-        return Promise.resolve();
-      },
-      spoolSize: () => size,
     };
   }
 

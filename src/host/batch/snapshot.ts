@@ -6,7 +6,7 @@ import { missingProgram } from '../exec.js';
 import type { DirEntry, ExecOptions, ExecResult, FileStat, ReadOptions, Target, TargetKind } from '../target.js';
 import { TargetError, joinPath } from '../target.js';
 import { patternsOfDeclarations, templateSiblings, type DeclaredInputs, type Pattern, type Template } from './declared.js';
-import { FrameParser, type FrameSink } from './frames.js';
+import { FrameParser, stderrSink } from './frames.js';
 import { makePlan, type BatchPlan } from './plan.js';
 import { emptyRoundTrips, type RoundTrips } from './roundtrips.js';
 import { batchScript } from './script.js';
@@ -63,41 +63,12 @@ export class BatchFailed extends Error {}
 
 const firstLine = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('utf8')).trim().split('\n')[0]?.slice(0, 200) ?? '';
 
-/** An in-memory sink for the framed stderr stream (each batched command's stderr, at most 1 MiB kept). */
-function stderrSink(receiver: BatchReceiver): FrameSink {
-  let chunks: Buffer[] = [];
-  let size = 0;
-  const nothing = () => {};
-  return {
-    header: nothing,
-    refused: nothing,
-    absent: nothing,
-    probe: nothing,
-    root: nothing,
-    entry: nothing,
-    unreadableDir: nothing,
-    unreadableFile: nothing,
-    started: () => {
-      chunks = [];
-    },
-    content(_kind, key) {
-      receiver.commandStderr(key, Buffer.concat(chunks));
-      chunks = [];
-    },
-    async append(buf) {
-      size += buf.length;
-      if (chunks.reduce((n, c) => n + c.length, 0) < 1 << 20) chunks.push(buf);
-    },
-    spoolSize: () => size,
-  };
-}
-
 /** Runs one batch on the host and merges it into the store; throws BatchFailed when it could not run or be read. */
 export async function runBatch(host: BatchHost, store: SnapshotStore, plan: BatchPlan, opts: { maxBytes: number; timeoutMs: number }, rt: RoundTrips): Promise<BatchResult> {
   const nonce = randomBytes(16).toString('hex');
   const receiver = new BatchReceiver(store, plan, utcNow);
   const out = new FrameParser(nonce, receiver);
-  const err = new FrameParser(nonce, stderrSink(receiver), { stderr: true });
+  const err = new FrameParser(nonce, stderrSink((key, buf) => receiver.commandStderr(key, buf)), { stderr: true });
   // errors are kept by the parsers (failed); these only keep an 'error' event from being unhandled
   out.on('error', () => {});
   err.on('error', () => {});

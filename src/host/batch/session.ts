@@ -172,6 +172,7 @@ export class BatchSession {
       this.command = undefined;
       this.reserved = false;
     }
+    if (process.env.IR_DEBUG_BATCH) process.stderr.write(`shell command in ${Math.round(Date.parse(utcNow()) - Date.parse(startedAt))} ms: ${argv.join(' ').slice(0, 80)}\n`);
     const killed = r.status === 137;
     return { argv, stdout: r.stdout(), stderr: r.stderr, code: killed ? null : r.status, ...(killed ? { signal: 'SIGKILL', timedOut: true } : {}), startedAt, endedAt: utcNow() };
   }

@@ -1,5 +1,5 @@
 import { verdict, type SweepCheck } from '../check.js';
-import { REDIS_SOURCE, withRedis } from './redis-common.js';
+import { REDIS_READS, REDIS_SOURCE, withRedis } from './redis-common.js';
 
 export const redisBind: SweepCheck = {
   id: 'IR-RDS-001',
@@ -10,7 +10,7 @@ export const redisBind: SweepCheck = {
   remediation: 'bind 127.0.0.1 -::1 in redis.conf, then systemctl restart redis-server.',
   source: REDIS_SOURCE,
   lynis: 'DBS-1888',
-  reads: ['/etc/redis/redis.conf'],
+  reads: [REDIS_READS],
   run: (ctx) =>
     withRedis(ctx, (r) => {
       const b = r.values.get('bind');

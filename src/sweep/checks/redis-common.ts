@@ -2,6 +2,8 @@ import { broken, na, type Outcome } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { redisConf, type RedisConf } from '../facts/redis.js';
 
+export { REDIS_READS } from '../facts/redis.js';
+
 export const REDIS_SOURCE = 'Hardening guide §3 (Redis 6379 blocked) and §7 (Redis internal only); Setup guide §2 Redis Settings';
 
 export async function withRedis(ctx: SweepContext, fn: (r: RedisConf) => Outcome): Promise<Outcome> {

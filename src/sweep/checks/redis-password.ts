@@ -1,5 +1,5 @@
 import { verdict, type SweepCheck } from '../check.js';
-import { REDIS_SOURCE, withRedis } from './redis-common.js';
+import { REDIS_READS, REDIS_SOURCE, withRedis } from './redis-common.js';
 
 export const redisPassword: SweepCheck = {
   id: 'IR-RDS-003',
@@ -10,7 +10,7 @@ export const redisPassword: SweepCheck = {
   remediation: 'requirepass LONG_RANDOM in redis.conf (or ACL users), and REDIS_PASSWORD in the app .env.',
   source: REDIS_SOURCE,
   lynis: 'DBS-1884',
-  reads: ['/etc/redis/redis.conf'],
+  reads: [REDIS_READS],
   run: (ctx) =>
     withRedis(ctx, (r) => {
       const pass = r.values.get('requirepass');

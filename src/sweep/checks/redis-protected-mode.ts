@@ -1,5 +1,5 @@
 import { verdict, type SweepCheck } from '../check.js';
-import { REDIS_SOURCE, withRedis } from './redis-common.js';
+import { REDIS_READS, REDIS_SOURCE, withRedis } from './redis-common.js';
 
 export const redisProtectedMode: SweepCheck = {
   id: 'IR-RDS-002',
@@ -9,7 +9,7 @@ export const redisProtectedMode: SweepCheck = {
   expected: 'protected-mode yes',
   remediation: 'protected-mode yes in redis.conf.',
   source: REDIS_SOURCE,
-  reads: ['/etc/redis/redis.conf'],
+  reads: [REDIS_READS],
   run: (ctx) =>
     withRedis(ctx, (r) => {
       const p = r.values.get('protected-mode');

@@ -9,6 +9,9 @@ export interface RedisConf {
 
 const CANDIDATES = ['/etc/redis/redis.conf', '/etc/redis.conf', '/usr/local/etc/redis/redis.conf'];
 
+/** What the Redis checks read: the first of these that exists. */
+export const REDIS_READS = `${CANDIDATES.join(' ')} (the first that exists)`;
+
 export function redisConf(ctx: SweepContext): Promise<RedisConf | null> {
   return ctx.memo('redis', async () => {
     for (const path of CANDIDATES) {

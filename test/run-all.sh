@@ -30,9 +30,10 @@ if [ $# -gt 0 ]; then
   status=$?
 else
   # Two lanes at once: the tests that change or depend on the shared Docker engine, fail2ban, its
-  # auth log and the second host run one after another in the first; everything else (unit tests,
-  # offline roots, read-only ssh) in the second. Each test file runs in exactly one lane.
-  SHARED='test/integration/(isolate|container-scan|container-fallback|collect\.test|collect-docker|collect-journal|playbook\.test|fail2ban|auth-review|sweep-live|fleet|ssh-proxyjump|persistence-scan)'
+  # auth log and the second host, and those that scan or collect this live host (whose containers the
+  # others start and remove), run one after another in the first; everything else (unit tests,
+  # offline roots, narrow ssh checks) in the second. Each test file runs in exactly one lane.
+  SHARED='test/integration/(isolate|container-scan|container-fallback|collect\.test|collect-docker|collect-journal|collect-incomplete|playbook\.test|fail2ban|auth-review|sweep-live|fleet|ssh-proxyjump|persistence-scan|persistence-map|remote-roundtrips)'
   "${JEST[@]}" --outputFile="$OUT/jest-1.json" "$SHARED" >"$OUT/lane-1.log" 2>&1 &
   lane1=$!
   "${JEST[@]}" --outputFile="$OUT/jest-2.json" --testPathIgnorePatterns "$SHARED" /node_modules/ 2>&1 | tee "$OUT/lane-2.log"

@@ -15,8 +15,11 @@ fail_setup() { echo "setup failed: $1" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 npm ci --no-audit --no-fund >"$OUT/npm-ci.log" 2>&1 || { tail -20 "$OUT/npm-ci.log" >&2; fail_setup "npm ci"; }
 npm run build >"$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; fail_setup "npm run build (tsc)"; }
-npm run lint >"$OUT/lint.log" 2>&1 || { tail -40 "$OUT/lint.log" >&2; fail_setup "npm run lint"; }
+# lint (CPU) beside the services' start (mostly waiting on apt, dockerd and sshd)
+npm run lint >"$OUT/lint.log" 2>&1 &
+lint=$!
 bash test/services/start.sh "$STATE" || fail_setup "test/services/start.sh"
+wait $lint || { tail -40 "$OUT/lint.log" >&2; fail_setup "npm run lint"; }
 
 # the clean Debian root (test/fixtures/debian-root) is built beside the tests instead of inside one
 # (it downloads and unpacks for a minute or more); the test that needs it waits on the build's lock
@@ -29,11 +32,12 @@ if [ $# -gt 0 ]; then
   "${JEST[@]}" --outputFile="$OUT/jest-1.json" "$@"
   status=$?
 else
-  # Two lanes at once: the tests that change or depend on the shared Docker engine, fail2ban, its
-  # auth log and the second host, and those that scan or collect this live host (whose containers the
-  # others start and remove), run one after another in the first; everything else (unit tests,
-  # offline roots, narrow ssh checks) in the second. Each test file runs in exactly one lane.
-  SHARED='test/integration/(isolate|container-scan|container-fallback|collect\.test|collect-docker|collect-journal|collect-incomplete|playbook\.test|fail2ban|auth-review|sweep-live|fleet|ssh-proxyjump|persistence-scan|persistence-map|remote-roundtrips)'
+  # Two lanes at once. The first runs one after another the tests that change or depend on the shared
+  # Docker engine and the second host, and those that scan or collect this live host (whose containers
+  # the others start and remove). The second runs everything else: unit tests, offline roots, narrow
+  # ssh checks, and fail2ban with its auth log (ban, unban, auth-review: one after another there).
+  # Each test file runs in exactly one lane.
+  SHARED='test/integration/(isolate|container-scan|container-fallback|collect\.test|collect-docker|collect-journal|collect-incomplete|playbook\.test|sweep-live|fleet|ssh-proxyjump|persistence-scan|persistence-map|remote-roundtrips)'
   "${JEST[@]}" --outputFile="$OUT/jest-1.json" "$SHARED" >"$OUT/lane-1.log" 2>&1 &
   lane1=$!
   "${JEST[@]}" --outputFile="$OUT/jest-2.json" --testPathIgnorePatterns "$SHARED" /node_modules/ 2>&1 | tee "$OUT/lane-2.log"

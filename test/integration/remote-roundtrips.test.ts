@@ -84,7 +84,10 @@ describe('persistence-scan over ssh', () => {
     expect(out.warnings.filter((w) => w.detector === 'batch')).toEqual([]);
     // connect + hostname, the batch, its follow-up shell, and the detectors' own commands (find, getcap, sshd -T, docker)
     expect(r.trips.channels).toBeLessThanOrEqual(16);
-    expect(r.trips.batches).toBeLessThanOrEqual(10);
+    // the batch and its follow-ups: about 10 on a quiet host; processes that start during the scan
+    // (other tests, a busy server) bring more, and the design caps follow-ups at 24 before reads go
+    // one by one, which perFile and sftp below would then catch
+    expect(r.trips.batches).toBeLessThanOrEqual(25);
     expect(r.trips.perFile).toBeLessThanOrEqual(10);
     expect(r.trips.sftp).toBeLessThanOrEqual(40);
     expect(r.trips.served).toBeGreaterThan(1000);

@@ -1,9 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 let built: string | undefined;
+
+// removed when the test file that built it is done (a temp dir per file, 140 files each, adds up)
+afterAll(() => {
+  if (built) rmSync(dirname(built), { recursive: true, force: true });
+  built = undefined;
+});
 
 /**
  * The hostile root of test/fixtures/hostile/build.sh (the example with every hostile case applied),

@@ -64,7 +64,7 @@ EOF
 docker compose -p "$P" -f "$D/compose.yaml" up -d >/dev/null 2>&1
 collect_rss() {
   rm -rf "$D/out" && mkdir -p "$D/out"
-  /usr/bin/time -f '%M %e' node "$HERE/bin/run.js" collect --project "$P" --out "$D/out" --json 2>"$D/time" >/dev/null || true
+  /usr/bin/time -f '%M %e' "$HERE/bin/run.js" collect --project "$P" --out "$D/out" --json 2>"$D/time" >/dev/null || true
   tail -1 "$D/time"
 }
 read -r kb0 secs0 < <(collect_rss)

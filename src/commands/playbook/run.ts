@@ -38,7 +38,8 @@ Steps that change a host (confirm: true) are asked for once before anything runs
       import('../../playbook/runner.js'),
       import('../../playbook/setup.js'),
     ]);
-    const cli = [process.execPath, join(this.config.root, 'bin', 'run.js')];
+    // the steps run with this process's node flags (bin/run.js's small young generation, when run as ir)
+    const cli = [process.execPath, ...process.execArgv, join(this.config.root, 'bin', 'run.js')];
     const { options, changing, writeMeta, loaded } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
     for (const w of renderWarnings(loaded.warnings)) this.logToStderr(w);
     if (!options.dryRun && changing.length) {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Time from `ir isolate --yes` to its self-test, per mode, on the two-service test project
 # (test/fixtures/isolate/compose.yaml under its own -p, so the shared irtest project is untouched),
-# next to the seed's bare `docker compose down` (which keeps no evidence and proves nothing).
+# next to the hardening guide's bare `docker compose down` (which keeps no evidence and proves nothing).
 # Needs the test services' dockerd (bash test/services/start.sh /tmp/ir-svc) and `npm run build`.
 # Usage: bash bench/isolate.sh [RUNS]   (prints markdown rows for bench/README.md)
 set -euo pipefail

@@ -13,7 +13,7 @@ import type { SweepReport } from '../sweep/sweep.js';
 import type { InstallResult } from '../sweep/timer.js';
 
 export default class Sweep extends IrCommand {
-  static override summary = 'Run the hygiene checks of both seeds (SSH, fail2ban, firewall, updates, Docker, application host) and report drift from an accepted baseline.';
+  static override summary = 'Run the hygiene checks of the hardening guide and the setup guide (SSH, fail2ban, firewall, updates, Docker, application host) and report drift from an accepted baseline.';
   static override description =
     'Exit 0 when nothing fails at or above --fail-on, 1 when a check fails (with --baseline: only new or changed results and state), 2 on error. A missing tool (ufw, docker, fail2ban) makes its checks "not applicable", never an error.';
   static override examples = [

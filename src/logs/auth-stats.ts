@@ -16,7 +16,7 @@ export interface StatsOptions {
   /** failures from one address within `bruteWindowMs` that make a brute force */
   bruteThreshold: number;
   bruteWindowMs: number;
-  /** keep the last N lines matching the seed's `grep -i 'failed\|invalid'` */
+  /** keep the last N lines matching the hardening guide's `grep -i 'failed\|invalid'` */
   tail: number;
   /**
    * This pass reads a part of a file that starts after another part (a worker's byte range): keep
@@ -285,7 +285,7 @@ export function detach(s: string | undefined): string | undefined {
   return s === undefined ? undefined : (' ' + s).slice(1);
 }
 
-/** Adds one line that had no event (other programs) for the seed's --tail. */
+/** Adds one line that had no event (other programs) for --tail (the hardening guide's `grep | tail`). */
 export function addRawLine(s: AuthStats, raw: string, o: StatsOptions): void {
   if (o.tail > 0 && TAIL_RE.test(raw)) pushTail(s, raw, o.tail);
 }

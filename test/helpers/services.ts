@@ -29,7 +29,7 @@ export function dockerEnv(): NodeJS.ProcessEnv {
   return { DOCKER_HOST: e.DOCKER_HOST, DOCKER_CONFIG: e.DOCKER_CONFIG };
 }
 
-/** ssh flags for the test sshd as the non-root `deploy` user with sudo, as the seed logs in. */
+/** ssh flags for the test sshd as the non-root `deploy` user with sudo, as the hardening guide logs in. */
 export function sshArgs(opts: { sudo?: boolean; hashed?: boolean } = {}): string[] {
   const e = serviceEnv();
   return [

@@ -7,7 +7,7 @@ import { expectIsolated, randomName, run, TestProject, type IsolateJson, useProj
 
 /**
  * ir isolate / ir restore over --host: ir runs here, docker runs on the "remote" host, reached as the
- * test services' `deploy` user with `sudo -n` (as the seed logs in). The test sshd hands its sessions
+ * test services' `deploy` user with `sudo -n` (as the hardening guide logs in). The test sshd hands its sessions
  * DOCKER_HOST of the test dockerd (SetEnv; sudoers keeps it), so that is the host's docker. ir's own
  * environment points DOCKER_HOST at a socket nobody listens on: a local docker call would fail.
  * The project is our own copy of the fixture; the engine is asked directly whether the states changed.

@@ -76,7 +76,7 @@ describe('persistence-scan on the local host', () => {
   });
 });
 
-describe('persistence-scan over ssh (deploy with sudo, as the seed logs in)', () => {
+describe('persistence-scan over ssh (deploy with sudo, as the hardening guide logs in)', () => {
   it('sees the same planted items and the AuthorizedKeysFile of the running sshd', async () => {
     const env = serviceEnv();
     const run = await runIr(['persistence-scan', ...sshArgs(), '--json']);

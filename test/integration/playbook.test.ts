@@ -75,7 +75,7 @@ test('incident --dry-run over the test sshd prints every step and its command, c
 test('the incident playbook end to end over ssh: evidence, isolation, scans, journal, report; then resume', async () => {
   const e = serviceEnv();
   const caseDir = join(work, 'cases', 'incident-e2e');
-  // over the test sshd as deploy with sudo, as the seed logs in: docker, fail2ban and the files are the host's
+  // over the test sshd as deploy with sudo, as the hardening guide logs in: docker, fail2ban and the files are the host's
   const r = await runIr(['playbook', 'run', 'incident', ...sshArgs(), '--set', `project=${project}`, '--set', `auth_log=${authLog}`, '--set', `f2b_socket=${e.IR_F2B_SOCKET}`, '--case', caseDir, '--yes', '--json'], { cwd: work, env: dockerEnv(), timeoutMs: 590_000 });
   const res = parseJson<PlaybookRun>(r);
   const steps = Object.fromEntries(res.hosts[0]!.steps.map((s) => [s.name, s]));

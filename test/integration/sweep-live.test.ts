@@ -95,9 +95,9 @@ describe('Docker: one hardened container and one that is not, in the test engine
     expect(image).toMatch(/^127\.0\.0\.1:5000\/ir-busybox@sha256:[0-9a-f]{64}$/);
     dk('network', 'create', '--internal', net);
     const labels = (svc: string) => ['--label', `com.docker.compose.project=${id}`, '--label', `com.docker.compose.service=${svc}`, '--label', `com.docker.compose.project.working_dir=${tmp}`];
-    // the seed's hardening: non-root, read-only, cap_drop ALL, no-new-privileges, limits, healthcheck, pinned image, internal network
+    // the hardening guide's container settings: non-root, read-only, cap_drop ALL, no-new-privileges, limits, healthcheck, pinned image, internal network
     dk('run', '-d', '--name', `${id}-cache`, ...labels('cache'), '--user', '1000:1000', '--read-only', '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges:true', '--memory', '64m', '--cpus', '0.5', '--health-cmd', 'true', '--health-interval', '1s', '--network', net, image, 'sleep', '3600');
-    // and everything the seed warns against (not --privileged: this sandbox cannot grant every capability)
+    // and everything the guides warn against (not --privileged: this sandbox cannot grant every capability)
     dk('run', '-d', '--name', `${id}-redis`, ...labels('redis'), '-v', `${env.DOCKER_HOST!.replace('unix://', '')}:/var/run/docker.sock`, '-p', `${port}:6379`, env.IR_DOCKER_IMAGE!, 'sleep', '3600');
     for (let i = 0; i < 40 && dk('inspect', '--format', '{{.State.Health.Status}}', `${id}-cache`) !== 'healthy'; i++) await new Promise((r) => setTimeout(r, 500));
   }, 60_000);

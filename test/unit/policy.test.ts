@@ -10,7 +10,7 @@ const file = (name: string, text: string) => {
 };
 
 describe('policy file', () => {
-  it('defaults to the seed: ports 22, 80, 443 and fail2ban maxretry 3', async () => {
+  it('defaults to the hardening guide: ports 22, 80, 443 and fail2ban maxretry 3', async () => {
     const p = await loadPolicy();
     expect(p.allowedPorts).toEqual([22, 80, 443]);
     expect(p.fail2ban.maxretry).toBe(3);

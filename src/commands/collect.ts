@@ -22,7 +22,7 @@ function human(n: number): string {
 }
 
 const incomplete = (r: { failed: number; path: string }): string =>
-  `${r.failed} item(s) exist but could not be read, so the evidence is incomplete. The archive was written (${escapeControls(r.path)}); acquisition.log inside lists each one and why (ir evidence ls). Rerun as root or with --sudo to read them.`;
+  `${r.failed} item(s) exist but could not be read, so the evidence is incomplete. The archive was written (${escapeControls(r.path)}); "ir evidence verify" lists each one and why (so does acquisition.log inside). Rerun as root or with --sudo to read them.`;
 
 export default class Collect extends IrCommand {
   static override summary = 'Preserve logs, configuration, live state, process bodies and Docker evidence into a timestamped, verifiable tarball.';
@@ -134,7 +134,7 @@ Exit codes: 0 complete (items left out by design, such as FIFOs or files over a 
             ...(r.failed ? [`INCOMPLETE: ${incomplete(r)}`] : []),
             escapeControls(r.path),
             `  ${r.files} entries, ${human(r.bytes)} collected, ${human(r.archiveBytes)} compressed, sha256 ${r.sha256}`,
-            ...(r.skipped ? [`  ${r.skipped} item(s) left out by design (FIFOs, devices, limits, tools not installed): see acquisition.log inside (ir evidence ls)`] : []),
+            ...(r.skipped ? [`  ${r.skipped} item(s) left out by design (FIFOs, devices, limits, tools not installed): listed in acquisition.log inside`] : []),
             ...(r.failed ? [`INCOMPLETE: ${incomplete(r)}`] : []),
           ].join('\n'),
         summary: (r) => `${escapeControls(r.path)} (${r.files} entries, ${human(r.archiveBytes)})`,

@@ -405,7 +405,8 @@ export class EvidenceWriter {
     const files = this.entries.length;
     const bytes = this.bytes;
     const me = { source: 'ir', mode: 0o644, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, mtime: Date.now() / 1000 };
-    this.note(`end: ${this.entries.length} entries, ${this.bytes} bytes, ${this.skipped.length - this.skipped.filter((s) => s.failed).length} skipped, ${this.failures} not read or failed part way`);
+    const leftOut = this.skipped.filter((s) => !s.failed).length;
+    this.note(`end: ${this.entries.length} entries, ${this.bytes} bytes, ${leftOut} skipped, ${this.failures} not read or failed part way`);
     // each trailer file starts its own gzip member: a damaged one leaves the others readable
     await this.sink.flush();
     await this.putBuffer(LOG_NAME, Buffer.from(this.log.join('\n') + '\n'), me, {}, true);
@@ -454,7 +455,7 @@ export class EvidenceWriter {
     }
     await fsp.rename(this.partialPath, this.path);
     await syncDir(this.opts.dir);
-    return { path: this.path, sha256, files, bytes, skipped: this.skipped.filter((s) => !s.failed).length, failed: this.failures };
+    return { path: this.path, sha256, files, bytes, skipped: leftOut, failed: this.failures };
   }
 
   private async discard(): Promise<void> {

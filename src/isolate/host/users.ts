@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import type { Target } from '../../host/target.js';
-import { passwdLine, shadowLine, type Account, type ShadowEntry } from '../../host/facts/passwd.js';
+import { passwdLine, shadowLine, type Account, type Parsed, type ShadowEntry } from '../../host/facts/passwd.js';
 import type { HostStep, UserBefore } from './schema.js';
 
 /** sshd's AuthorizedKeysFile tokens: %h home, %u user, %% a percent; relative paths are under home. */
@@ -11,19 +11,15 @@ export function expandAuthorizedKeys(patterns: string[], user: string, home: str
     .map((p) => (posix.isAbsolute(p) ? p : posix.join(home, p)));
 }
 
-/** The account's passwd entry as the host's NSS sees it (`getent passwd`), read by the one passwd parser. */
-async function getentPasswd(target: Target, user: string): Promise<Account | null> {
-  const pw = await target.exec(['getent', 'passwd', user], { privileged: true });
-  const p = pw.code === 0 ? passwdLine(pw.stdout.toString('utf8').trim(), 1) : null;
+/** One account's line of an NSS database as the host sees it (`getent DB USER`, as root), read by that file's one parser; null when there is none. */
+async function getent<T>(target: Target, db: 'passwd' | 'shadow', user: string, line: (raw: string, n: number) => Parsed<T>): Promise<T | null> {
+  const r = await target.exec(['getent', db, user], { privileged: true });
+  const p = r.code === 0 ? line(r.stdout.toString('utf8').trim(), 1) : null;
   return p && 'entry' in p ? p.entry : null;
 }
 
-/** The account's shadow entry (`getent shadow`, as root), read by the one shadow parser; null when there is none. */
-export async function getentShadow(target: Target, user: string): Promise<ShadowEntry | null> {
-  const sh = await target.exec(['getent', 'shadow', user], { privileged: true });
-  const p = sh.code === 0 ? shadowLine(sh.stdout.toString('utf8').trim(), 1) : null;
-  return p && 'entry' in p ? p.entry : null;
-}
+const getentPasswd = (target: Target, user: string): Promise<Account | null> => getent(target, 'passwd', user, passwdLine);
+export const getentShadow = (target: Target, user: string): Promise<ShadowEntry | null> => getent(target, 'shadow', user, shadowLine);
 
 /** The user as it is before locking: password lock, expiry, the authorized_keys files that exist. */
 export async function userBefore(target: Target, user: string, keyPatterns: string[]): Promise<UserBefore> {

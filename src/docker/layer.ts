@@ -36,6 +36,9 @@ export interface LayerDiff {
 export const MAX_LAYER_ENTRIES = 200_000;
 
 /** Opens a writable layer as it is on disk (whiteouts visible as character devices). */
+/** A writable layer's names and metadata, everything (its diff walks it all): as a declaration. */
+export const LAYER_NAMES = '/** (lstat)';
+
 export function openLayer(parent: Target, upper: string, name: string, opaque?: OpaqueIndex): Promise<RootedTarget> {
   return RootedTarget.open(parent, { name, layers: [upper], overlay: false, opaque });
 }
@@ -68,6 +71,8 @@ export async function walkTree(t: Target, root: string, visit: (path: string, st
  */
 export async function layerChanges(layer: RootedTarget, image: Target | null, maxEntries = MAX_LAYER_ENTRIES): Promise<LayerDiff> {
   const notes: string[] = [];
+  // over ssh the whole layer's names and metadata in one batch (its files' contents are read later, few)
+  await layer.prefetch({ paths: [LAYER_NAMES] });
   const opaque = await layer.opaqueDirs();
   if (layer.opaqueUnavailable) notes.push(`opaque directories cannot be told (${layer.opaqueUnavailable}): a directory deleted and made again shows the image's old entries`);
   const changes: LayerChange[] = [];
@@ -124,6 +129,8 @@ export async function dockerDiffChanges(host: Target, id: string, view: Target |
 /** Entries of a running container's tmpfs mounts (/dev/shm): nothing there is in any layer, and it dies with the container. */
 export async function tmpfsChanges(view: Target, mounts: string[], maxEntries = 20_000): Promise<LayerChange[]> {
   const out: LayerChange[] = [];
+  // over ssh the mounts' names and metadata in one batch
+  if (mounts.length) await view.prefetch?.({ paths: mounts.map((m) => `${m.replace(/\/+$/, '')}/** (lstat)`) });
   for (const m of mounts) {
     const st = await view.lstat(m).catch(() => null);
     if (st?.type !== 'dir') continue;

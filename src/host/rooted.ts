@@ -5,6 +5,7 @@ import { fileType, fsError, readToEnd, toFileStat } from './fs-target.js';
 import type { DirEntry, ExecResult, FileStat, ReadOptions, Target } from './target.js';
 import { NotAvailable, TargetError, joinPath } from './target.js';
 import type { ReadLog } from './read-log.js';
+import type { DeclaredInputs } from './batch/declared.js';
 import { getfattr } from './xattr.js';
 
 /**
@@ -237,6 +238,60 @@ class TargetBacking implements Backing {
   }
 }
 
+/**
+ * The layers read in batches (ssh): each layer's snapshot answers for the paths under it, with the
+ * layer's own paths; the rest (a layer's root, extended attributes, commands) goes to the parent.
+ */
+class SnapshotBacking implements Backing {
+  readonly local = false;
+  constructor(
+    private readonly under: Backing,
+    private readonly layers: string[],
+    readonly snaps: Target[],
+  ) {}
+  /** The layer snapshot holding `p` and the path inside it. */
+  private at(p: string): { t: Target; rel: string } | null {
+    for (const [i, l] of this.layers.entries()) {
+      if (p === l) return { t: this.snaps[i]!, rel: '/' };
+      if (p.startsWith(`${l}/`)) return { t: this.snaps[i]!, rel: p.slice(l.length) };
+    }
+    return null;
+  }
+  lstat(p: string): Promise<LayerStat | null> {
+    const a = this.at(p);
+    return a ? a.t.lstat(a.rel) : this.under.lstat(p);
+  }
+  statRoot(p: string): Promise<LayerStat | null> {
+    return this.under.statRoot(p);
+  }
+  async names(p: string): Promise<string[]> {
+    const a = this.at(p);
+    return a ? (await a.t.list(a.rel)).map((e) => e.name) : this.under.names(p);
+  }
+  readlink(p: string): Promise<string> {
+    const a = this.at(p);
+    return a ? a.t.readlink(a.rel) : this.under.readlink(p);
+  }
+  read(p: string, ino: number | undefined, max: number, logical: string): Promise<Buffer> {
+    const a = this.at(p);
+    return a ? a.t.readFile(a.rel, { maxBytes: max }) : this.under.read(p, ino, max, logical);
+  }
+  open(p: string, ino: number | undefined, opts: { start?: number; end?: number }, logical: string): Promise<NodeJS.ReadableStream> {
+    const a = this.at(p);
+    return a ? a.t.openRead(a.rel, opts) : this.under.open(p, ino, opts, logical);
+  }
+  xattrs(p: string, names?: string[]): Promise<Record<string, Buffer>> {
+    return this.under.xattrs(p, names);
+  }
+  run(argv: string[]): Promise<ExecResult> {
+    return this.under.run(argv);
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.snaps.map((s) => s.close().catch(() => {})));
+    await this.under.close?.();
+  }
+}
+
 const OPAQUE_NAMES = ['trusted.overlay.opaque', 'user.overlay.opaque'];
 
 /** getfattr's escaping of file names (`\012` for a newline, `\\` for a backslash) undone. */
@@ -318,7 +373,7 @@ export class RootedTarget implements Target {
 
   private constructor(
     private readonly parent: Target,
-    private readonly backing: Backing,
+    private backing: Backing,
     layers: string[],
     private readonly opts: RootedOptions,
   ) {
@@ -342,8 +397,9 @@ export class RootedTarget implements Target {
       layers = await Promise.all(opts.layers.map(async (l) => posix.dirname(await parent.localPath!(`${l}/.ir-probe`))));
       backing = new LocalBacking(layers);
     } else backing = new TargetBacking(parent);
-    for (const [i, l] of layers.entries()) {
-      const st = await backing.statRoot(l);
+    // all at once: over ssh they go to the host together (one follow-up), not one layer per round trip
+    const stats = await Promise.all(layers.map((l) => backing.statRoot(l)));
+    for (const [i, st] of stats.entries()) {
       if (st?.type !== 'dir') throw new TargetError(st ? 'ENOTDIR' : 'ENOENT', `${opts.layers[i]}: layer directory ${st ? 'is not a directory' : 'does not exist'}`, opts.layers[i]);
     }
     return new RootedTarget(parent, backing, layers, opts);
@@ -549,6 +605,37 @@ export class RootedTarget implements Target {
     const r = await this.resolve(path, false);
     return r ? r.node.layer : null;
   }
+
+  /**
+   * Over ssh, what `inputs` declare read in one batch per layer (host/batch/, the layer's directory as
+   * the prefix), in parallel; the tree then reads those snapshots, and this tree is returned (its owner
+   * closes it, and the snapshots with it). A second call adds to the same snapshots. Here (a local
+   * parent) there is no round trip to save.
+   */
+  async prefetch(inputs: DeclaredInputs): Promise<Target> {
+    if (this.backing.local || !this.parent.prefetchUnder) return this;
+    // what an earlier call already fetched is not asked again (a view prefetched before its rescan)
+    const paths = inputs.paths.filter((p) => !this.fetched.has(p));
+    if (paths.length === 0) return this;
+    for (const p of paths) this.fetched.add(p);
+    if (!this.batching) {
+      this.batching = (async () => {
+        const opened = await Promise.allSettled(this.layers.map((l) => this.parent.prefetchUnder!(l, { paths })));
+        const snaps = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+        // a layer whose batch could not start: every layer read one request at a time, as before
+        if (snaps.length < this.layers.length) await Promise.all(snaps.map((t) => t.close().catch(() => {})));
+        else this.backing = new SnapshotBacking(this.backing, this.layers, snaps);
+      })();
+      await this.batching;
+      return this;
+    }
+    await this.batching;
+    if (this.backing instanceof SnapshotBacking) await Promise.all(this.backing.snaps.map((s) => s.prefetch?.({ paths })));
+    return this;
+  }
+
+  private readonly fetched = new Set<string>();
+  private batching?: Promise<void>;
 
   async exec(argv: string[]): Promise<ExecResult> {
     throw new NotAvailable(`running ${argv[0]} in container ${this.name}`);

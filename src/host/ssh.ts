@@ -212,6 +212,9 @@ async function connectHop(r: Resolved, opts: SshOptions, sock?: Readable): Promi
 }
 
 /** A remote host over SSH: exec for commands, sftp for files (through `sudo -n sftp-server` with --sudo). */
+/** channels open at once on one connection: sshd's MaxSessions is 10 by default */
+const MAX_CHANNELS = 9;
+
 export class SshHost implements Target {
   readonly kind = 'ssh' as const;
   readonly live = true;
@@ -324,9 +327,9 @@ export class SshHost implements Target {
     this.rt.execs++;
     const debug = process.env.IR_DEBUG_BATCH ? performance.now() : 0;
     if (debug) process.stderr.write(`exec ${argv.join(' ').slice(0, 80)}\n`);
-    return this.guard(new Promise<ExecResult>((resolve, reject) => {
+    return this.guard(this.channel(argv[0]!, (resolve, reject, release) => {
       this.client.exec(command, (err, ch: ClientChannel) => {
-        if (err) return reject(new TargetError('IO', `${this.spec.raw}: cannot run ${argv[0]}: ${err.message}`));
+        if (err) return reject(err);
         let timedOut = false;
         const timer = setTimeout(() => {
           timedOut = true;
@@ -338,6 +341,7 @@ export class SshHost implements Target {
         ch.stderr.on('data', (d: Buffer) => output.stderr(d));
         ch.on('close', (code: number | null, signal?: string) => {
           clearTimeout(timer);
+          release();
           if (debug) process.stderr.write(`exec done in ${Math.round(performance.now() - debug)} ms: ${argv.join(' ').slice(0, 80)}\n`);
           resolve({
             argv,
@@ -356,6 +360,38 @@ export class SshHost implements Target {
     }));
   }
 
+  /** channels open now (commands, kept-open shells, sftp), and those waiting for one to close */
+  private openChannels = 0;
+  private maxChannels = MAX_CHANNELS;
+  private readonly channelWaiters: (() => void)[] = [];
+
+  /**
+   * Opens one channel when fewer than maxChannels are open (sshd's MaxSessions, 10 by default, refuses
+   * more: a scan of many containers reads many layers at once). A server that refuses sooner lowers
+   * the bound to what it took, and the command waits for a channel to close.
+   */
+  private async channel<T>(what: string, start: (resolve: (v: T) => void, reject: (e: Error) => void, release: () => void) => void): Promise<T> {
+    for (;;) {
+      while (this.openChannels >= this.maxChannels) await new Promise<void>((r) => this.channelWaiters.push(r));
+      this.openChannels++;
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        this.openChannels--;
+        this.channelWaiters.shift()?.();
+      };
+      try {
+        return await new Promise<T>((resolve, reject) => start(resolve, reject, release));
+      } catch (err) {
+        release();
+        const refused = /open failed|administratively prohibited|resource shortage/i.test((err as Error).message);
+        if (!refused || this.openChannels === 0) throw new TargetError('IO', `${this.spec.raw}: cannot run ${what}: ${(err as Error).message}`);
+        this.maxChannels = Math.max(1, this.openChannels);
+      }
+    }
+  }
+
   async exec(argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const prefix = this.opts.sudo ? 'sudo -n -- env LC_ALL=C ' : 'env LC_ALL=C ';
     const res = await this.run(prefix + argv.map(shQuote).join(' '), opts, argv);
@@ -367,7 +403,11 @@ export class SshHost implements Target {
 
   /** sftp as the login user, or as root through `sudo -n sftp-server` on an exec channel with --sudo. */
   private sftp(): Promise<SFTPWrapper> {
-    if (!this.sftpP) this.rt.channels++;
+    if (!this.sftpP) {
+      this.rt.channels++;
+      // kept open for the host's life: it holds one of the channels
+      this.openChannels++;
+    }
     this.sftpP ??= this.opts.sudo ? this.sudoSftp() : new Promise((resolve, reject) => this.client.sftp((err, s) => (err ? reject(new SshError(`${this.spec.raw}: sftp: ${err.message}`)) : resolve(s))));
     return this.guard(this.sftpP);
   }
@@ -561,6 +601,13 @@ export class SshHost implements Target {
     // IR_BATCH=0: the reads of before, one request each (comparisons, a host the batch upsets)
     if (process.env.IR_BATCH === '0') return new PerFileTarget(this, 'batches turned off (IR_BATCH=0)');
     const snap = await openSnapshot(this, inputs, opts);
+    this.snapshots.add(snap);
+    return snap;
+  }
+
+  async prefetchUnder(prefix: string, inputs: DeclaredInputs): Promise<Target> {
+    const { openUnder } = await import('./batch/snapshot.js');
+    const snap = await openUnder(this, prefix, inputs);
     this.snapshots.add(snap);
     return snap;
   }

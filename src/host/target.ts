@@ -122,6 +122,12 @@ export interface Target {
    * why (readingNote). Only targets with a round trip to save have it (ssh).
    */
   prefetch?(inputs: DeclaredInputs, opts?: PrefetchOptions): Promise<Target>;
+  /**
+   * The same under a directory of this host that is the `/` of another tree (an image's layer, a
+   * running container's /proc/PID/root): a Target of that tree's paths. Links on the way to a walked
+   * directory are never followed by the host (the tree resolves them inside itself).
+   */
+  prefetchUnder?(prefix: string, inputs: DeclaredInputs): Promise<Target>;
   /** how this target reads its host (a batch and its tools, or per file and why): for the output and the acquisition log */
   reading?(): { mode: 'batch' | 'per-file'; note: string };
   /** how a file's content was read on the host (`ssh batch (tar)`), for the evidence manifest; undefined: one by one */

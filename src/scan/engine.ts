@@ -76,7 +76,8 @@ export async function runScan(host: Target, policy: Policy, opts: ScanOptions = 
   const startedAt = utcNow();
   const chosen = selectDetectors(opts.only, opts.detectors).filter((d) => !d.deepOnly || opts.deep || opts.only?.includes(d.id));
   // over ssh: what the chosen detectors and the shared facts declare, read in one batch (host/batch/); locally the host itself
-  const target = (await host.prefetch?.({ paths: [...FACTS_READ, ...chosen.flatMap((d) => d.locations)] })) ?? host;
+  const declared = (ds: Detector[]) => [...FACTS_READ, ...ds.flatMap((d) => d.locations)];
+  const target = (await host.prefetch?.({ paths: declared(chosen) })) ?? host;
   const facts = new Facts(target);
   // containers are scanned beside the host's detectors, with the same detectors over their own files
   const inner = chosen.filter((d) => !d.liveOnly && d.id !== 'containers');
@@ -85,7 +86,7 @@ export async function runScan(host: Target, policy: Policy, opts: ScanOptions = 
     opts.containers?.skip || (inner.length === 0 && !judgeLayer)
       ? undefined
       : import('./containers/scan.js').then(({ scanContainers }) =>
-          scanContainers(target, { detectors: inner, judgeLayer, names: opts.containers?.names, scan: (t, ds) => runScan(t, policy, { only: opts.only ? ds.map((d) => d.id) : undefined, detectors: ds, deep: opts.deep, containers: { skip: true } }) }),
+          scanContainers(target, { detectors: inner, judgeLayer, declared: declared(inner), names: opts.containers?.names, scan: (t, ds) => runScan(t, policy, { only: opts.only ? ds.map((d) => d.id) : undefined, detectors: ds, deep: opts.deep, containers: { skip: true } }) }),
         );
   inContainers?.catch(() => {});
   const runs = await Promise.all(

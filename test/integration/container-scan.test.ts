@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, runIr } from '../helpers/cli.js';
-import { dockerEnv } from '../helpers/services.js';
+import { dockerEnv, sshArgs } from '../helpers/services.js';
 import { docker, randomName, run, TestProject, useProject, type IsolateJson } from './isolate-project.js';
 
 /**
@@ -107,6 +107,26 @@ test('live: each planted item is found at medium or above, naming the container;
   expect(human.stdout).toContain('\\x1b[2Jclear\\nme.sh');
   expect(human.stdout).not.toContain('\u001b[2J');
 }, 240_000);
+
+test('over ssh: the same findings in the container, each of its trees read in a batch under it; per file the same', async () => {
+  const trace = (name: string) => join(cases, `trace-${name}.jsonl`);
+  const scan = (batch: boolean) => runIr(['persistence-scan', '--container', web, '--json', ...sshArgs()], { env: { IR_BATCH: batch ? '1' : '0', IR_TRACE_ROUNDTRIPS: trace(batch ? 'batch' : 'per-file') }, timeoutMs: 300_000 });
+  const trips = (name: string) => readFileSync(trace(name), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { perFile: number; channels: number });
+  const digest = (r: ScanJson) => r.findings.filter((f) => f.container?.name === web).map((f) => `${f.key} ${(f as { contentHash?: string }).contentHash} ${f.severity}`).sort();
+  const batched = await scan(true);
+  expect(batched.code).toBe(1);
+  const out = parseJson<ScanJson>(batched);
+  expectPlanted(out, 'scan over ssh');
+  expect(out.containers!.runs.find((x) => x.name === web)?.view).toBe('running');
+  const perFile = await scan(false);
+  expect(digest(parseJson<ScanJson>(perFile))).toEqual(digest(out));
+  // the image's layers, the running root and the writable layer: a batch each on the host's kept-open
+  // shell; per file, every name on the way to every path is a request of its own
+  const [b, f] = [trips('batch'), trips('per-file')].map((t) => t.reduce((n, x) => n + x.perFile, 0));
+  expect(f).toBeGreaterThan(200);
+  expect(b).toBeLessThanOrEqual(10);
+  expect(Math.max(...trips('batch').map((t) => t.channels))).toBeLessThanOrEqual(20);
+}, 600_000);
 
 test('isolate --mode stop, then an offline scan of an image whose /var/lib/docker is the data root finds the same four', async () => {
   const caseDir = join(cases, 'stop');

@@ -56,12 +56,16 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
     'p V "$N" "$F" "$T" "$O" "$(id -u)"',
     `case $F in *GNU*) ;; *) p Z "$N" "find is not GNU find: \${F:-not found}"; ${onRefuse} 0 ;; esac`,
     // a directory the walk enters but cannot read, and a file it cannot read, are said so: never "empty"
-    // under a prefix (X, its real path XC) a root that resolves out of it is not walked
-    'inside() { c=$(pwd -P); [ -z "$X" ] && return 0; case $c in "$XC") c=/ ;; "$XC"/*) c=${c#"$XC"} ;; *) return 1 ;; esac; }',
+    // under a prefix (X: an image's layer, a running container's /proc/PID/root) a root is entered only
+    // when no name on its way is a link, `.` or `..`: the host would resolve an absolute link against its
+    // own /, out of the tree (the snapshot resolves such links itself, inside the tree). No getcwd there:
+    // it fails in another mount namespace (/proc/PID/root), so no `pwd -P` either.
+    'plain() { case "$1/" in */../*|*/./*) return 1 ;; esac; ( IFS=/; r=$X; for q in $1; do [ -n "$q" ] || continue; r=$r/$q; [ -h "$r" ] && exit 1; done; exit 0 ); }',
+    // enters a root: physically on the host itself (c: where it really is), by plain names under a prefix
+    'enter() { if [ -z "$X" ]; then cd -P -- "$1" 2>/dev/null || return 1; c=$(pwd -P); else plain "$1" || return 2; cd -- "$X$1" 2>/dev/null || return 1; plain "$1" || { cd /; return 2; }; c=$1; fi; }',
     `w() {`,
     '  if [ -n "$7" ] && [ "$X$2" -ef "$X$7" ]; then return 0; fi',
-    '  cd -P -- "$X$2" 2>/dev/null || { [ -e "$X$2" ] || [ -h "$X$2" ] || p A "$2"; return 0; }',
-    '  inside || { cd /; return 0; }',
+    '  enter "$2"; case $? in 0) ;; 1) [ -e "$X$2" ] || [ -h "$X$2" ] || p A "$2"; return 0 ;; *) return 0 ;; esac',
     '  p R "$1" "$2" "$c"',
     `  { [ -r . ] && [ -x . ]; } || p U "$1" ''`,
     `  find . -maxdepth 64 -regextype posix-extended \\( -regex "$4" -printf "M\\\\0$1\\\\0${stat}%P\\\\0%l\\\\0" \\) , \\( -type d -regex "$3" \\( ! -readable -o ! -executable \\) -printf "U\\\\0$1\\\\0%P\\\\0" \\) , \\( -type f -regex "$5" ! -readable -printf "D\\\\0$1\\\\0%P\\\\0" \\) , \\( -type d ! -regex "$3" -prune \\) 2>/dev/null`,
@@ -74,8 +78,7 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
     '}',
     't() {',
     '  if [ -n "$5" ] && [ "$X$2" -ef "$X$5" ]; then return 0; fi',
-    '  cd -P -- "$X$2" 2>/dev/null || return 0',
-    '  inside || { cd /; return 0; }',
+    '  enter "$2" || return 0',
     `  find . -mindepth 1 -maxdepth 64 -regextype posix-extended \\( -type d ! -regex "$3" -prune \\) -o \\( -type f -readable \\( -regex "$4" -size -"$MAX"c -o -regex "$6" -size -${SMALL_FILE + 1}c \\) -print0 \\) 2>/dev/null | tar --null --verbatim-files-from --no-recursion -T - -b 1 --ignore-failed-read --warning=none --transform "s,^\\\\./,$1/," -cf - 2>/dev/null`,
     '  cd /',
     '}',
@@ -97,8 +100,8 @@ const HOMES_ARGS = ["IFS='", "'", 'set -- $H', 'unset IFS'];
 function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
   const stat = STAT;
   const L: string[] = [`MAX=${Math.max(1, Math.floor(plan.maxFileBytes) + 1)}`];
-  if (plan.prefix) L.push(`X=${shQuote(plan.prefix)}; XC=$(cd -P -- "$X" && pwd -P); p W "$X"`);
-  else L.push("X=''; XC=''");
+  if (plan.prefix) L.push(`X=${shQuote(plan.prefix)}; p W "$X"`);
+  else L.push("X=''");
   // probes: lstat of a few absolute paths, absent ones said so
   const probes = plan.probes.map(shQuote).join(' ');
   if (probes) {
@@ -134,7 +137,8 @@ function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
   if (homes) {
     // every home of /etc/passwd once (a relative one is not a home; / is, for daemons)
     L.push(
-      "H=''; n=0",
+      // under a prefix a passwd that is a link is not followed (an absolute one names the host's file)
+      "H=''; n=0; PW=$X/etc/passwd; [ -n \"$X\" ] && [ -h \"$PW\" ] && PW=/dev/null",
       'while IFS=: read -r _u _x _i _g _c h _s; do',
       '  case $h in /*) ;; *) continue ;; esac',
       '  case "$H" in *"',
@@ -143,7 +147,7 @@ function body(plan: BatchPlan, opts: { tar: boolean }): string[] {
       '  H="$H',
       '$h',
       '"',
-      'done < "$X/etc/passwd"',
+      'done < "$PW"',
       ...HOMES_ARGS,
       `for h do n=$((n+1)); ${rootCall('h$n', homes, '"$h"')}; done`,
     );

@@ -49,6 +49,11 @@ export interface PrefetchOptions {
   runner?: BatchHost;
   /** kept-open shells for the units' commands (default 2; 0: a channel per command) */
   shells?: number;
+  /**
+   * a kept-open shell of another snapshot of the same host, used (not owned) for this one's batches:
+   * the trees under a host (containers' layers) cost a round trip each, no channel of their own
+   */
+  session?: BatchSession;
 }
 
 /** What a Target needs to offer for a batch: exec with the script on stdin and both outputs streamed. */
@@ -205,6 +210,8 @@ export class SnapshotTarget extends View implements Target {
     private readonly session?: BatchSession,
     /** kept-open shells for the commands the units run (one round trip each instead of three and a sudo) */
     private readonly shells: BatchSession[] = [],
+    /** the session is another snapshot's: closing this one leaves it open */
+    private readonly sharedSession = false,
   ) {
     super(inner);
     this.followUps = new FollowUps((needs) => this.followUp(needs), opts.followUps ?? 24);
@@ -258,6 +265,12 @@ export class SnapshotTarget extends View implements Target {
       // what it would have read comes through the follow-ups and the host
     }
     return this;
+  }
+
+  /** A tree under this host (a container's layer, its running root), its batches on this snapshot's kept-open shell. */
+  prefetchUnder(prefix: string, inputs: DeclaredInputs): Promise<Target> {
+    const session = this.session && !this.session.dead ? this.session : undefined;
+    return openUnder(this.inner, prefix, inputs, { runner: this.runner, ...(session ? { session } : {}) });
   }
 
   /** The snapshot's answer, after one follow-up when it had none; null when the host must be asked directly. */
@@ -413,7 +426,7 @@ export class SnapshotTarget extends View implements Target {
 
   /** The spool and the kept-open shells go; the host stays open (its owner closes it). */
   async close(): Promise<void> {
-    this.session?.close();
+    if (!this.sharedSession) this.session?.close();
     for (const s of this.shells) s.close();
     await this.store.spool.remove();
   }
@@ -470,17 +483,85 @@ export async function openSnapshot(inner: Target, inputs: DeclaredInputs, opts: 
   const runner = o.runner ?? inner;
   // the follow-up shell starts beside the first batch, so that it is ready when the first misses come;
   // two more for the commands the units run (not under a prefix: no command runs in an image)
-  const session = o.followUps === 0 ? undefined : new BatchSession(runner, rt);
+  const shared = o.followUps !== 0 && o.session !== undefined && !o.session.dead;
+  const session = o.followUps === 0 ? undefined : shared ? o.session : new BatchSession(runner, rt);
   const shells = o.followUps === 0 || o.prefix || (o.shells ?? 2) === 0 ? [] : Array.from({ length: o.shells ?? 2 }, () => new BatchSession(runner, rt));
   try {
-    const first = await runBatch(runner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
-    return new SnapshotTarget(inner, store, rt, o, first, templates, session, shells);
+    let first: BatchResult | undefined;
+    if (shared) {
+      // on the other snapshot's shell: one round trip, contents by cat (no tar inside a kept-open stream)
+      const before = spool.size;
+      first = await session!.request(store, plan).then(
+        () => ({ tools: 'on the kept-open shell', bytes: spool.size - before }),
+        () => undefined,
+      );
+    }
+    first ??= await runBatch(runner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
+    return new SnapshotTarget(inner, store, rt, o, first, templates, session, shells, shared);
   } catch (err) {
-    session?.close();
+    if (!shared) session?.close();
     for (const s of shells) s.close();
     await spool.remove();
     if (err instanceof BatchFailed) return new PerFileTarget(inner, err.message);
     if (err instanceof TargetError && err.code === 'ENOENT') return new PerFileTarget(inner, `sh not found on ${inner.name}`);
     throw err;
   }
+}
+
+/**
+ * The host's files under a directory, as a target of their own (an image's layer, a running container's
+ * /proc/PID/root): what a snapshot under that prefix asks when it has no answer. The tree above
+ * (RootedTarget) resolves links itself, inside the tree, and asks only for paths whose directories
+ * are plain, so nothing here follows a link: `stat` is `lstat`.
+ */
+export class UnderPrefix extends View implements Target {
+  roundTrips?: () => RoundTrips;
+
+  constructor(
+    inner: Target,
+    private readonly prefix: string,
+  ) {
+    super(inner);
+    if (inner.roundTrips) this.roundTrips = () => inner.roundTrips!();
+  }
+
+  private at(path: string): string {
+    return path === '/' ? this.prefix : `${this.prefix}${posix.normalize(`/${path}`)}`;
+  }
+
+  lstat(path: string) {
+    return this.inner.lstat(this.at(path));
+  }
+  stat(path: string) {
+    return this.inner.lstat(this.at(path));
+  }
+  async list(dir: string): Promise<DirEntry[]> {
+    return (await this.inner.list(this.at(dir))).map((e) => ({ ...e, path: joinPath(dir, e.name) }));
+  }
+  readlink(path: string) {
+    return this.inner.readlink(this.at(path));
+  }
+  readFile(path: string, opts?: ReadOptions) {
+    return this.inner.readFile(this.at(path), opts);
+  }
+  openRead(path: string, opts?: { start?: number; end?: number }) {
+    return this.inner.openRead(this.at(path), opts);
+  }
+  exec(argv: string[]): Promise<ExecResult> {
+    return Promise.reject(new TargetError('ENOENT', `${argv[0]}: no command runs inside ${this.prefix}`, argv[0]));
+  }
+  override readBy(path: string): string | undefined {
+    return this.inner.readBy?.(this.at(path));
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * A snapshot of what `inputs` declare under `prefix` on `host` (one layer of an image, a running
+ * container's root), answering with the paths of the tree under it; the batch runs on `host`.
+ */
+export async function openUnder(host: Target, prefix: string, inputs: DeclaredInputs, opts: PrefetchOptions = {}): Promise<Target> {
+  const inner = new UnderPrefix(host, prefix.replace(/\/+$/, '') || '/');
+  if (process.env.IR_BATCH === '0') return new PerFileTarget(inner, 'batches turned off (IR_BATCH=0)');
+  return openSnapshot(inner, inputs, { ...opts, prefix, runner: opts.runner ?? host });
 }

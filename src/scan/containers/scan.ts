@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import pLimit from 'p-limit';
 import { DockerCpView } from '../../docker/cp.js';
-import { dockerDiffChanges, layerChanges, openLayer, tmpfsChanges, type LayerChange, type LayerDiff } from '../../docker/layer.js';
+import { dockerDiffChanges, LAYER_NAMES, layerChanges, openLayer, tmpfsChanges, type LayerChange, type LayerDiff } from '../../docker/layer.js';
 import { containerIdent, containerInventory, type ContainerRecord, type Inventory } from '../../docker/storage.js';
 import { ReadLog, SHARED } from '../../host/read-log.js';
 import { OpaqueIndex, RootedTarget } from '../../host/rooted.js';
@@ -36,6 +36,8 @@ export interface ContainerScanOptions {
   judgeLayer: boolean;
   /** `--container NAME`: only these (name, id or Compose project/service) */
   names?: string[];
+  /** what the scan of a tree declares it reads (fetched early over ssh, beside the image scan) */
+  declared?: string[];
   /** runs the chosen detectors over a tree (the engine's runScan, without containers) */
   scan: (t: Target, detectors: Detector[]) => Promise<ScanResult>;
 }
@@ -150,7 +152,8 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
   const scanOne = async (rec: ContainerRecord): Promise<{ run: ContainerRun; findings: Finding[] }> => {
     const t0 = performance.now();
     const notes: string[] = [];
-    const img = await imageScan(rec);
+    // the image is scanned while this container's own files are fetched (over ssh each is a batch: see below)
+    const imgScan = imageScan(rec);
     let view: Target | null = null;
     let how: ContainerRun['view'] = 'none';
     if (rec.running && rec.pid > 0 && host.live) {
@@ -171,10 +174,17 @@ export async function scanContainers(host: Target, o: ContainerScanOptions): Pro
     }
     if (rec.layersMissing) notes.push(`${rec.layersMissing}: falls back to ${how === 'running' ? `its running view (/proc/${rec.pid}/root)` : host.live ? 'docker diff and docker cp' : 'nothing offline'}`);
 
+    // over ssh, beside the image scan: what the detectors declare under the view (the rescan and the
+    // judge read there), and the names of the writable layer (the diff walks it all); locally nothing
+    const upper = rec.layers ? openLayer(host, rec.layers.upper, rec.name, opaque) : null;
+    upper?.catch(() => {});
+    await Promise.all([view?.prefetch?.({ paths: o.declared ?? [] }), upper?.then((l) => l.prefetch({ paths: [LAYER_NAMES] }))].map((p) => p?.catch(() => {})));
+    const img = await imgScan;
+
     let diff: LayerDiff | null = null;
-    if (rec.layers) {
+    if (upper) {
       try {
-        const layer = await openLayer(host, rec.layers.upper, rec.name, opaque);
+        const layer = await upper;
         diff = await layerChanges(layer, img?.tree ?? null).finally(() => layer.close());
       } catch (err) {
         notes.push(`its writable layer cannot be read (${msg(err)})${host.live ? ': changes from docker diff instead' : ''}`);

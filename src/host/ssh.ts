@@ -15,6 +15,7 @@ import { expandTilde, expandTokens, sshConfigFor } from './ssh-config.js';
 import type { DeclaredInputs, DirEntry, ExecOptions, ExecResult, FileStat, FileType, PrefetchOptions, ReadOptions, Target } from './target.js';
 import { TargetError, joinPath } from './target.js';
 import { utcNow } from '../core/time.js';
+import { stepSignal } from '../core/step.js';
 import { getfattr } from './xattr.js';
 import { PipelinedRead } from './sftp-read.js';
 import { createRequire } from 'node:module';
@@ -320,6 +321,8 @@ export class SshHost implements Target {
     const startedAt = utcNow();
     const timeoutMs = opts.timeoutMs ?? this.opts.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    // the caller's, or the playbook step's this command runs for (a snapshot's commands too)
+    const signal = opts.signal ?? stepSignal();
     this.rt.channels++;
     this.rt.execs++;
     const debug = process.env.IR_DEBUG_BATCH ? performance.now() : 0;
@@ -333,17 +336,30 @@ export class SshHost implements Target {
           ch.signal('KILL');
           ch.close();
         }, timeoutMs);
+        // a playbook step that ran out of time: TERM first (sudo passes it on to the command, a KILL
+        // would leave the command running without it), KILL and close a second later
+        const onAbort = () => {
+          timedOut = true;
+          ch.signal('TERM');
+          setTimeout(() => {
+            ch.signal('KILL');
+            ch.close();
+          }, 1000).unref();
+        };
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
         const output = outputCollector(opts, maxBuffer, { stdout: ch, stderr: ch.stderr }, () => ch.close());
         ch.on('data', (d: Buffer) => output.stdout(d));
         ch.stderr.on('data', (d: Buffer) => output.stderr(d));
-        ch.on('close', (code: number | null, signal?: string) => {
+        ch.on('close', (code: number | null, sig?: string) => {
           clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
           if (debug) process.stderr.write(`exec done in ${Math.round(performance.now() - debug)} ms: ${argv.join(' ').slice(0, 80)}\n`);
           resolve({
             argv,
             ...output.result(),
             code: timedOut ? null : (code ?? null),
-            signal: signal ?? undefined,
+            signal: sig ?? undefined,
             timedOut,
             startedAt,
             endedAt: utcNow(),

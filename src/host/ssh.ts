@@ -331,21 +331,18 @@ export class SshHost implements Target {
       this.client.exec(command, (err, ch: ClientChannel) => {
         if (err) return reject(new TargetError('IO', `${this.spec.raw}: cannot run ${argv[0]}: ${err.message}`));
         let timedOut = false;
-        const timer = setTimeout(() => {
-          timedOut = true;
-          ch.signal('KILL');
-          ch.close();
-        }, timeoutMs);
-        // a playbook step that ran out of time: TERM first (sudo passes it on to the command, a KILL
-        // would leave the command running without it), KILL and close a second later
+        // out of time (or the playbook step it runs for): TERM first, which sudo passes on to the
+        // command (a KILL would kill sudo and leave the command running), KILL and close a second later
         const onAbort = () => {
+          if (timedOut) return;
           timedOut = true;
-          ch.signal('TERM');
+          signalChannel(ch, 'TERM');
           setTimeout(() => {
-            ch.signal('KILL');
+            signalChannel(ch, 'KILL');
             ch.close();
           }, 1000).unref();
         };
+        const timer = setTimeout(onAbort, timeoutMs);
         if (signal?.aborted) onAbort();
         else signal?.addEventListener('abort', onAbort, { once: true });
         const output = outputCollector(opts, maxBuffer, { stdout: ch, stderr: ch.stderr }, () => ch.close());
@@ -611,6 +608,19 @@ export class SshHost implements Target {
     this.client.end();
     for (const h of this.hops.reverse()) h.end();
   }
+}
+
+/**
+ * Sends a signal to the command of an exec channel (sshd signals its process group). ssh2's
+ * `ch.signal()` sends nothing once stdin was ended (it checks `writable`), which is every command given
+ * no input, so the timeout never reached the command; the request only needs the channel not closed,
+ * so this goes to ssh2 1.17's protocol object (pinned, see sudoSftp), or says nothing if it is gone.
+ */
+function signalChannel(ch: ClientChannel, name: string): void {
+  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal?(id: number, s: string): void } } };
+  const proto = c._client?._protocol;
+  if (c.outgoing && (c.outgoing.state === 'open' || c.outgoing.state === 'eof') && typeof proto?.signal === 'function') proto.signal(c.outgoing.id, name);
+  else ch.signal(name);
 }
 
 type SftpCtor = new (...a: unknown[]) => SFTPWrapper;

@@ -21,7 +21,7 @@ export const StepRun = z.object({
   n: z.number().int(),
   name: z.string(),
   command: z.string(),
-  /** the child's argv after `ir` (no shell ever sees it) */
+  /** the step's argv after `ir` (no shell ever sees it) */
   argv: z.array(z.string()),
   status: z.enum(['ok', 'findings', 'error', 'skipped', 'planned']),
   exitCode: z.number().int().nullable().optional(),

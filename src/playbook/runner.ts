@@ -251,7 +251,8 @@ async function runHere(o: RunnerOptions, command: string, argv: string[], outFil
     writeSync(err, `ir ${command}: unexpected error: ${e.message.split('\n')[0]}\n`);
     crash({ code: EXIT_ERROR, stderr: '', timedOut: false });
   });
-  const run = runInProcess({ step: io, signal: ac.signal, connections }, () => o.runCommand!(command, argv.slice(words))).then(
+  let settled = false;
+  const run = runInProcess({ step: io, signal: ac.signal, connections }, () => o.runCommand!(command, argv.slice(words))).finally(() => (settled = true)).then(
     (): StepResult => ({ code: io.exitCode ?? EXIT_OK, stderr: '', timedOut: false }),
     (e: Error & { oclif?: { exit?: number } }): StepResult => {
       // this.exit(n) and oclif's own exits; anything else got past the command's catch
@@ -266,8 +267,9 @@ async function runHere(o: RunnerOptions, command: string, argv: string[], outFil
   });
   const res = await Promise.race([run, crashed, timeout]);
   clearTimeout(timer);
-  if (res.timedOut || ac.signal.aborted) {
-    ac.abort(new Error(res.timedOut ? `stopped after ${timeoutS}s` : 'interrupted'));
+  if (!settled || ac.signal.aborted) {
+    // out of time, failed by an uncaught error, or interrupted: its remote commands are stopped
+    if (!ac.signal.aborted) ac.abort(new Error(res.timedOut ? `stopped after ${timeoutS}s` : 'the step failed'));
     await Promise.race([run, new Promise((r) => setTimeout(r, 5000).unref())]);
   }
   io.ended = true;

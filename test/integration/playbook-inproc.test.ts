@@ -142,3 +142,34 @@ steps:
   expect(sweep!.status).not.toBe('error');
   expect(n).toBe(1);
 }, 120_000);
+
+test('an error thrown outside a command (a timer, a stream callback) fails only its step, never the run or the other host', async () => {
+  // the built runner in a process of its own: jest would take the uncaught error itself
+  const script = `
+import { mkdirSync, readFileSync } from 'node:fs';
+import { checkPlaybook } from '${ROOT}/dist/playbook/load.js';
+import { runPlaybook } from '${ROOT}/dist/playbook/runner.js';
+import { writeOut } from '${ROOT}/dist/core/step.js';
+const text = readFileSync('${ROOT}/test/fixtures/playbook/minimal.yaml', 'utf8');
+const flags = { type: 'option' };
+const catalog = new Map(['persistence-scan', 'fail2ban', 'isolate', 'auth-review'].map((c) => [c, { 'fail-on': flags, socket: flags, project: flags, case: flags, since: flags, host: flags }]));
+const { playbook } = checkPlaybook(text, 'minimal.yaml', catalog);
+mkdirSync('${work}/uncaught', { recursive: true });
+const hosts = [{ label: 'a', spec: 'a', groups: [] }, { label: 'b', spec: 'b', groups: [] }];
+const r = await runPlaybook({ playbook, catalog, hosts, fleet: true, kind: 'ssh', targetArgs: [], caseDir: '${work}/uncaught', caseId: 'x', startedAt: new Date().toISOString(), vars: { project: null, f2b: '/s' }, concurrency: 2, dryRun: false, cli: [],
+  runCommand: async (command, argv) => {
+    if (command === 'fail2ban' && argv.includes('--host=a')) {
+      setTimeout(() => { throw new Error('socket vanished'); }, 5);
+      await new Promise((res) => setTimeout(res, 300));
+    }
+    writeOut('{}\\n');
+  } });
+console.log(JSON.stringify(r.hosts.map((h) => h.steps.map((s) => s.status + (s.reason ? ' ' + s.reason : '')))));
+`;
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+  expect(JSON.parse(out)).toEqual([
+    ['ok', 'error ir fail2ban: unexpected error: socket vanished', 'skipped project is not set (--set project=VALUE)', 'ok', 'planned written once for the case at the end'],
+    ['ok', 'ok', 'skipped project is not set (--set project=VALUE)', 'ok', 'planned written once for the case at the end'],
+  ]);
+});

@@ -1,9 +1,13 @@
 import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { captureProcessStreams, runInProcess, setExitCode, type StepIo } from '../../src/core/step.js';
+import { captureProcessStreams, commandArgv, runInProcess, setExitCode, stepSignal, writeOut, type StepIo } from '../../src/core/step.js';
 import { ConnectionPool, leaseTarget, stepTarget } from '../../src/host/pool.js';
 import type { Target } from '../../src/host/target.js';
+import { checkPlaybook } from '../../src/playbook/load.js';
+import { runPlaybook, type RunnerOptions } from '../../src/playbook/runner.js';
+import { CATALOG } from '../fixtures/playbook/catalog.js';
+import { FAKE_CLI, fakeReport, withCaseMeta } from '../fixtures/playbook/runner-case.js';
 
 /**
  * What a playbook step run in ir's own process gets instead of a child's process (core/step.ts,
@@ -126,4 +130,62 @@ test('a pooled connection: opened once for all steps, never closed by a step, cl
   // outside a playbook step, the command owns its target
   const own = await stepTarget('host-a', connect);
   expect(own.name).toBe('conn3');
+});
+
+describe('steps run in this process (runPlaybook with runCommand)', () => {
+  let base: string;
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'ir-pb-inproc-'));
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  function options(runCommand: RunnerOptions['runCommand'], over: Partial<RunnerOptions> = {}): RunnerOptions {
+    const text = readFileSync('test/fixtures/playbook/minimal.yaml', 'utf8');
+    const { playbook } = checkPlaybook(text, 'minimal.yaml', CATALOG);
+    return withCaseMeta(
+      { playbook: playbook!, catalog: CATALOG, hosts: [], fleet: false, kind: 'local', targetArgs: [], caseDir: join(base, 'case'), caseId: 'minimal-1', startedAt: new Date().toISOString(), vars: { project: null, f2b: '/run/f2b.sock' }, concurrency: 4, dryRun: false, cli: FAKE_CLI, writeReport: fakeReport, runCommand, ...over },
+      text,
+    );
+  }
+
+  // an error thrown outside the command's promise (a timer) is in test/integration/playbook-inproc.test.ts: jest takes those itself
+  test("an error that got past the command stays in its step; a step's exit code and output are its own; process.exitCode untouched", async () => {
+    const before = process.exitCode;
+    const r = await runPlaybook(
+      options(async (command, argv) => {
+        if (command === 'fail2ban') throw new Error('socket vanished');
+        writeOut(`${JSON.stringify({ command, argv, arg: commandArgv() })}\n`);
+        if (command === 'persistence-scan') setExitCode(1);
+      }),
+    );
+    expect(process.exitCode).toBe(before);
+    const steps = Object.fromEntries(r.hosts[0]!.steps.map((s) => [s.name, s]));
+    expect(steps.first).toMatchObject({ status: 'findings', exitCode: 1 });
+    expect(steps.second).toMatchObject({ status: 'error', exitCode: 2, reason: 'ir fail2ban: unexpected error: socket vanished' });
+    // continue_on_error on the second step: the fourth still runs
+    expect(steps.fourth).toMatchObject({ status: 'ok', exitCode: 0 });
+    const out = JSON.parse(readFileSync(join(base, 'case', 'steps', '01-first.json'), 'utf8')) as { argv: string[]; arg: string[] };
+    expect(out.argv).toEqual(['--fail-on=medium', '--json']);
+    expect(out.arg).toEqual(['persistence-scan', '--fail-on=medium', '--json']);
+  });
+
+  test("a step's timeout: an error at once, its signal aborted for its commands", async () => {
+    let aborted: unknown;
+    const text = readFileSync('test/fixtures/playbook/minimal.yaml', 'utf8').replace('      fail-on: medium\n', '      fail-on: medium\n    timeout: 1\n');
+    const { playbook } = checkPlaybook(text, 'minimal.yaml', CATALOG);
+    const r = await runPlaybook(
+      options(
+        async (command) => {
+          if (command !== 'persistence-scan') return writeOut('{}\n');
+          const signal = stepSignal()!;
+          await new Promise<void>((res) => signal.addEventListener('abort', () => res()));
+          aborted = signal.reason;
+        },
+        { playbook: playbook! },
+      ),
+    );
+    expect(r.hosts[0]!.steps[0]).toMatchObject({ status: 'error', exitCode: null, reason: 'stopped after 1s' });
+    expect(String(aborted)).toBe('Error: stopped after 1s');
+    expect(r.hosts[0]!.steps.map((s) => s.status)).toEqual(['error', 'skipped', 'skipped', 'skipped', 'ok']);
+  });
 });

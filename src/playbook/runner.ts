@@ -229,6 +229,14 @@ function readStderr(errFile: string): string {
 const failures = new WeakMap<StepIo, (err: Error) => void>();
 /** The steps running in this process, stopped together on an interrupt. */
 const running = new Set<AbortController>();
+/** Set by SIGINT or SIGTERM: no step ends in the journal from then on, so --resume runs it again. */
+let interrupted = false;
+
+/** After an interrupt: the process ends once the last running step has stopped (a child was killed). */
+function stopHere(): Promise<never> {
+  if (running.size === 0) process.exit(130);
+  return new Promise<never>(() => {});
+}
 
 /**
  * Runs one step in this process: the command's class run with `argv`, inside a context that gives it
@@ -238,6 +246,7 @@ const running = new Set<AbortController>();
  * 5 s to wind down (remove a partial archive), as a child got between SIGTERM and SIGKILL.
  */
 async function runHere(o: RunnerOptions, command: string, argv: string[], outFile: string, errFile: string, timeoutS: number, connections: ConnectionPool): Promise<StepResult> {
+  if (interrupted) return stopHere();
   const out = openSync(outFile, 'w', 0o600);
   const err = openSync(errFile, 'w', 0o600);
   const io: StepIo = { argv, stdout: out, stderr: err, ended: false };
@@ -276,6 +285,7 @@ async function runHere(o: RunnerOptions, command: string, argv: string[], outFil
   running.delete(ac);
   closeSync(out);
   closeSync(err);
+  if (interrupted) return stopHere();
   return { ...res, stderr: readStderr(errFile) };
 }
 
@@ -296,13 +306,13 @@ function hostSteps(): () => void {
     process.stderr.write(`ir playbook run: unexpected error: ${err.message}\n`);
     process.exit(EXIT_ERROR);
   };
-  let interrupted = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) process.exit(130);
     interrupted = true;
     process.stderr.write(`ir playbook run: ${sig}: stopping the running steps; continue the case with --resume\n`);
     for (const ac of running) ac.abort(new Error(`interrupted (${sig})`));
-    setTimeout(() => process.exit(130), running.size ? 5500 : 0).unref();
+    if (running.size === 0) process.exit(130);
+    setTimeout(() => process.exit(130), 5500).unref();
   };
   process.on('uncaughtException', onError);
   process.on('unhandledRejection', onError);

@@ -10,6 +10,7 @@ import { IrCommand } from '../output/command.js';
 import { EXIT_ERROR, UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
 import { escapeControls } from '../core/escape.js';
+import { commandArgv, stepSignal, writeErr } from '../core/step.js';
 
 function human(n: number): string {
   const u = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -86,8 +87,14 @@ Exit codes: 0 complete (items left out by design, such as FIFOs or files over a 
       process.stderr.write(`ir collect: ${sig}: stopping, removing the partial archive\n`);
       void Promise.all([...writers].map((w) => w.abort())).finally(() => process.exit(EXIT_ERROR));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // a playbook step: its timeout removes the partial archive (the run owns the process's signals)
+    const step = stepSignal();
+    const onStop = () => void Promise.all([...writers].map((w) => w.abort()));
+    if (step) step.addEventListener('abort', onStop, { once: true });
+    else {
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+    }
     const t0 = Date.now();
     const run = (target: Target, onProgress?: (p: { files: number; bytes: number; current: string }) => void) =>
       collect(target, {
@@ -102,7 +109,7 @@ Exit codes: 0 complete (items left out by design, such as FIFOs or files over a 
         maxTotal,
         layerLimits,
         outDir,
-        argv: process.argv.slice(2),
+        argv: commandArgv(),
         toolVersion: this.config.version,
         onStart: (w) => writers.add(w),
         onProgress,
@@ -122,7 +129,7 @@ Exit codes: 0 complete (items left out by design, such as FIFOs or files over a 
           ),
         (r) => {
           // the playbook runner reads its step's reason from the last line on stderr
-          if (r.failed > 0 && this.jsonEnabled()) process.stderr.write(`ir collect: ${incomplete(r)}\n`);
+          if (r.failed > 0 && this.jsonEnabled()) writeErr(`ir collect: ${incomplete(r)}\n`);
           return r.failed > 0 ? EXIT_ERROR : 0;
         },
       );
@@ -141,6 +148,7 @@ Exit codes: 0 complete (items left out by design, such as FIFOs or files over a 
       });
     } finally {
       spinner.stop();
+      step?.removeEventListener('abort', onStop);
       process.removeListener('SIGINT', onSignal);
       process.removeListener('SIGTERM', onSignal);
     }

@@ -10,6 +10,7 @@ import { hostNetworkFlags } from '../isolate/host/flags.js';
 import type { HostNetworkCommandResult } from '../isolate/host/run.js';
 import { MODE_KEEPS, MODES, type Mode } from '../isolate/modes.js';
 import type { IsolateResult } from '../isolate/schema.js';
+import { setExitCode } from '../core/step.js';
 
 export default class Isolate extends IrCommand {
   static override summary = 'Take a compromised Compose project (or the whole host) off the network, evidence first.';
@@ -126,7 +127,7 @@ Modes, and what each keeps:
     const target = await openTarget(flags);
     try {
       const result = await isolateOn(target, { caseDir: flags.case, ask: true, log: (s) => this.log(s) });
-      if (failed(result)) process.exitCode = 1;
+      if (failed(result)) setExitCode(1);
       return result;
     } finally {
       await target.close();

@@ -8,6 +8,7 @@ import { UserError } from '../core/errors.js';
 import { progress } from '../output/progress.js';
 import type { RestoreResult } from '../isolate/schema.js';
 import type { HostRestoreResult } from '../isolate/host/restore.js';
+import { setExitCode } from '../core/step.js';
 
 interface Restored {
   containers?: RestoreResult;
@@ -104,7 +105,7 @@ export default class Restore extends IrCommand {
     const target = await openTarget(flags);
     try {
       const out = await restoreOn(target, flags.case, journals, { ask: true, log: (s) => this.log(s) });
-      if (failed(out)) process.exitCode = 1;
+      if (failed(out)) setExitCode(1);
       return out;
     } finally {
       await target.close();

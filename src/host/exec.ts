@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import type { ExecOptions, ExecResult } from './target.js';
 import { TargetError } from './target.js';
 import { utcNow } from '../core/time.js';
+import { stepSignal } from '../core/step.js';
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_BUFFER = 64 * 1024 * 1024;
@@ -104,21 +105,32 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
+    // the caller's, or the playbook step's (its timeout): TERM (sudo passes it on), KILL a second later
+    const signal = opts.signal ?? stepSignal();
+    const onAbort = () => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      setTimeout(() => child.kill('SIGKILL'), 1000).unref();
+    };
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     const output = outputCollector(opts, maxBuffer, { stdout: child.stdout, stderr: child.stderr }, () => child.kill('SIGKILL'));
     child.stdout.on('data', (d: Buffer) => output.stdout(d));
     child.stderr.on('data', (d: Buffer) => output.stderr(d));
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       if (e.code === 'ENOENT') reject(new TargetError('ENOENT', `${argv[0]}: command not found`, argv[0]));
       else reject(new TargetError('IO', `${argv[0]}: ${e.message}`, argv[0]));
     });
-    child.on('close', (code, signal) => {
+    child.on('close', (code, sig) => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       resolve({
         argv,
         ...output.result(),
         code: timedOut ? null : code,
-        signal: signal ?? undefined,
+        signal: sig ?? undefined,
         timedOut,
         startedAt,
         endedAt: utcNow(),

@@ -15,6 +15,7 @@ import { expandTilde, expandTokens, sshConfigFor } from './ssh-config.js';
 import type { DeclaredInputs, DirEntry, ExecOptions, ExecResult, FileStat, FileType, PrefetchOptions, ReadOptions, Target } from './target.js';
 import { TargetError, joinPath } from './target.js';
 import { utcNow } from '../core/time.js';
+import { stepSignal } from '../core/step.js';
 import { getfattr } from './xattr.js';
 import { PipelinedRead } from './sftp-read.js';
 import { createRequire } from 'node:module';
@@ -323,6 +324,8 @@ export class SshHost implements Target {
     const startedAt = utcNow();
     const timeoutMs = opts.timeoutMs ?? this.opts.commandTimeoutMs ?? DEFAULT_TIMEOUT_MS;
     const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
+    // the caller's, or the playbook step's this command runs for (a snapshot's commands too)
+    const signal = opts.signal ?? stepSignal();
     this.rt.channels++;
     this.rt.execs++;
     const debug = process.env.IR_DEBUG_BATCH ? performance.now() : 0;
@@ -331,23 +334,33 @@ export class SshHost implements Target {
       this.client.exec(command, (err, ch: ClientChannel) => {
         if (err) return reject(err);
         let timedOut = false;
-        const timer = setTimeout(() => {
+        // out of time (or the playbook step it runs for): TERM first, which sudo passes on to the
+        // command (a KILL would kill sudo and leave the command running), KILL and close a second later
+        const onAbort = () => {
+          if (timedOut) return;
           timedOut = true;
-          ch.signal('KILL');
-          ch.close();
-        }, timeoutMs);
+          signalChannel(ch, 'TERM');
+          setTimeout(() => {
+            signalChannel(ch, 'KILL');
+            ch.close();
+          }, 1000).unref();
+        };
+        const timer = setTimeout(onAbort, timeoutMs);
+        if (signal?.aborted) onAbort();
+        else signal?.addEventListener('abort', onAbort, { once: true });
         const output = outputCollector(opts, maxBuffer, { stdout: ch, stderr: ch.stderr }, () => ch.close());
         ch.on('data', (d: Buffer) => output.stdout(d));
         ch.stderr.on('data', (d: Buffer) => output.stderr(d));
-        ch.on('close', (code: number | null, signal?: string) => {
+        ch.on('close', (code: number | null, sig?: string) => {
           clearTimeout(timer);
           release();
+          signal?.removeEventListener('abort', onAbort);
           if (debug) process.stderr.write(`exec done in ${Math.round(performance.now() - debug)} ms: ${argv.join(' ').slice(0, 80)}\n`);
           resolve({
             argv,
             ...output.result(),
             code: timedOut ? null : (code ?? null),
-            signal: signal ?? undefined,
+            signal: sig ?? undefined,
             timedOut,
             startedAt,
             endedAt: utcNow(),
@@ -642,6 +655,19 @@ export class SshHost implements Target {
     this.client.end();
     for (const h of this.hops.reverse()) h.end();
   }
+}
+
+/**
+ * Sends a signal to the command of an exec channel (sshd signals its process group). ssh2's
+ * `ch.signal()` sends nothing once stdin was ended (it checks `writable`), which is every command given
+ * no input, so the timeout never reached the command; the request only needs the channel not closed,
+ * so this goes to ssh2 1.17's protocol object (pinned, see sudoSftp), or says nothing if it is gone.
+ */
+function signalChannel(ch: ClientChannel, name: string): void {
+  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal?(id: number, s: string): void } } };
+  const proto = c._client?._protocol;
+  if (c.outgoing && (c.outgoing.state === 'open' || c.outgoing.state === 'eof') && typeof proto?.signal === 'function') proto.signal(c.outgoing.id, name);
+  else ch.signal(name);
 }
 
 type SftpCtor = new (...a: unknown[]) => SFTPWrapper;

@@ -38,6 +38,8 @@ export interface DirEntry {
 export interface ExecOptions {
   /** milliseconds before the command is killed; default 30 s */
   timeoutMs?: number;
+  /** kills the command when it aborts (a playbook step's timeout), as the timeout does */
+  signal?: AbortSignal;
   /** bytes written to the command's stdin */
   input?: Buffer | string;
   /** stdin streamed from this instead (a long-lived shell fed request by request); ends when it ends */

@@ -1,6 +1,7 @@
 import { Command } from '@oclif/core';
 import { EXIT_ERROR, IrError, UserError } from '../core/errors.js';
 import { escapeControls, toJson } from '../core/escape.js';
+import { setExitCode, writeErr, writeOut } from '../core/step.js';
 
 /**
  * Base of every ir command: `--json` prints exactly what run() returns; a fatal error is one line on
@@ -15,7 +16,7 @@ export abstract class IrCommand extends Command {
 
   /** --json: raw values, JSON-escaped, C1 and bidi controls as \uNNNN (core/escape.ts toJson) */
   override logJson(json: unknown): void {
-    process.stdout.write(toJson(json) + '\n');
+    writeOut(toJson(json) + '\n');
   }
 
   protected override async catch(err: Error & { oclif?: { exit?: number }; code?: string }): Promise<unknown> {
@@ -35,10 +36,10 @@ export abstract class IrCommand extends Command {
     const joined = lines.map((l) => l.replace(/^(\S+)\s{2,}(\S.*)$/, '$1 ($2)')).reduce((acc, l) => (acc ? `${acc}${acc.endsWith(':') ? ' ' : ': '}${l}` : l), '');
     const first = (parseError ? joined : lines[0]) || msg.trim() || err.name;
     const line = escapeControls(first);
-    if (process.env.IR_DEBUG) process.stderr.write(`${err.stack}\n`);
-    if (this.jsonEnabled()) process.stdout.write(toJson({ error: { message: msg, code: EXIT_ERROR } }, undefined) + '\n');
-    process.stderr.write(`ir ${(this.id ?? '').replace(/:/g, ' ')}: ${line}\n`.replace('ir : ', 'ir: '));
-    process.exitCode = EXIT_ERROR;
+    if (process.env.IR_DEBUG) writeErr(`${err.stack}\n`);
+    if (this.jsonEnabled()) writeOut(toJson({ error: { message: msg, code: EXIT_ERROR } }, undefined) + '\n');
+    writeErr(`ir ${(this.id ?? '').replace(/:/g, ' ')}: ${line}\n`.replace('ir : ', 'ir: '));
+    setExitCode(EXIT_ERROR);
     return undefined;
   }
 }

@@ -1,6 +1,7 @@
 import type { FleetRow, HostsRun } from '../host/fleet.js';
 import { escapeControls } from '../core/escape.js';
 import { table } from './format.js';
+import { setExitCode } from '../core/step.js';
 
 /** One row per host: a dead or unverifiable host is a row with its one-line reason, never a stop. */
 export function renderFleetTable<T>(rows: FleetRow<T>[], summary: (r: T) => string): string {
@@ -15,7 +16,7 @@ export function renderFleetTable<T>(rows: FleetRow<T>[], summary: (r: T) => stri
  * --json prints), or each host's report and the fleet table (`{ hosts }` for --json). Sets the exit code.
  */
 export function showHosts<T>(out: { log(s: string): void; json: boolean }, run: HostsRun<T>, view: { report: (r: T) => string; summary: (r: T) => string; reportEach?: boolean }): T | { hosts: FleetRow<T>[] } {
-  process.exitCode = run.exitCode;
+  setExitCode(run.exitCode);
   if (!run.fleet) {
     if (!out.json) out.log(view.report(run.result));
     return run.result;

@@ -1,4 +1,5 @@
 import type { Ora } from 'ora';
+import { inProcess } from '../core/step.js';
 
 /**
  * ora spins forever when stdout has 0 columns: spin only on a TTY, never in CI or with --json.
@@ -6,7 +7,8 @@ import type { Ora } from 'ora';
  * the spinner appears once it has loaded, and a stop() before that simply cancels it.
  */
 export function progress(text: string, opts: { json?: boolean } = {}): { update(t: string): void; stop(final?: string): void } {
-  const tty = Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI && !opts.json;
+  // a playbook step's stderr is a file, whatever this process's is
+  const tty = Boolean(process.stderr.isTTY) && (process.stderr.columns ?? 0) > 0 && !process.env.CI && !opts.json && !inProcess()?.step;
   if (!tty) return { update() {}, stop() {} };
   let spinner: Ora | undefined;
   let current = text;

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { z } from 'zod';
 import { forEachHost } from '../host/fleet.js';
@@ -14,12 +14,14 @@ import { Journal, readJournal, JOURNAL, type JournalEvent } from '../case/journa
 import { mustExistVars, REPORT_COMMAND, type Playbook, type Step, type StepStatus } from './schema.js';
 import { fill, fillTemplate, templateNames, type TemplateVars } from './template.js';
 import { Verdict } from '../report/verdict.js';
+import { captureProcessStreams, inProcess, runInProcess, type StepIo } from '../core/step.js';
+import { ConnectionPool } from '../host/pool.js';
 
 export const StepRun = z.object({
   n: z.number().int(),
   name: z.string(),
   command: z.string(),
-  /** the child's argv after `ir` (no shell ever sees it) */
+  /** the step's argv after `ir` (no shell ever sees it) */
   argv: z.array(z.string()),
   status: z.enum(['ok', 'findings', 'error', 'skipped', 'planned']),
   exitCode: z.number().int().nullable().optional(),
@@ -90,8 +92,14 @@ export interface RunnerOptions {
   dryRun: boolean;
   /** continue this case: steps the journal records as done are not run again */
   resume?: CaseMeta;
-  /** `[node, bin/run.js]`: the same CLI, run as a child per step */
+  /** `[node, bin/run.js]`: the same CLI, run as a child per step when there is no `runCommand` */
   cli: string[];
+  /**
+   * runs one command in this process (`command` as the playbook writes it, `argv` after it): each
+   * step then runs here, its stdio, exit code and timeout its own, every step of a host over one
+   * connection (host/pool.ts). Without it, each step is a child process (`cli`).
+   */
+  runCommand?: (command: string, argv: string[]) => Promise<void>;
   env?: NodeJS.ProcessEnv;
   /** proves the host answers and its key verifies before any step runs (ssh fleets) */
   preflight?: (host: InventoryHost) => Promise<void>;
@@ -176,7 +184,7 @@ function exitOf(s: StepRun['status']): number {
 }
 
 /** Runs one step's child; stdout goes straight to the case file, stderr is kept beside it. */
-function runChild(cli: string[], argv: string[], outFile: string, errFile: string, timeoutS: number, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+function runChild(cli: string[], argv: string[], outFile: string, errFile: string, timeoutS: number, env: NodeJS.ProcessEnv): Promise<StepResult> {
   return new Promise((resolve) => {
     const out = openSync(outFile, 'w', 0o600);
     const err = openSync(errFile, 'w', 0o600);
@@ -205,6 +213,119 @@ function runChild(cli: string[], argv: string[], outFile: string, errFile: strin
     });
     child.on('close', (code) => done(code));
   });
+}
+
+type StepResult = { code: number | null; stderr: string; timedOut: boolean };
+
+function readStderr(errFile: string): string {
+  try {
+    return readFileSync(errFile, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+/** What ends a step run in this process other than its command returning: an uncaught error in it. */
+const failures = new WeakMap<StepIo, (err: Error) => void>();
+/** The steps running in this process, stopped together on an interrupt. */
+const running = new Set<AbortController>();
+/** Set by SIGINT or SIGTERM: no step ends in the journal from then on, so --resume runs it again. */
+let interrupted = false;
+
+/** After an interrupt: the process ends once the last running step has stopped (a child was killed). */
+function stopHere(): Promise<never> {
+  if (running.size === 0) process.exit(130);
+  return new Promise<never>(() => {});
+}
+
+/**
+ * Runs one step in this process: the command's class run with `argv`, inside a context that gives it
+ * what a child had (host/pool.ts, core/step.ts): stdout to the case file and stderr beside it, its
+ * own exit code, a signal that its timeout aborts (remote commands are killed through the Target),
+ * and the host's shared connection. After a timeout the step is an error at once; its command gets
+ * 5 s to wind down (remove a partial archive), as a child got between SIGTERM and SIGKILL.
+ */
+async function runHere(o: RunnerOptions, command: string, argv: string[], outFile: string, errFile: string, timeoutS: number, connections: ConnectionPool): Promise<StepResult> {
+  if (interrupted) return stopHere();
+  const out = openSync(outFile, 'w', 0o600);
+  const err = openSync(errFile, 'w', 0o600);
+  const io: StepIo = { argv, stdout: out, stderr: err, ended: false };
+  const ac = new AbortController();
+  running.add(ac);
+  const words = command.split(' ').length;
+  let crash: (r: StepResult) => void = () => {};
+  const crashed = new Promise<StepResult>((r) => (crash = r));
+  failures.set(io, (e) => {
+    if (io.ended) return;
+    writeSync(err, `ir ${command}: unexpected error: ${e.message.split('\n')[0]}\n`);
+    crash({ code: EXIT_ERROR, stderr: '', timedOut: false });
+  });
+  let settled = false;
+  const run = runInProcess({ step: io, signal: ac.signal, connections }, () => o.runCommand!(command, argv.slice(words))).finally(() => (settled = true)).then(
+    (): StepResult => ({ code: io.exitCode ?? EXIT_OK, stderr: '', timedOut: false }),
+    (e: Error & { oclif?: { exit?: number } }): StepResult => {
+      // this.exit(n) and oclif's own exits; anything else got past the command's catch
+      if (typeof e?.oclif?.exit === 'number') return { code: e.oclif.exit, stderr: '', timedOut: false };
+      if (!io.ended) writeSync(err, `ir ${command}: unexpected error: ${String(e?.message ?? e).split('\n')[0]}\n`);
+      return { code: EXIT_ERROR, stderr: '', timedOut: false };
+    },
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<StepResult>((r) => {
+    timer = setTimeout(() => r({ code: null, stderr: '', timedOut: true }), timeoutS * 1000);
+  });
+  const res = await Promise.race([run, crashed, timeout]);
+  clearTimeout(timer);
+  if (!settled || ac.signal.aborted) {
+    // out of time, failed by an uncaught error, or interrupted: its remote commands are stopped
+    if (!ac.signal.aborted) ac.abort(new Error(res.timedOut ? `stopped after ${timeoutS}s` : 'the step failed'));
+    await Promise.race([run, new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+  io.ended = true;
+  running.delete(ac);
+  closeSync(out);
+  closeSync(err);
+  if (interrupted) return stopHere();
+  return { ...res, stderr: readStderr(errFile) };
+}
+
+/**
+ * While steps run in this process: their writes go to their own files, an uncaught error or
+ * unhandled rejection fails the step it came from (never the run), and an interrupt stops the
+ * running steps (their remote commands killed) before the process exits. Returns the undo.
+ */
+function hostSteps(): () => void {
+  const restoreStreams = captureProcessStreams();
+  const exitCode = process.exitCode;
+  const onError = (e: unknown) => {
+    const step = inProcess()?.step;
+    const fail = step && failures.get(step);
+    const err = e instanceof Error ? e : new Error(String(e));
+    if (fail) return fail(err);
+    restoreStreams();
+    process.stderr.write(`ir playbook run: unexpected error: ${err.message}\n`);
+    process.exit(EXIT_ERROR);
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write(`ir playbook run: ${sig}: stopping the running steps; continue the case with --resume\n`);
+    for (const ac of running) ac.abort(new Error(`interrupted (${sig})`));
+    if (running.size === 0) process.exit(130);
+    setTimeout(() => process.exit(130), 5500).unref();
+  };
+  process.on('uncaughtException', onError);
+  process.on('unhandledRejection', onError);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.removeListener('uncaughtException', onError);
+    process.removeListener('unhandledRejection', onError);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    restoreStreams();
+    process.exitCode = exitCode;
+  };
 }
 
 function lastLine(s: string): string | undefined {
@@ -322,9 +443,34 @@ async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal |
   const done = doneBefore(prevEvents, host.label, o.playbook);
   const firstOpen = o.playbook.steps.findIndex((s, i) => s.command !== REPORT_COMMAND && !done.has(i + 1));
   if (firstOpen >= 0) for (const n of [...done.keys()]) if (n > firstOpen) done.delete(n);
+  // steps in this process: the host's connection opens once (at the preflight) and closes after its last step
+  const pool = o.runCommand ? new ConnectionPool() : null;
+  try {
+    return await runSteps(o, host, journal, { dir, vars, targetArgs, steps, prior, done, rel, say, finish, pool });
+  } finally {
+    await pool?.close();
+  }
+}
+
+interface HostState {
+  dir: string;
+  vars: TemplateVars;
+  targetArgs: TargetArg[];
+  steps: StepRun[];
+  prior: Map<string, StepStatus>;
+  done: Map<number, StepRun>;
+  rel: (p: string) => string;
+  say: (s: string) => void;
+  finish: (status: HostRun['status'], error?: string) => HostRun;
+  pool: ConnectionPool | null;
+}
+
+async function runSteps(o: RunnerOptions, host: InventoryHost, journal: Journal | null, h: HostState): Promise<HostRun> {
+  const { dir, vars, targetArgs, steps, prior, done, rel, say, finish, pool } = h;
   if (o.preflight && host.spec && done.size < o.playbook.steps.filter((s) => s.command !== REPORT_COMMAND).length) {
     try {
-      await o.preflight(host);
+      const preflight = o.preflight;
+      await (pool ? runInProcess({ connections: pool }, () => preflight(host)) : preflight(host));
     } catch (err) {
       const msg = (err as Error).message.split('\n')[0]!;
       journal?.write({ event: 'host-unreachable', host: host.label, message: msg });
@@ -368,7 +514,7 @@ async function runHost(o: RunnerOptions, host: InventoryHost, journal: Journal |
     const s0 = performance.now();
     journal?.write({ event: 'step-start', host: host.label, n, step: step.name, command: step.command, argv });
     say(`${n}/${o.playbook.steps.length} ${step.name}: ir ${shellLine(argv)}`);
-    const res = await runChild(o.cli, argv, outFile, `${stem}.stderr.txt`, step.timeout, o.env ?? process.env);
+    const res = pool ? await runHere(o, step.command, argv, outFile, `${stem}.stderr.txt`, step.timeout, pool) : await runChild(o.cli, argv, outFile, `${stem}.stderr.txt`, step.timeout, o.env ?? process.env);
     let status = statusOf(res.code);
     let reason: string | undefined = res.timedOut ? `stopped after ${step.timeout}s` : status === 'error' ? lastLine(res.stderr) : undefined;
     try {
@@ -397,7 +543,13 @@ export async function runPlaybook(o: RunnerOptions): Promise<PlaybookRun> {
   journal?.write({ event: o.resume ? 'case-resume' : 'case-start', message: `${o.playbook.name} v${o.playbook.version}` });
   if (o.confirmation) journal?.write({ event: 'confirm', message: o.confirmation });
   const hosts = hostsOf(o);
-  const outcomes = await forEachHost(hosts, o.concurrency, (h) => runHost(o, h, journal, prevEvents));
+  const undo = o.runCommand && !o.dryRun ? hostSteps() : () => {};
+  let outcomes;
+  try {
+    outcomes = await forEachHost(hosts, o.concurrency, (h) => runHost(o, h, journal, prevEvents));
+  } finally {
+    undo();
+  }
   const runs: HostRun[] = outcomes.map((r) =>
     r.ok ? r.value : { label: r.host.label, spec: r.host.spec || undefined, dir: relative(o.caseDir, hostDir(o.caseDir, o.fleet, r.host.label)) || '.', status: 'error', exitCode: EXIT_ERROR, error: r.error.message, seconds: r.seconds, steps: [] },
   );

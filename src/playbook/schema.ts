@@ -45,7 +45,7 @@ export const Step = z
     continue_on_error: z.boolean().default(false),
     /** the step changes the host: asked once before the run starts (or --yes) */
     confirm: z.boolean().default(false),
-    /** seconds before the step's process is stopped */
+    /** seconds before the step is stopped (its remote commands killed) and counted as an error */
     timeout: z.number().int().positive().default(1800),
   })
   .strict();

@@ -4,6 +4,7 @@ import { IrCommand } from '../../output/command.js';
 import { EXIT_FINDINGS } from '../../core/errors.js';
 import { escapeControls } from '../../core/escape.js';
 import type { VerifyResult } from '../../evidence/verify.js';
+import { setExitCode } from '../../core/step.js';
 
 export default class EvidenceVerify extends IrCommand {
   static override summary = 'Recompute every member hash and the archive hash of an ir evidence archive.';
@@ -36,7 +37,7 @@ export default class EvidenceVerify extends IrCommand {
         if (res.notRead.length > 20) this.log(`    … and ${res.notRead.length - 20} more (manifest.json, acquisition.log)`);
       }
     }
-    if (!res.intact) process.exitCode = EXIT_FINDINGS;
+    if (!res.intact) setExitCode(EXIT_FINDINGS);
     return res;
   }
 }

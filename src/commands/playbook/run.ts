@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { fleetFlags, targetFlags } from '../../host/flags.js';
 import { IrCommand } from '../../output/command.js';
 import type { PlaybookRun } from '../../playbook/runner.js';
+import { setExitCode } from '../../core/step.js';
 
 export default class PlaybookRunCommand extends IrCommand {
   static override summary = 'Run a playbook on this machine, one host or a fleet; every step is one ir command, recorded in the case directory.';
-  static override description = `Each step runs \`ir <command> <flags> --json\` as a child process (argv, never a shell); its JSON is saved as steps/<n>-<name>.json (hosts/<host>/steps/ for fleets) and its exit code (0 ok, 1 findings, 2 error) in journal.jsonl. The case ends with report.md and report.html.
+  static override description = `Each step runs \`ir <command> <flags> --json\` in this process (argv, never a shell; every step of a host over one SSH connection); its JSON is saved as steps/<n>-<name>.json (hosts/<host>/steps/ for fleets) and its exit code (0 ok, 1 findings, 2 error) in journal.jsonl. The case ends with report.md and report.html.
 
 Steps that change a host (confirm: true) are asked for once before anything runs; --yes answers for you. A dead host or one whose key does not verify is reported and skipped; the others go on. Exit code: the worst of all hosts.`;
 
@@ -48,11 +49,19 @@ Steps that change a host (confirm: true) are asked for once before anything runs
       await confirmOrRefuse({ yes: flags.yes, questions: [`${what}. Continue?`], what: `run ${args.name}`, refusal: `${what}: give --yes to run without a terminal` });
       options.confirmation = `${what}: ${flags.yes ? '--yes' : 'confirmed at the prompt'}`;
     }
+    // the steps run in this process, each command's own code with its argv (IR_PLAYBOOK_SPAWN=1: a child per step, as before)
+    if (process.env.IR_PLAYBOOK_SPAWN !== '1') {
+      options.runCommand = async (command, argv) => {
+        const cmd = await this.config.findCommand(command.replace(/ /g, ':'))?.load();
+        if (!cmd) throw new Error(`no command ${command}`);
+        await cmd.run(argv, this.config);
+      };
+    }
     writeMeta();
     if (!this.jsonEnabled() && !options.dryRun) options.onProgress = (line) => process.stderr.write(`${renderProgress(line)}\n`);
     const result = await runPlaybook(options);
     if (!this.jsonEnabled()) this.log(renderRun(result));
-    process.exitCode = result.exitCode;
+    setExitCode(result.exitCode);
     return result;
   }
 }

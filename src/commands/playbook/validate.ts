@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { IrCommand } from '../../output/command.js';
 import { EXIT_FINDINGS, UserError } from '../../core/errors.js';
 import type { PlaybookIssue } from '../../playbook/load.js';
+import { setExitCode } from '../../core/step.js';
 
 export default class PlaybookValidate extends IrCommand {
   static override summary = 'Check a playbook file: YAML, schema, and every step against its command\'s flags.';
@@ -24,7 +25,7 @@ export default class PlaybookValidate extends IrCommand {
       for (const w of renderWarnings(warnings)) this.logToStderr(w);
       this.log(issues.length ? renderIssues(issues) : `${args.file}: valid`);
     }
-    if (issues.length) process.exitCode = EXIT_FINDINGS;
+    if (issues.length) setExitCode(EXIT_FINDINGS);
     return { file: args.file, valid: issues.length === 0, issues, warnings };
   }
 }

@@ -7,6 +7,7 @@ import { readHostJournal } from './journal.js';
 import type { HostJournal, HostStep } from './schema.js';
 import { parseDuration } from './watchdog.js';
 import type { HostNetworkFlagValues } from './flags.js';
+import { setExitCode } from '../../core/step.js';
 
 export { hostNetworkFlags, type HostNetworkFlagValues } from './flags.js';
 
@@ -26,7 +27,7 @@ export async function runHostNetwork(target: Target, f: HostNetworkFlagValues, c
     if (!j) throw new UserError(`${f.case} holds no host-isolation.json`);
     const r = await confirmHost(target, f.case, j);
     ctx.log(r.detail);
-    if (!r.ok) process.exitCode = 1;
+    if (!r.ok) setExitCode(1);
     return { case: f.case, ...r };
   }
   let seconds: number;
@@ -56,6 +57,6 @@ export async function runHostNetwork(target: Target, f: HostNetworkFlagValues, c
   });
   if (r.dryRun) ctx.log([ctx.view.plan(`quarantine host ${target.name}`, r.plan), ctx.view.ufwNote(r.record)].filter(Boolean).join('\n'));
   ctx.log(ctx.view.result(r));
-  if (r.record.selfTest && !r.record.selfTest.ok) process.exitCode = 1;
+  if (r.record.selfTest && !r.record.selfTest.ok) setExitCode(1);
   return r;
 }

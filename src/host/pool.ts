@@ -45,7 +45,7 @@ export class ConnectionPool implements SharedConnections {
 }
 
 /** Methods of a Target that go to the host: refused once the step was stopped. */
-const IO = new Set(['lstat', 'stat', 'list', 'readlink', 'readFile', 'openRead', 'exec', 'xattrs', 'alive', 'localPath', 'openPositioned', 'prefetch']);
+const IO = new Set(['lstat', 'stat', 'list', 'readlink', 'readFile', 'openRead', 'exec', 'xattrs', 'alive', 'localPath', 'openPositioned', 'prefetch', 'prefetchUnder']);
 
 /**
  * A step's view of a Target: everything goes to `base`, except that close() closes only what the step
@@ -67,6 +67,11 @@ export function leaseTarget(base: Target, opts: { signal?: AbortSignal; owned: b
     },
     async prefetch(inputs: DeclaredInputs, o?: PrefetchOptions) {
       const snap = await base.prefetch!(inputs, o).catch(lost);
+      snapshots.add(snap);
+      return snap;
+    },
+    async prefetchUnder(prefix: string, inputs: DeclaredInputs) {
+      const snap = await base.prefetchUnder!(prefix, inputs).catch(lost);
       snapshots.add(snap);
       return snap;
     },

@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import type { Target } from './target.js';
 import { UserError } from '../core/errors.js';
 import { parseHostSpec } from './host-spec.js';
+import { connectionKey, stepTarget } from './pool.js';
 
 // Light on purpose: every command module imports these flag definitions at start-up (see
 // output/command.ts); the hosts themselves (ssh2, the image reader) load only when a target opens.
@@ -65,16 +66,16 @@ export function isFleet(f: TargetFlagValues & FleetFlagValues): boolean {
 /** Opens the one target the flags name. */
 export async function openTarget(f: TargetFlagValues): Promise<Target> {
   if (f.root) {
-    const [{ ImageHost }, { stepTarget }] = await Promise.all([import('./image.js'), import('./pool.js')]);
+    const { ImageHost } = await import('./image.js');
     return stepTarget(undefined, () => ImageHost.open(f.root!));
   }
   if (f.host && f.host.length > 0) {
     if (f.host.length > 1) throw new UserError('this command takes one --host', 'use `ir playbook run` for fleets');
-    const [{ SshHost }, { parseHostSpec }, { connectionKey, stepTarget }] = await Promise.all([import('./ssh.js'), import('./host-spec.js'), import('./pool.js')]);
+    const [{ SshHost }, { parseHostSpec }] = await Promise.all([import('./ssh.js'), import('./host-spec.js')]);
     const o = { identity: f.identity, knownHosts: f['known-hosts'], acceptNew: f['accept-new'], sudo: f.sudo, sshConfig: f['ssh-config'] };
     // in a playbook step: the host's connection, shared by its steps (host/pool.ts)
     return stepTarget(connectionKey(f.host[0]!, o), () => SshHost.connect(parseHostSpec(f.host![0]!), { ...o, connectTimeoutMs: (f['connect-timeout'] ?? 10) * 1000 }));
   }
-  const [{ LocalHost }, { stepTarget }] = await Promise.all([import('./local.js'), import('./pool.js')]);
+  const { LocalHost } = await import('./local.js');
   return stepTarget(undefined, async () => new LocalHost({ sudo: f.sudo }));
 }

@@ -5,6 +5,7 @@ import { isFleet, openTarget, type FleetFlagValues, type TargetFlagValues } from
 import { HostSpecError, parseHostSpec } from './host-spec.js';
 import { limitHosts, readInventory, type InventoryHost } from './inventory.js';
 import type { Target } from './target.js';
+import { connectionKey, stepTarget } from './pool.js';
 
 export type { FleetFlagValues };
 
@@ -70,7 +71,7 @@ export async function forEachHost<T>(hosts: readonly InventoryHost[], concurrenc
 /** Connects to one fleet host with the shared target flags (its own key from the inventory first). */
 export async function connectFleetHost(host: InventoryHost, f: TargetFlagValues): Promise<Target> {
   // loaded when a fleet connects: ssh2 in a local run costs start-up and tens of MiB of peak memory (bench/README.md, auth-review)
-  const [{ SshHost }, { connectionKey, stepTarget }] = await Promise.all([import('./ssh.js'), import('./pool.js')]);
+  const { SshHost } = await import('./ssh.js');
   const o = { identity: host.identity ?? f.identity, knownHosts: f['known-hosts'], acceptNew: f['accept-new'], sudo: f.sudo, sshConfig: f['ssh-config'] };
   // in a playbook run: the host's connection, shared by its steps (host/pool.ts)
   return stepTarget(connectionKey(host.spec, o), () => SshHost.connect(parseHostSpec(host.spec), { ...o, connectTimeoutMs: (f['connect-timeout'] ?? 10) * 1000 }));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Target } from '../host/target.js';
+import type { DeclaredInputs, Target } from '../host/target.js';
 import type { Policy } from '../core/policy.js';
 import { utcNow } from '../core/time.js';
 import { Severity, severityRank } from '../core/finding.js';
@@ -40,12 +40,27 @@ export interface SweepRunOptions extends RunOptions {
   withState?: boolean;
 }
 
+/**
+ * Shells kept open beside the batch for the commands the checks run that it did not (fail2ban-client,
+ * ufw, sshd -T of a running sshd's own -f, docker inspect): four start at once after the batch, each
+ * one round trip; past them a command opens a channel of its own.
+ */
+const SWEEP_SHELLS = 4;
+
+/** What the chosen checks declare they read and run, each command once (the commands only on a running system). */
+export function sweepInputs(opts: SweepRunOptions, live = true): DeclaredInputs {
+  const checks = selectChecks(opts.only, opts.checks);
+  const commands = new Map<string, string[]>();
+  if (live) for (const c of checks) for (const argv of c.commands?.(opts) ?? []) commands.set(JSON.stringify(argv), argv);
+  return { paths: checks.flatMap((c) => c.reads), commands: [...commands.values()] };
+}
+
 /** The whole sweep: checks, score, state and drift, and the exit decision (0 all good, 1 failing at or above failOn, 2 a check could not run). */
 export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptions = {}): Promise<SweepReport> {
   const t0 = performance.now();
   const startedAt = utcNow();
-  // over ssh: what the chosen checks declare, read in one batch (host/batch/); locally the host itself
-  const target = (await host.prefetch?.({ paths: selectChecks(opts.only, opts.checks).flatMap((c) => c.reads) })) ?? host;
+  // over ssh: what the chosen checks declare, files and commands, read in one batch (host/batch/); locally the host itself
+  const target = (await host.prefetch?.(sweepInputs(opts, host.live), { shells: SWEEP_SHELLS })) ?? host;
   const failOn = opts.failOn ?? 'low';
   const wantState = Boolean(opts.baseline || opts.withState);
   const ctx = new SweepContext(target, policy, opts);

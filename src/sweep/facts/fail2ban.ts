@@ -1,4 +1,5 @@
 import { Fail2banClient } from '../../fail2ban/client.js';
+import { DEFAULT_CONF_DIR } from '../../fail2ban/defaults.js';
 import { readFail2banIni, type Fail2banIni, type IniProblem } from '../../fail2ban/ini.js';
 import { argvText, type SweepContext } from '../context.js';
 
@@ -28,12 +29,21 @@ export interface Fail2banFacts {
 /** the values the running server knows better than the files */
 const LIVE_KEYS = ['maxretry', 'bantime', 'findtime', 'actions', 'logpath'] as const;
 
+/**
+ * What the server is asked first, in one fail2ban-client process: ping, the jail list, the sshd jail's
+ * live values. A plain command (no stdin: fail2banBatchArgv), so over ssh it runs on a kept-open shell
+ * while the other checks work. It is not declared to the batch, which runs its commands one after the
+ * other before it reads files: fail2ban-client (Python) takes 0.2–0.7 s to start.
+ */
+const EARLY = [['ping'], ['status'], ...LIVE_KEYS.map((k) => ['get', 'sshd', k])];
+
+
 const BINARIES = ['/usr/bin/fail2ban-client', '/usr/local/bin/fail2ban-client', '/usr/sbin/fail2ban-client'];
 
 export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
   return ctx.memo('fail2ban', async () => {
     const t = ctx.target;
-    const dir = ctx.opts.fail2banDir ?? '/etc/fail2ban';
+    const dir = ctx.opts.fail2banDir ?? DEFAULT_CONF_DIR;
     let installed = false;
     let installEvidence = '';
     for (const b of BINARIES) {
@@ -52,9 +62,10 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
     /** what the server answered for the sshd jail, asked in the same fail2ban-client process as ping and status */
     const early = new Map<string, string | null>();
     if (t.live && installed) {
-      // one Python start for ping, status and the sshd jail's live values (each start costs 0.2–0.7 s, and a round trip over ssh)
+      // one Python start for ping, status and the sshd jail's live values (each start costs 0.2–0.7 s, and a round trip over ssh);
+      // when it does not answer, the plain ping below says why (once)
       const answers = await Fail2banClient.forConfDir(t, dir)
-        .batch([['ping'], ['status'], ...LIVE_KEYS.map((k) => ['get', 'sshd', k])])
+        .batch(EARLY, { diagnose: false })
         .catch(() => null);
       if (answers && /pong/.test(answers[0] ?? '')) {
         const m = /Jail list:\s*(.*)$/m.exec(answers[1] ?? '');

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { DeclaredInputs, Target } from '../host/target.js';
+import pLimit from 'p-limit';
+import type { DeclaredInputs, ExecOptions, Target } from '../host/target.js';
 import type { Policy } from '../core/policy.js';
 import { utcNow } from '../core/time.js';
 import { Severity, severityRank } from '../core/finding.js';
@@ -47,6 +48,23 @@ export interface SweepRunOptions extends RunOptions {
  */
 const SWEEP_SHELLS = 4;
 
+/**
+ * The same target running at most `n` of the checks' commands at a time: over ssh each then finds a
+ * kept-open shell free (one round trip) instead of opening a channel and a sudo of its own (three or
+ * more, and sshd allows ten sessions per connection); elsewhere it only bounds how many run together.
+ */
+function commandsAtOnce(t: Target, n: number): Target {
+  const limit = pLimit(n);
+  return new Proxy(t, {
+    get(obj, prop, receiver) {
+      if (prop === 'exec') return (argv: string[], o?: ExecOptions) => limit(() => obj.exec(argv, o));
+      const v = Reflect.get(obj, prop, receiver) as unknown;
+      // methods run on the target itself (its own fields, its own calls)
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+    },
+  });
+}
+
 /** What the chosen checks declare they read and run, each command once (the commands only on a running system). */
 export function sweepInputs(opts: SweepRunOptions, live = true): DeclaredInputs {
   const checks = selectChecks(opts.only, opts.checks);
@@ -60,7 +78,8 @@ export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptio
   const t0 = performance.now();
   const startedAt = utcNow();
   // over ssh: what the chosen checks declare, files and commands, read in one batch (host/batch/); locally the host itself
-  const target = (await host.prefetch?.(sweepInputs(opts, host.live), { shells: SWEEP_SHELLS })) ?? host;
+  const snapshot = (await host.prefetch?.(sweepInputs(opts, host.live), { shells: SWEEP_SHELLS })) ?? host;
+  const target = commandsAtOnce(snapshot, SWEEP_SHELLS);
   const failOn = opts.failOn ?? 'low';
   const wantState = Boolean(opts.baseline || opts.withState);
   const ctx = new SweepContext(target, policy, opts);
@@ -77,7 +96,7 @@ export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptio
   } else {
     failing = results.filter((r) => r.status === 'fail' && atLeast(r.severity)).map((r) => r.key);
   }
-  if (target !== host) await target.close();
+  if (snapshot !== host) await snapshot.close();
   return {
     kind: 'ir-sweep',
     host: target.name,

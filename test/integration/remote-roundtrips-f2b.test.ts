@@ -1,9 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
+import { startLatencyProxy, tracedTrips, type LatencyProxy, type Trips } from '../helpers/latency.js';
 import { serviceEnv } from '../helpers/services.js';
 
 /**
@@ -16,26 +15,7 @@ import { serviceEnv } from '../helpers/services.js';
  */
 const e = serviceEnv();
 let work: string;
-let proxy: ChildProcess;
-let proxyPort: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Trips {
-  channels: number;
-  execs: number;
-  sftp: number;
-  perFile: number;
-  batches: number;
-  served: number;
-}
+let proxy: LatencyProxy;
 
 interface Run {
   code: number | null;
@@ -51,32 +31,26 @@ interface Run {
 /** Runs ir as deploy --sudo through the proxy (or directly), with its round trips and the debug lines of the batch. */
 async function ir(args: string[], opts: { direct?: boolean; batch?: boolean } = {}): Promise<Run> {
   const trace = join(work, `trace-${Math.random().toString(36).slice(2)}.jsonl`);
-  const port = opts.direct ? e.IR_SSH_PORT : String(proxyPort);
-  const ssh = ['--host', `deploy@127.0.0.1:${port}`, '-i', e.IR_SSH_KEY!, '--known-hosts', join(work, 'known_hosts'), '--sudo'];
+  const port = opts.direct ? e.IR_SSH_PORT : String(proxy.port);
+  const ssh = ['--host', `deploy@127.0.0.1:${port}`, '-i', e.IR_SSH_KEY!, '--known-hosts', proxy.knownHosts, '--sudo'];
   const r = await runIr([...args, ...ssh], { env: { IR_TRACE_ROUNDTRIPS: trace, IR_BATCH: opts.batch === false ? '0' : '1', IR_DEBUG_BATCH: '1' }, timeoutMs: 300_000 });
-  const lines = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Trips) : [];
-  const sum = (k: keyof Trips) => lines.reduce((n, l) => n + l[k], 0);
   const debug = r.stderr.split('\n');
   const ownChannel = debug
     .filter((l) => /^exec (?!done)/.test(l))
     .map((l) => l.slice(5))
     .filter((c) => c !== 'sh -s' && !c.startsWith('sudo -n sh -c '));
   const onShell = debug.filter((l) => l.startsWith('shell command in ')).map((l) => l.replace(/^shell command in \d+ ms: /, ''));
-  return { ...r, trips: { channels: sum('channels'), execs: sum('execs'), sftp: sum('sftp'), perFile: sum('perFile'), batches: sum('batches'), served: sum('served') }, ownChannel, onShell };
+  return { ...r, trips: tracedTrips(trace), ownChannel, onShell };
 }
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ir-remote-f2b-'));
   chmodSync(work, 0o755);
-  proxyPort = await freePort();
-  proxy = spawn(process.execPath, [join(ROOT, 'bench/fleet-proxy.mjs'), String(proxyPort), e.IR_SSH_PORT!, '20'], { stdio: 'ignore' });
-  const known = readFileSync(e.IR_KNOWN_HOSTS!, 'utf8');
-  const key = new RegExp(`^\\[127\\.0\\.0\\.1\\]:${e.IR_SSH_PORT}\\S*\\s+(\\S+\\s+\\S+)`, 'm').exec(known)![1];
-  writeFileSync(join(work, 'known_hosts'), `${known}\n[127.0.0.1]:${proxyPort} ${key}\n`);
-  await new Promise((r) => setTimeout(r, 300));
+  // 20 ms: enough to make a request cost something, short enough for a test
+  proxy = await startLatencyProxy(work, 20);
 });
 afterAll(() => {
-  proxy?.kill('SIGKILL');
+  proxy?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

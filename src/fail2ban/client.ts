@@ -26,7 +26,11 @@ export class Fail2banUnavailable extends TargetError {
 
 /** fail2ban answered with an error (`NOK`): a jail that does not exist, a bad command. */
 export class Fail2banError extends TargetError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** what fail2ban-client wrote on stderr, when `batch` got no answers (its own words for why) */
+    readonly stderr?: string,
+  ) {
     super('IO', message);
     this.name = 'Fail2banError';
   }
@@ -122,10 +126,11 @@ export class Fail2banClient {
     const r = await this.target.exec(this.batchArgv(cmds), { privileged: true, timeoutMs: 60_000 });
     const parts = r.stdout.toString('utf8').split('fail2ban> ');
     // no server (or no permission): -i still prints a prompt per command, with empty answers, and says why on stderr
-    if (parts.length < cmds.length + 1 || /Failed to access socket path|Permission denied|a password is required/i.test(r.stderr.toString('utf8'))) {
+    const stderr = r.stderr.toString('utf8');
+    if (parts.length < cmds.length + 1 || /Failed to access socket path|Permission denied|a password is required/i.test(stderr)) {
       // the server went away between calls: the plain command gives the precise error
       if (opts.diagnose !== false) await this.run(['ping']);
-      throw new Fail2banError(`fail2ban-client -i: ${cmds.length} answers expected, got ${parts.length - 1}`);
+      throw new Fail2banError(`fail2ban-client -i: ${cmds.length} answers expected, got ${parts.length - 1}`, stderr);
     }
     return parts.slice(1, cmds.length + 1).map((a) => (/^Sorry but the jail '.*' does not exist/m.test(a) || /^Invalid command/m.test(a) ? null : a.replace(/\n$/, '')));
   }

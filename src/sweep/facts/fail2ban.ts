@@ -1,4 +1,4 @@
-import { Fail2banClient } from '../../fail2ban/client.js';
+import { Fail2banClient, Fail2banError } from '../../fail2ban/client.js';
 import { DEFAULT_CONF_DIR } from '../../fail2ban/defaults.js';
 import { readFail2banIni, type Fail2banIni, type IniProblem } from '../../fail2ban/ini.js';
 import { argvText, type SweepContext } from '../context.js';
@@ -38,6 +38,11 @@ const LIVE_KEYS = ['maxretry', 'bantime', 'findtime', 'actions', 'logpath'] as c
 const EARLY = [['ping'], ['status'], ...LIVE_KEYS.map((k) => ['get', 'sshd', k])];
 
 
+/** Why fail2ban-client did not answer, in its words: its output, else its first error (without the time stamp). */
+function whyNoAnswer(stdout: string, stderr: string): string {
+  return (stdout.trim() || stderr.replace(/^.*ERROR\s+/m, '').trim() || 'fail2ban-client did not answer').split('\n')[0]!;
+}
+
 const BINARIES = ['/usr/bin/fail2ban-client', '/usr/local/bin/fail2ban-client', '/usr/sbin/fail2ban-client'];
 
 export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
@@ -64,13 +69,21 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
     if (t.live && installed) {
       // one Python start for ping, status and the sshd jail's live values (each start costs 0.2–0.7 s, and a round trip over ssh);
       // when it does not answer, the plain ping below says why (once)
+      let unanswered: string | undefined;
       const answers = await Fail2banClient.forConfDir(t, dir)
         .batch(EARLY, { diagnose: false })
-        .catch(() => null);
+        .catch((err: unknown) => {
+          if (err instanceof Fail2banError) unanswered = err.stderr;
+          return null;
+        });
+      const down = unanswered === undefined ? undefined : whyNoAnswer('', unanswered);
       if (answers && /pong/.test(answers[0] ?? '')) {
         const m = /Jail list:\s*(.*)$/m.exec(answers[1] ?? '');
         server = { running: true, evidence: argvText([...client, 'status']), jails: (m?.[1] ?? '').split(/,\s*/).map((s) => s.trim()).filter(Boolean) };
         LIVE_KEYS.forEach((k, i) => early.set(k, answers[2 + i] ?? null));
+      } else if (down && /^Failed to access socket path: .*Is fail2ban running\?$/.test(down)) {
+        // no server: -i said so first, in the words the plain ping would (no Python start and round trip more)
+        server = { running: false, evidence: argvText([...client, 'ping']), reason: down, jails: [] };
       } else {
         // the plain ping says why (not running, no permission, sudo refused)
         const ping = await ctx.run([...client, 'ping'], { timeoutMs: 10_000 });
@@ -79,7 +92,7 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
           const m = /Jail list:\s*(.*)$/m.exec(st?.stdout.toString() ?? '');
           server = { running: true, evidence: argvText([...client, 'status']), jails: (m?.[1] ?? '').split(/,\s*/).map((s) => s.trim()).filter(Boolean) };
         } else {
-          const why = (ping?.stdout.toString().trim() || ping?.stderr.toString().replace(/^.*ERROR\s+/m, '').trim() || 'fail2ban-client did not answer').split('\n')[0]!;
+          const why = whyNoAnswer(ping?.stdout.toString() ?? '', ping?.stderr.toString() ?? '');
           server = { running: false, evidence: argvText([...client, 'ping']), reason: why, jails: [] };
         }
       }

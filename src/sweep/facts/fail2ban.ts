@@ -38,9 +38,13 @@ const LIVE_KEYS = ['maxretry', 'bantime', 'findtime', 'actions', 'logpath'] as c
 const EARLY = [['ping'], ['status'], ...LIVE_KEYS.map((k) => ['get', 'sshd', k])];
 
 
-/** Why fail2ban-client did not answer, in its words: its output, else its first error (without the time stamp). */
+/**
+ * Why fail2ban-client did not answer, in its words: its output, else its first ERROR line without the
+ * time stamp (a WARNING it printed before, `'pidfile' not defined`, is not the reason, and its time
+ * stamp would make every sweep's result differ), else its first line.
+ */
 function whyNoAnswer(stdout: string, stderr: string): string {
-  return (stdout.trim() || stderr.replace(/^.*ERROR\s+/m, '').trim() || 'fail2ban-client did not answer').split('\n')[0]!;
+  return (stdout.trim() || /ERROR\s+(.*\S)/.exec(stderr)?.[1] || stderr.trim() || 'fail2ban-client did not answer').split('\n')[0]!;
 }
 
 const BINARIES = ['/usr/bin/fail2ban-client', '/usr/local/bin/fail2ban-client', '/usr/sbin/fail2ban-client'];

@@ -9,7 +9,8 @@ import { SweepContext } from './context.js';
 import { CheckResult } from './result.js';
 import { runChecks, selectChecks, type RunOptions } from './runner.js';
 import { score, SweepScore } from './score.js';
-import { collectState, StateItem } from './state.js';
+import { collectState, STATE_INPUTS, StateItem } from './state.js';
+import { STATE_KINDS } from './defaults.js';
 
 export const SweepReport = z.object({
   kind: z.literal('ir-sweep'),
@@ -67,10 +68,12 @@ function commandsAtOnce(t: Target, n: number): Target {
 
 /** What the chosen checks declare they read and run, each command once (the commands only on a running system). */
 export function sweepInputs(opts: SweepRunOptions, live = true): DeclaredInputs {
-  const checks = selectChecks(opts.only, opts.checks);
+  // the checks, and with a baseline the state kinds kept
+  const units: { reads: string[]; commands?: (o: SweepRunOptions) => string[][] }[] = [...selectChecks(opts.only, opts.checks)];
+  if (opts.baseline || opts.withState) for (const k of opts.stateKinds ?? STATE_KINDS) units.push(STATE_INPUTS[k]);
   const commands = new Map<string, string[]>();
-  if (live) for (const c of checks) for (const argv of c.commands?.(opts) ?? []) commands.set(JSON.stringify(argv), argv);
-  return { paths: checks.flatMap((c) => c.reads), commands: [...commands.values()] };
+  if (live) for (const u of units) for (const argv of u.commands?.(opts) ?? []) commands.set(JSON.stringify(argv), argv);
+  return { paths: units.flatMap((u) => u.reads), commands: [...commands.values()] };
 }
 
 /** The whole sweep: checks, score, state and drift, and the exit decision (0 all good, 1 failing at or above failOn, 2 a check could not run). */

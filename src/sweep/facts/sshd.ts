@@ -69,6 +69,9 @@ async function viewOf(ctx: SweepContext, file: string): Promise<SshdView> {
   return { file, source: 'file', contexts, problem };
 }
 
+/** What the sshd views read: the configurations, and the running sshds found in /proc. */
+export const SSHD_READS = ['sshd -T -f CONFIG [-C user=…,host=…,addr=…]', '/etc/ssh/sshd_config (+ Include)', '/etc/ssh/sshd_config.d/*', '/proc/stat /proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (the running sshd and its -f)'];
+
 /**
  * `sshd -T` of the configurations the SSH checks judge whatever they find: --sshd-config, else the
  * usual one (a running sshd started with another -f is asked at run time).

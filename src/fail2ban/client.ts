@@ -26,7 +26,11 @@ export class Fail2banUnavailable extends TargetError {
 
 /** fail2ban answered with an error (`NOK`): a jail that does not exist, a bad command. */
 export class Fail2banError extends TargetError {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** what fail2ban-client wrote on stderr, when `batch` got no answers (its own words for why) */
+    readonly stderr?: string,
+  ) {
     super('IO', message);
     this.name = 'Fail2banError';
   }
@@ -51,6 +55,23 @@ export interface JailStatus {
   bannedIps: string[];
 }
 
+/** `fail2ban-client WHERE ARGS` (WHERE: `-s SOCKET` or `-c CONF_DIR`). */
+export function fail2banArgv(where: string[], args: string[]): string[] {
+  return ['fail2ban-client', ...where, ...args];
+}
+
+/**
+ * The argv of `batch(cmds)`: fail2ban-client `-i` (interactive mode, reading stdin) fed the
+ * commands by `printf` in a small `sh -c`, so that it is a plain command with no input of its own.
+ * Over ssh a plain command can be declared to the remote batch and answered from it, or run on a
+ * kept-open shell (one round trip, no channel, no sudo: docs/remote.md); a command with stdin needs
+ * a channel of its own. The commands come as one argument, never inside the script.
+ */
+export function fail2banBatchArgv(where: string[], cmds: string[][]): string[] {
+  return ['sh', '-c', 'c=$1; shift; printf \'%s\\n\' "$c" | "$@"', 'ir-fail2ban', cmds.map((c) => c.join(' ')).join('\n'), ...fail2banArgv(where, ['-i'])];
+}
+
+
 export class Fail2banClient {
   constructor(
     private readonly target: Target,
@@ -65,7 +86,7 @@ export class Fail2banClient {
   }
 
   argv(args: string[]): string[] {
-    return ['fail2ban-client', ...this.where, ...args];
+    return fail2banArgv(this.where, args);
   }
 
   /** Runs one command; stdout on success, a typed error otherwise. */
@@ -89,20 +110,27 @@ export class Fail2banClient {
     throw new Fail2banError(`fail2ban-client ${args.join(' ')}: ${msg}`);
   }
 
+  /** The argv of `batch(cmds)` (fail2banBatchArgv). */
+  batchArgv(cmds: string[][]): string[] {
+    return fail2banBatchArgv(this.where, cmds);
+  }
+
   /**
-   * Several read-only commands in one fail2ban-client process (`-i`, interactive mode reading
-   * stdin): one Python start instead of one per command (0.2–0.7 s each). Answers are split on the
-   * `fail2ban> ` prompt; an answer is `null` when fail2ban said the jail does not exist.
+   * Several read-only commands in one fail2ban-client process (`-i`): one Python start instead of
+   * one per command (0.2–0.7 s each). Answers are split on the `fail2ban> ` prompt; an answer is
+   * `null` when fail2ban said the jail does not exist. When it did not answer, the plain `ping` says
+   * why (a typed error); `diagnose: false` leaves that to the caller (a Fail2banError then).
    */
-  async batch(cmds: string[][]): Promise<(string | null)[]> {
+  async batch(cmds: string[][], opts: { diagnose?: boolean } = {}): Promise<(string | null)[]> {
     if (cmds.length === 0) return [];
-    const r = await this.target.exec(this.argv(['-i']), { privileged: true, timeoutMs: 60_000, input: cmds.map((c) => c.join(' ')).join('\n') + '\n' });
+    const r = await this.target.exec(this.batchArgv(cmds), { privileged: true, timeoutMs: 60_000 });
     const parts = r.stdout.toString('utf8').split('fail2ban> ');
     // no server (or no permission): -i still prints a prompt per command, with empty answers, and says why on stderr
-    if (parts.length < cmds.length + 1 || /Failed to access socket path|Permission denied|a password is required/i.test(r.stderr.toString('utf8'))) {
+    const stderr = r.stderr.toString('utf8');
+    if (parts.length < cmds.length + 1 || /Failed to access socket path|Permission denied|a password is required/i.test(stderr)) {
       // the server went away between calls: the plain command gives the precise error
-      await this.run(['ping']);
-      throw new Fail2banError(`fail2ban-client -i: ${cmds.length} answers expected, got ${parts.length - 1}`);
+      if (opts.diagnose !== false) await this.run(['ping']);
+      throw new Fail2banError(`fail2ban-client -i: ${cmds.length} answers expected, got ${parts.length - 1}`, stderr);
     }
     return parts.slice(1, cmds.length + 1).map((a) => (/^Sorry but the jail '.*' does not exist/m.test(a) || /^Invalid command/m.test(a) ? null : a.replace(/\n$/, '')));
   }

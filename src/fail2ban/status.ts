@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { isMissing, type Target } from '../host/target.js';
+import { isMissing, type DeclaredInputs, type Target } from '../host/target.js';
 import { canonicalIp, ipSpellingProblem } from '../core/ip.js';
 import type { Policy } from '../core/policy.js';
 import { Severity } from '../core/finding.js';
 import { EXIT_ERROR, EXIT_FINDINGS, EXIT_OK } from '../core/errors.js';
-import { DEFAULT_SOCKET, Fail2banClient, Fail2banError, Fail2banUnavailable, parseBanipWithTime, parseJailStatus, type BannedWithTime } from './client.js';
+import { DEFAULT_SOCKET, Fail2banClient, Fail2banError, fail2banArgv, fail2banBatchArgv, Fail2banUnavailable, parseBanipWithTime, parseJailStatus, type BannedWithTime } from './client.js';
 import { DEFAULT_CONF_DIR, readFail2banConfig, type Fail2banConfig, type JailConfig } from './config.js';
 import { DEFAULT_DB, DEFAULT_LOG, readBanDatabase, readBanHistory } from './database.js';
 
@@ -147,7 +147,44 @@ function fromConfig(jc: JailConfig | undefined): JailReport['settings'] {
   };
 }
 
-export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2banStatus> {
+/** A path that reads as itself in a declaration (no space, glob or brace): others are left to the reads that find them. */
+const declarable = (p: string): boolean => /^\/[\w@%+=:,./-]*$/.test(p);
+
+/** The five questions `fail2ban` asks the server about each jail, in one fail2ban-client process. */
+const JAIL_KEYS = ['maxretry', 'findtime', 'bantime'];
+const jailQuestions = (names: string[]): string[][] => names.flatMap((n) => [['status', n], ['get', n, 'banip', '--with-time'], ...JAIL_KEYS.map((k) => ['get', n, k])]);
+
+/**
+ * What `fail2ban` reads, declared for one batch over ssh (docs/remote.md): the configuration files
+ * fail2ban merges (their includes, found in their content, come in a follow-up), the log and database
+ * named on the command line, and the server's jail list; with `--jail`, that jail's questions too (the
+ * jails otherwise come from the list). The socket asked is --socket, else fail2ban's default: when the
+ * configuration names another, the status goes to the host on its own.
+ */
+export function fail2banInputs(o: Pick<StatusOptions, 'socket' | 'confDir' | 'jail' | 'db' | 'log'>): DeclaredInputs {
+  const dir = o.confDir ?? DEFAULT_CONF_DIR;
+  const paths = declarable(dir) ? [dir, `${dir}/*.conf`, `${dir}/*.local`, `${dir}/jail.d/*`, `${dir}/fail2ban.d/*`] : [];
+  for (const p of [o.log, o.db]) if (p && declarable(p)) paths.push(p);
+  const where = ['-s', o.socket ?? DEFAULT_SOCKET];
+  const commands = [fail2banArgv(where, ['status'])];
+  if (o.jail) commands.push(fail2banBatchArgv(where, jailQuestions([o.jail])));
+  return { paths, commands };
+}
+
+/**
+ * The report of fail2ban on one host. Over ssh its reads come in one batch and the per-jail
+ * questions in one more command (a kept-open shell: one round trip), whatever the number of jails.
+ */
+export async function fail2banStatus(host: Target, o: StatusOptions): Promise<Fail2banStatus> {
+  const t = (host.live ? await host.prefetch?.(fail2banInputs(o)) : undefined) ?? host;
+  try {
+    return await statusOf(t, o);
+  } finally {
+    if (t !== host) await t.close();
+  }
+}
+
+async function statusOf(t: Target, o: StatusOptions): Promise<Fail2banStatus> {
   const warnings: string[] = [];
   const errors: Fail2banStatus['errors'] = [];
   const confDir = o.confDir ?? DEFAULT_CONF_DIR;
@@ -184,8 +221,8 @@ export async function fail2banStatus(t: Target, o: StatusOptions): Promise<Fail2
   if (running) {
     const names = o.jail ? [o.jail] : running;
     // one fail2ban-client process for every jail's five questions
-    const keys = ['maxretry', 'findtime', 'bantime'];
-    const answers = await client.batch(names.flatMap((n) => [['status', n], ['get', n, 'banip', '--with-time'], ...keys.map((k) => ['get', n, k])]));
+    const keys = JAIL_KEYS;
+    const answers = await client.batch(jailQuestions(names));
     for (const [i, name] of names.entries()) {
       const a = answers.slice(i * 5, i * 5 + 5);
       if (a[0] === null || a[0] === undefined) throw new Fail2banError(`no jail ${name} (jails: ${running.join(', ') || 'none'})`);

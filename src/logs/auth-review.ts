@@ -6,7 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { IrError } from '../core/errors.js';
 import type { Policy } from '../core/policy.js';
 import type { PositionedFile } from '../host/positioned.js';
-import { listOrEmpty, TargetError, type Target } from '../host/target.js';
+import { listOrEmpty, TargetError, type DeclaredInputs, type Target } from '../host/target.js';
 import type { AuthEvent } from './auth-event.js';
 import { AUTH_PROGRAMS } from './auth-parse.js';
 import { buildReport, type AuthReport, type AuthSource } from './auth-report.js';
@@ -74,7 +74,49 @@ interface Run {
   onEvent?: (e: AuthEvent) => void;
 }
 
-export async function reviewAuth(target: Target, o: AuthReviewOptions): Promise<AuthReport> {
+/** Largest log the batch brings whole over ssh (spooled on disk here); a larger one streams through pipelined sftp reads. */
+const BATCH_LOG_BYTES = 32 << 20;
+
+/** A path that reads as itself in a declaration (no space, glob or brace); others are read when asked. */
+const declarable = (p: string): boolean => /^\/[\w@%+=:,./-]*$/.test(p);
+
+/** The argv of the journal read, the same for the batch that declares it and the read itself. */
+export function journalArgv(o: Pick<AuthReviewOptions, 'since' | 'until'>): string[] {
+  const argv = ['journalctl', '-o', 'json', '--no-pager', '-q'];
+  for (const p of AUTH_PROGRAMS) argv.push('-t', p);
+  if (o.since !== undefined) argv.push(`--since=@${Math.floor(o.since / 1000)}`);
+  if (o.until !== undefined) argv.push(`--until=@${Math.ceil(o.until / 1000)}`);
+  return argv;
+}
+
+/**
+ * What a review reads, declared for one batch over ssh (docs/remote.md): the files named, else
+ * /var/log's auth.log and secure with their rotations; with --journal, the journalctl read.
+ */
+export function authReviewInputs(o: Pick<AuthReviewOptions, 'files' | 'journal' | 'since' | 'until'>): DeclaredInputs {
+  const named = o.files.filter((f) => f !== '-');
+  const paths = o.files.length === 0 && !o.journal ? [LOG_DIR, `${LOG_DIR}/auth.log*`, `${LOG_DIR}/secure*`] : named.filter(declarable);
+  return { paths, commands: o.journal ? [journalArgv(o)] : [] };
+}
+
+/**
+ * The review of one host. Over ssh the logs come in one batch (one sudo, no sftp for a log under
+ * 32 MiB); fail2ban is asked while they are read, not after.
+ */
+export async function reviewAuth(host: Target, o: AuthReviewOptions): Promise<AuthReport> {
+  // fail2ban's answer does not depend on the logs: asked now, awaited at the end
+  const bannedP = o.banned?.();
+  bannedP?.catch(() => {});
+  const inputs = authReviewInputs(o);
+  const target = (inputs.paths.length || inputs.commands?.length ? await host.prefetch?.(inputs, { maxFileBytes: BATCH_LOG_BYTES, followUpMaxFileBytes: BATCH_LOG_BYTES, commandTimeoutMs: 300_000, shells: 0 }) : undefined) ?? host;
+  try {
+    return await review(target, o, bannedP);
+  } finally {
+    if (target !== host) await target.close();
+  }
+}
+
+async function review(target: Target, o: AuthReviewOptions, bannedP: ReturnType<NonNullable<AuthReviewOptions['banned']>> | undefined): Promise<AuthReport> {
   // addresses compare in their one spelling (2001:DB8::1 is 2001:db8::1; ::ffff:192.0.2.1 is 192.0.2.1)
   if (o.ip !== undefined) o = { ...o, ip: canonAddr(o.ip) };
   const opts: StatsOptions = { since: o.since, until: o.until, ip: o.ip, user: o.user, bruteThreshold: o.bruteThreshold, bruteWindowMs: o.bruteWindowMs, tail: o.tail };
@@ -131,8 +173,8 @@ export async function reviewAuth(target: Target, o: AuthReviewOptions): Promise<
   understood(stats, sources, warnings, errors);
   let banned: Map<string, string[]> | null = null;
   let fail2banError: string | undefined;
-  if (o.banned) {
-    const b = await o.banned();
+  if (bannedP) {
+    const b = await bannedP;
     banned = b.banned && new Map([...b.banned].map(([ip, jails]) => [canonAddr(ip), jails]));
     fail2banError = b.error;
   }
@@ -326,10 +368,7 @@ async function parseParallel(file: PositionedFile, n: number, url: URL, run: Run
 }
 
 async function readJournal(target: Target, run: Run, src: AuthSource): Promise<void> {
-  const argv = ['journalctl', '-o', 'json', '--no-pager', '-q'];
-  for (const p of AUTH_PROGRAMS) argv.push('-t', p);
-  if (run.o.since !== undefined) argv.push(`--since=@${Math.floor(run.o.since / 1000)}`);
-  if (run.o.until !== undefined) argv.push(`--until=@${Math.ceil(run.o.until / 1000)}`);
+  const argv = journalArgv(run.o);
   const max = run.o.journalMaxBytes ?? 256 << 20;
   run.o.onProgress?.('journalctl -o json');
   const r = await target.exec(argv, { privileged: true, maxBuffer: max, timeoutMs: 300_000 });

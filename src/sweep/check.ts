@@ -1,7 +1,7 @@
 import type { Policy } from '../core/policy.js';
 import type { Severity } from '../core/finding.js';
 import type { Area, CheckStatus } from './result.js';
-import type { SweepContext } from './context.js';
+import type { SweepContext, SweepOptions } from './context.js';
 
 /** What one run of a check says about one subject. */
 export interface Outcome {
@@ -34,6 +34,13 @@ export interface SweepCheck {
   cis?: string;
   /** files and commands it reads, for docs/sweep.md */
   reads: string[];
+  /**
+   * the commands it runs whatever it finds, by exact argv (they may depend on the options: --fail2ban-dir,
+   * --sshd-config): over ssh the first batch runs them and answers them from its snapshot, so that they
+   * cost no round trip (docs/remote.md). A command found at run time (docker inspect of the containers
+   * docker ps listed) is not declared: it runs on a shell kept open beside the batch.
+   */
+  commands?: (o: SweepOptions) => string[][];
   /** needs a running system (commands, /proc): "not applicable" on --root */
   liveOnly?: boolean;
   run(ctx: SweepContext): Promise<Outcome | Outcome[]>;

@@ -11,10 +11,22 @@ import { parseAuthorizedKey } from '../scan/ssh-keys.js';
 /** How much of one authorized_keys file a baseline reads: the scan's whole-file budget. */
 const KEYS_BUDGET = 64 * 1024 * 1024;
 import { SweepContext, type SweepOptions } from './context.js';
-import { STATE_KINDS } from './defaults.js';
+import { STATE_KINDS, type StateKind } from './defaults.js';
 import { shadowEntries } from './facts/shadow.js';
-import { listeningSockets } from './facts/sockets.js';
-import { sshdViews } from './facts/sshd.js';
+import { listeningSockets, SS_LISTENING } from './facts/sockets.js';
+import { SSHD_READS, sshdCommands, sshdViews } from './facts/sshd.js';
+
+/**
+ * What each state kind reads and runs whatever it finds, declared for the sweep's batch over ssh (the
+ * persistence scan declares its own detectors' locations when it runs).
+ */
+export const STATE_INPUTS: Record<StateKind, { reads: string[]; commands?: (o: SweepOptions) => string[][] }> = {
+  port: { reads: [], commands: () => [SS_LISTENING] },
+  account: { reads: ['/etc/passwd', '/etc/shadow'] },
+  'authorized-key': { reads: ['/etc/passwd', '~/.ssh/authorized_keys', '~/.ssh/authorized_keys2', ...SSHD_READS], commands: sshdCommands },
+  persistence: { reads: [] },
+  unit: { reads: ['/etc/systemd/system /etc/systemd/user (lstat)', '/etc/systemd/system/*.wants/* (lstat)', '/etc/systemd/system/*.requires/* (lstat)', '/etc/systemd/user/*.wants/* (lstat)', '/etc/systemd/user/*.requires/* (lstat)'] },
+};
 
 /** One thing whose appearance, change or removal between two sweeps matters, under a stable key. */
 export const StateItem = z.object({
@@ -63,6 +75,7 @@ async function authorizedKeys(ctx: SweepContext): Promise<StateItem[]> {
   }
   if (templates.size === 0) ['.ssh/authorized_keys', '.ssh/authorized_keys2'].forEach((p) => templates.add(p));
   const out = new Map<string, StateItem>();
+  // one file at a time (each may be padded to its budget); over ssh the batch brought the usual ones (STATE_INPUTS)
   for (const a of parsePasswd((await ctx.read('/etc/passwd')) ?? '')) {
     for (const tpl of templates) {
       const path = expandKeysPath(tpl, a);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Target } from '../host/target.js';
+import pLimit from 'p-limit';
+import type { DeclaredInputs, ExecOptions, Target } from '../host/target.js';
 import type { Policy } from '../core/policy.js';
 import { utcNow } from '../core/time.js';
 import { Severity, severityRank } from '../core/finding.js';
@@ -8,7 +9,8 @@ import { SweepContext } from './context.js';
 import { CheckResult } from './result.js';
 import { runChecks, selectChecks, type RunOptions } from './runner.js';
 import { score, SweepScore } from './score.js';
-import { collectState, StateItem } from './state.js';
+import { collectState, STATE_INPUTS, StateItem } from './state.js';
+import { STATE_KINDS } from './defaults.js';
 
 export const SweepReport = z.object({
   kind: z.literal('ir-sweep'),
@@ -40,12 +42,47 @@ export interface SweepRunOptions extends RunOptions {
   withState?: boolean;
 }
 
+/**
+ * Shells kept open beside the batch for the commands the checks run that it did not (fail2ban-client,
+ * ufw, sshd -T of a running sshd's own -f, docker inspect): four start at once after the batch, each
+ * one round trip; past them a command opens a channel of its own.
+ */
+const SWEEP_SHELLS = 4;
+
+/**
+ * The same target running at most `n` of the checks' commands at a time: over ssh each then finds a
+ * kept-open shell free (one round trip) instead of opening a channel and a sudo of its own (three or
+ * more, and sshd allows ten sessions per connection); elsewhere it only bounds how many run together.
+ */
+function commandsAtOnce(t: Target, n: number): Target {
+  const limit = pLimit(n);
+  return new Proxy(t, {
+    get(obj, prop, receiver) {
+      if (prop === 'exec') return (argv: string[], o?: ExecOptions) => limit(() => obj.exec(argv, o));
+      const v = Reflect.get(obj, prop, receiver) as unknown;
+      // methods run on the target itself (its own fields, its own calls)
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(obj) : v;
+    },
+  });
+}
+
+/** What the chosen checks declare they read and run, each command once (the commands only on a running system). */
+export function sweepInputs(opts: SweepRunOptions, live = true): DeclaredInputs {
+  // the checks, and with a baseline the state kinds kept
+  const units: { reads: string[]; commands?: (o: SweepRunOptions) => string[][] }[] = [...selectChecks(opts.only, opts.checks)];
+  if (opts.baseline || opts.withState) for (const k of opts.stateKinds ?? STATE_KINDS) units.push(STATE_INPUTS[k]);
+  const commands = new Map<string, string[]>();
+  if (live) for (const u of units) for (const argv of u.commands?.(opts) ?? []) commands.set(JSON.stringify(argv), argv);
+  return { paths: units.flatMap((u) => u.reads), commands: [...commands.values()] };
+}
+
 /** The whole sweep: checks, score, state and drift, and the exit decision (0 all good, 1 failing at or above failOn, 2 a check could not run). */
 export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptions = {}): Promise<SweepReport> {
   const t0 = performance.now();
   const startedAt = utcNow();
-  // over ssh: what the chosen checks declare, read in one batch (host/batch/); locally the host itself
-  const target = (await host.prefetch?.({ paths: selectChecks(opts.only, opts.checks).flatMap((c) => c.reads) })) ?? host;
+  // over ssh: what the chosen checks declare, files and commands, read in one batch (host/batch/); locally the host itself
+  const snapshot = (await host.prefetch?.(sweepInputs(opts, host.live), { shells: SWEEP_SHELLS })) ?? host;
+  const target = commandsAtOnce(snapshot, SWEEP_SHELLS);
   const failOn = opts.failOn ?? 'low';
   const wantState = Boolean(opts.baseline || opts.withState);
   const ctx = new SweepContext(target, policy, opts);
@@ -62,7 +99,7 @@ export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptio
   } else {
     failing = results.filter((r) => r.status === 'fail' && atLeast(r.severity)).map((r) => r.key);
   }
-  if (target !== host) await target.close();
+  if (snapshot !== host) await snapshot.close();
   return {
     kind: 'ir-sweep',
     host: target.name,

@@ -1,9 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalHost } from '../../src/host/local.js';
+import type { ExecOptions } from '../../src/host/target.js';
 import { defaultPolicy } from '../../src/core/policy.js';
 import { runChecks } from '../../src/sweep/runner.js';
 import type { CheckResult } from '../../src/sweep/result.js';
@@ -75,9 +76,28 @@ describe('fail2ban: the test fail2ban-server', () => {
     writeFileSync(join(dir, 'jail.local'), '[sshd]\nenabled = true\nmaxretry = 3\nbackend = systemd\n');
     const rs = byKey(await runChecks(local, policy, { only: ['fail2ban'], fail2banDir: dir }));
     expect(rs.get('IR-F2B-002')!.status).toBe('fail');
-    expect(rs.get('IR-F2B-002')!.actual).toMatch(/^not running: /);
+    // the error, not the warning fail2ban-client prints before it ('pidfile' not defined) with its time stamp
+    expect(rs.get('IR-F2B-002')!.actual).toBe(`not running: Failed to access socket path: ${join(tmp, 'no-such.sock')}. Is fail2ban running?`);
     expect(rs.get('IR-F2B-003')).toMatchObject({ status: 'pass', actual: 'enabled = true', evidence: `${dir}/jail.local line 2` });
   });
+});
+
+test('fail2ban not running: the reason the sweep takes from its -i run, with no ping of its own, is the plain ping\'s', async () => {
+  // fail2ban.conf defines every [Definition] option, so fail2ban-client warns of none before its error
+  const dir = join(tmp, 'f2b-quiet');
+  execFileSync('mkdir', ['-p', dir]);
+  execFileSync('cp', [join(env.IR_F2B_CONF_DIR!, 'fail2ban.conf'), join(dir, 'fail2ban.conf')]);
+  writeFileSync(join(dir, 'fail2ban.local'), `[Definition]\nsocket = ${join(tmp, 'quiet.sock')}\npidfile = ${join(tmp, 'quiet.pid')}\n`);
+  writeFileSync(join(dir, 'jail.local'), '[sshd]\nenabled = true\n');
+  const ping = spawnSync('fail2ban-client', ['-c', dir, 'ping'], { encoding: 'utf8' });
+  expect(ping.status).not.toBe(0);
+  const said = ping.stderr.replace(/^.*ERROR\s+/m, '').trim().split('\n')[0];
+  expect(said).toMatch(/^Failed to access socket path: .*quiet\.sock\. Is fail2ban running\?$/);
+  const ran: string[][] = [];
+  const counting = new Proxy(local, { get: (o, p) => (p === 'exec' ? (argv: string[], opts?: ExecOptions) => (ran.push(argv), o.exec(argv, opts)) : (Reflect.get(o, p) as unknown)) });
+  const rs = byKey(await runChecks(counting, policy, { only: ['IR-F2B-002'], fail2banDir: dir }));
+  expect(rs.get('IR-F2B-002')).toMatchObject({ status: 'fail', actual: `not running: ${said}`, evidence: `fail2ban-client -c ${dir} ping` });
+  expect(ran.filter((a) => a.includes('ping') && a[0] === 'fail2ban-client')).toEqual([]);
 });
 
 describe('Docker: one hardened container and one that is not, in the test engine', () => {

@@ -131,3 +131,24 @@ test('unban danger: success after failures, top offender', () => {
   expect(unbanDanger('192.0.2.90', report)).toBe('it is #2 of the top offenders (6 failures, 6 users)');
   expect(unbanDanger('198.51.100.7', report)).toBeNull();
 });
+
+test('batch: the questions reach fail2ban-client -i on its stdin through sh -c printf, never as shell code', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync, chmodSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fail2banBatchArgv } = await import('../../src/fail2ban/client.js');
+  // a fail2ban-client that prints its arguments, then what it read on stdin
+  const bin = mkdtempSync(join(tmpdir(), 'ir-f2b-argv-'));
+  try {
+    writeFileSync(join(bin, 'fail2ban-client'), '#!/bin/sh\nprintf "args:%s\\n" "$*"\ncat\n');
+    chmodSync(join(bin, 'fail2ban-client'), 0o755);
+    const argv = fail2banBatchArgv(['-s', '/run/f b.sock'], [['status', 'sshd'], ['get', "x'$(touch /tmp/pwned)`id`", 'maxretry']]);
+    // a plain command: no input of its own, -i an argument of its own
+    expect(argv.slice(-4)).toEqual(['fail2ban-client', '-s', '/run/f b.sock', '-i']);
+    const out = execFileSync(argv[0]!, argv.slice(1), { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, input: '' }).toString();
+    expect(out).toBe("args:-s /run/f b.sock -i\nstatus sshd\nget x'$(touch /tmp/pwned)`id` maxretry\n");
+  } finally {
+    rmSync(bin, { recursive: true, force: true });
+  }
+});

@@ -1,6 +1,7 @@
 import { na, verdict, type SweepCheck } from '../check.js';
 import { envFiles } from '../facts/apps.js';
 import { listSome, modeText, SETUP_GUIDE, perApp } from './app-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const appEnvFileMode: SweepCheck = {
   id: 'IR-APP-001',
@@ -11,6 +12,7 @@ export const appEnvFileMode: SweepCheck = {
   remediation: 'chmod 600 FILE && chown APPUSER:APPUSER FILE',
   source: `${SETUP_GUIDE} §2 Configure Environment Variables, §4 Protect Sensitive Files, checklist ".env file has 600 permissions"`,
   reads: ['APP/**/.env', 'EnvironmentFile= of the app units', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perApp(ctx, async (app) => {
       const files = await envFiles(ctx, app);

@@ -3,6 +3,7 @@ import { na, verdict, type SweepCheck } from '../check.js';
 import type { SweepContext } from '../context.js';
 import { walkApp } from '../facts/apps.js';
 import { listSome, SETUP_GUIDE, perApp } from './app-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 /** Path patterns of /etc/logrotate.conf and logrotate.d: the words before each `{`. */
 export async function logrotatePatterns(ctx: SweepContext): Promise<RegExp[]> {
@@ -33,6 +34,7 @@ export const appLogRotation: SweepCheck = {
   source: `${SETUP_GUIDE} §10 Set Up Log Rotation, checklist "Logging configured and monitored"`,
   lynis: 'LOGG-2146',
   reads: ['APP/**/*.log', '/etc/logrotate.conf', '/etc/logrotate.d/*', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perApp(ctx, async (app) => {
       const logs = (await walkApp(ctx, app.dir)).entries.filter((e) => e.stat.type === 'file' && /\.log$/.test(e.name)).map((e) => e.path);

@@ -1,6 +1,7 @@
 import { na, verdict, type SweepCheck } from '../check.js';
 import { walkApp } from '../facts/apps.js';
 import { listSome, SETUP_GUIDE, perApp } from './app-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const appOwnership: SweepCheck = {
   id: 'IR-APP-004',
@@ -11,6 +12,7 @@ export const appOwnership: SweepCheck = {
   remediation: 'chown -R APPUSER:APPUSER APP (keep code root-owned if the app must not rewrite it).',
   source: `${SETUP_GUIDE} §1 System User Creation, §4 File System Permissions, checklist "Application files owned by application user"`,
   reads: ['APP/** (lstat)', '/etc/passwd', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perApp(ctx, async (app) => {
       if (!app.user) return na('the app user is unknown (no User= and the owner has no account)', app.dir);

@@ -1,6 +1,7 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { walkApp } from '../facts/apps.js';
 import { listSome, modeText, SETUP_GUIDE, perApp } from './app-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const appPermissions: SweepCheck = {
   id: 'IR-APP-002',
@@ -12,6 +13,7 @@ export const appPermissions: SweepCheck = {
   source: `${SETUP_GUIDE} §4 File System Permissions, checklist "File permissions set correctly"`,
   lynis: 'FILE-7524',
   reads: ['APP/** (lstat)', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perApp(ctx, async (app) => {
       const { entries, truncated } = await walkApp(ctx, app.dir);

@@ -20,24 +20,38 @@ async function backupJobs(ctx: SweepContext): Promise<string[]> {
     const text = await ctx.read(script).catch(() => null);
     return text !== null && re.test(text);
   };
-  for (const [path, system] of crontabs) {
-    const text = await ctx.read(path).catch(() => null);
-    if (!text) continue;
-    for (const e of parseCrontab(text, system).entries) if (await scriptMatches(e.command)) found.push(`${path} line ${e.line}: ${e.schedule} ${e.command.slice(0, 80)}`);
-  }
+  // every file read at once, the jobs kept in their order (over ssh the scripts the jobs call, found
+  // in their content, come in one follow-up instead of one each)
+  const inCrontabs = await Promise.all(
+    crontabs.map(async ([path, system]) => {
+      const text = await ctx.read(path).catch(() => null);
+      if (!text) return [];
+      const entries = parseCrontab(text, system).entries;
+      const hits = await Promise.all(entries.map((e) => scriptMatches(e.command)));
+      return entries.filter((_, i) => hits[i]).map((e) => `${path} line ${e.line}: ${e.schedule} ${e.command.slice(0, 80)}`);
+    }),
+  );
+  found.push(...inCrontabs.flat());
   for (const period of ['hourly', 'daily', 'weekly', 'monthly']) {
-    for (const e of await listOrEmpty(t, `/etc/cron.${period}`).catch(() => [])) {
-      const text = await ctx.read(e.path).catch(() => null);
+    const entries = await listOrEmpty(t, `/etc/cron.${period}`).catch(() => []);
+    const texts = await Promise.all(entries.map((e) => ctx.read(e.path).catch(() => null)));
+    entries.forEach((e, i) => {
+      const text = texts[i];
       if (text && re.test(text)) found.push(`${e.path}`);
-    }
+    });
   }
-  for (const e of await listOrEmpty(t, '/etc/systemd/system').catch(() => [])) {
-    if (!e.name.endsWith('.timer')) continue;
-    const timer = parseUnit((await ctx.read(e.path).catch(() => null)) ?? '');
-    const svc = timer.get('Timer.Unit')?.at(-1) ?? e.name.replace(/\.timer$/, '.service');
-    const unit = parseUnit((await ctx.read(`/etc/systemd/system/${svc}`).catch(() => null)) ?? '');
-    for (const cmd of unit.get('Service.ExecStart') ?? []) if (await scriptMatches(cmd.replace(/^[-@:+!]+/, ''))) found.push(`${e.path} → ${svc}: ${cmd.slice(0, 80)}`);
-  }
+  const timers = (await listOrEmpty(t, '/etc/systemd/system').catch(() => [])).filter((e) => e.name.endsWith('.timer'));
+  const inTimers = await Promise.all(
+    timers.map(async (e) => {
+      const timer = parseUnit((await ctx.read(e.path).catch(() => null)) ?? '');
+      const svc = timer.get('Timer.Unit')?.at(-1) ?? e.name.replace(/\.timer$/, '.service');
+      const unit = parseUnit((await ctx.read(`/etc/systemd/system/${svc}`).catch(() => null)) ?? '');
+      const cmds = unit.get('Service.ExecStart') ?? [];
+      const hits = await Promise.all(cmds.map((cmd) => scriptMatches(cmd.replace(/^[-@:+!]+/, ''))));
+      return cmds.filter((_, i) => hits[i]).map((cmd) => `${e.path} → ${svc}: ${cmd.slice(0, 80)}`);
+    }),
+  );
+  found.push(...inTimers.flat());
   return found;
 }
 

@@ -1,5 +1,6 @@
 import type { SweepCheck } from '../check.js';
 import { perDjangoApp, shown } from './django-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const djangoHsts: SweepCheck = {
   id: 'IR-DJA-003',
@@ -10,6 +11,7 @@ export const djangoHsts: SweepCheck = {
   remediation: 'SECURE_HSTS_SECONDS = 31536000 and SECURE_HSTS_INCLUDE_SUBDOMAINS = True in settings.py (or add_header Strict-Transport-Security in nginx).',
   source: 'Setup guide §6 Application Security Settings',
   reads: ['APP/**/settings.py', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perDjangoApp(
       ctx,

@@ -1,5 +1,6 @@
 import type { SweepCheck } from '../check.js';
 import { perDjangoApp, shown } from './django-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 const NAMES = ['SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE'];
 
@@ -12,6 +13,7 @@ export const djangoSecureCookies: SweepCheck = {
   remediation: 'SESSION_COOKIE_SECURE=True and CSRF_COOKIE_SECURE=True in .env (read by settings.py).',
   source: 'Setup guide §2 Security Settings (.env), §6 Application Security Settings',
   reads: ['APP/**/settings.py', 'APP/**/.env', '/etc/passwd /etc/systemd/system/*.service (the apps: WorkingDirectory=, User=)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perDjangoApp(
       ctx,

@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer, procEvidence } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerCapabilities: SweepCheck = {
   id: 'IR-DCK-003',
@@ -12,6 +13,7 @@ export const dockerCapabilities: SweepCheck = {
   cis: '5.3',
   liveOnly: true,
   reads: ['docker inspect (HostConfig.CapDrop, CapAdd)', '/proc/PID/status (CapEff)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const dropAll = c.capDrop.some((x) => x.toUpperCase() === 'ALL');

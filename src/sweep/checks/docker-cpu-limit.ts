@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerCpuLimit: SweepCheck = {
   id: 'IR-DCK-006',
@@ -12,6 +13,7 @@ export const dockerCpuLimit: SweepCheck = {
   cis: '5.11',
   liveOnly: true,
   reads: ['docker inspect (HostConfig.NanoCpus, CpuQuota)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const cpus = c.nanoCpus > 0 ? c.nanoCpus / 1e9 : 0;

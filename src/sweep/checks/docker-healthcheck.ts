@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerHealthcheck: SweepCheck = {
   id: 'IR-DCK-007',
@@ -12,6 +13,7 @@ export const dockerHealthcheck: SweepCheck = {
   cis: '5.26',
   liveOnly: true,
   reads: ['docker inspect (Config.Healthcheck, State.Health.Status)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) =>
       verdict(Boolean(c.healthcheck) && c.health === 'healthy', c.healthcheck ? `healthcheck ${c.healthcheck.slice(1).join(' ').slice(0, 80)}, status ${c.health ?? 'none'}` : 'no healthcheck', inspectEvidence(c, 'State.Health.Status')),

@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerHostNetwork: SweepCheck = {
   id: 'IR-DCK-011',
@@ -12,5 +13,6 @@ export const dockerHostNetwork: SweepCheck = {
   cis: '5.9',
   liveOnly: true,
   reads: ['docker inspect (HostConfig.NetworkMode)'],
+  commands: dockerCommands,
   run: (ctx) => perContainer(ctx, (c) => verdict(c.networkMode !== 'host', `NetworkMode ${c.networkMode}`, inspectEvidence(c, 'HostConfig.NetworkMode'))),
 };

@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerImageDigest: SweepCheck = {
   id: 'IR-DCK-008',
@@ -11,6 +12,7 @@ export const dockerImageDigest: SweepCheck = {
   source: `${DOCKER_SOURCE} §6 Pinned Image Versions`,
   liveOnly: true,
   reads: ['docker inspect (Config.Image)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const digest = /@sha256:[0-9a-f]{64}$/.test(c.image);

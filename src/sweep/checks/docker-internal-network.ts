@@ -1,5 +1,5 @@
 import { na, verdict, type Outcome, type SweepCheck } from '../check.js';
-import { dockerFacts, hostPort } from '../facts/docker.js';
+import { dockerFacts, hostPort, dockerCommands } from '../facts/docker.js';
 import { DOCKER_SOURCE, procEvidence } from './docker-common.js';
 
 /**
@@ -16,6 +16,7 @@ export const dockerInternalNetwork: SweepCheck = {
   source: `${DOCKER_SOURCE} §7 Network Isolation, verification 8`,
   liveOnly: true,
   reads: ['docker inspect (NetworkSettings)', 'docker network inspect (Internal)', '/proc/PID/net/route'],
+  commands: dockerCommands,
   async run(ctx): Promise<Outcome[]> {
     const d = await dockerFacts(ctx);
     if (!d.available) return [na(d.reason ?? 'Docker is not available', 'docker ps')];

@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer, procEvidence } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerNoNewPrivileges: SweepCheck = {
   id: 'IR-DCK-004',
@@ -12,6 +13,7 @@ export const dockerNoNewPrivileges: SweepCheck = {
   cis: '5.25',
   liveOnly: true,
   reads: ['docker inspect (HostConfig.SecurityOpt)', '/proc/PID/status (NoNewPrivs)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const opt = c.securityOpt.some((s) => /^no-new-privileges(:true|=true)?$/.test(s));

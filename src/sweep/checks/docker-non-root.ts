@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer, procEvidence } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 const ROOT_USER = /^(|root|0)(:.*)?$/;
 
@@ -14,6 +15,7 @@ export const dockerNonRoot: SweepCheck = {
   cis: '4.1',
   liveOnly: true,
   reads: ['docker inspect (Config.User)', '/proc/PID/status (Uid of PID 1)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const configRoot = ROOT_USER.test(c.user.trim());

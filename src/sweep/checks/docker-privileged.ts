@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerPrivileged: SweepCheck = {
   id: 'IR-DCK-009',
@@ -12,5 +13,6 @@ export const dockerPrivileged: SweepCheck = {
   cis: '5.4',
   liveOnly: true,
   reads: ['docker inspect (HostConfig.Privileged)'],
+  commands: dockerCommands,
   run: (ctx) => perContainer(ctx, (c) => verdict(!c.privileged, `Privileged ${c.privileged}`, inspectEvidence(c, 'HostConfig.Privileged'))),
 };

@@ -1,5 +1,5 @@
 import { verdict, type SweepCheck } from '../check.js';
-import { hostPort } from '../facts/docker.js';
+import { hostPort, dockerCommands } from '../facts/docker.js';
 import { isLocalAddress } from '../facts/sockets.js';
 import { inspectEvidence, perContainer } from './docker-common.js';
 
@@ -15,6 +15,7 @@ export const dockerPublishedPorts: SweepCheck = {
   cis: '5.13',
   liveOnly: true,
   reads: ['docker inspect (NetworkSettings.Ports)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const allowed = new Set(ctx.policy.allowedPorts);

@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer, procEvidence } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 /** The hardening guide probes with `touch /test`; we read the setting and the mount table instead of writing. */
 export const dockerReadOnlyRootfs: SweepCheck = {
@@ -13,6 +14,7 @@ export const dockerReadOnlyRootfs: SweepCheck = {
   cis: '5.12',
   liveOnly: true,
   reads: ['docker inspect (HostConfig.ReadonlyRootfs)', '/proc/PID/mounts'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const opts = c.pid1?.rootOptions;

@@ -1,5 +1,6 @@
 import { verdict, type SweepCheck } from '../check.js';
 import { DOCKER_SOURCE, inspectEvidence, perContainer } from './docker-common.js';
+import { dockerCommands } from '../facts/docker.js';
 
 export const dockerSocketMount: SweepCheck = {
   id: 'IR-DCK-010',
@@ -12,6 +13,7 @@ export const dockerSocketMount: SweepCheck = {
   cis: '5.31',
   liveOnly: true,
   reads: ['docker inspect (Mounts)'],
+  commands: dockerCommands,
   run: (ctx) =>
     perContainer(ctx, (c) => {
       const sock = c.mounts.filter((m) => /docker\.sock$/.test(m.source) || /docker\.sock$/.test(m.destination));

@@ -1,6 +1,6 @@
 import { na, verdict, type SweepCheck } from '../check.js';
 import { argvText } from '../context.js';
-import { dockerFacts } from '../facts/docker.js';
+import { dockerFacts, dockerCommands } from '../facts/docker.js';
 import { isLocalAddress } from '../facts/sockets.js';
 
 /** With ports published on public addresses, only rules in DOCKER-USER filter what reaches the containers. */
@@ -14,6 +14,7 @@ export const dockerUserChain: SweepCheck = {
   source: 'Hardening guide §3 UFW Firewall; Setup guide §8 Firewall Configuration',
   liveOnly: true,
   reads: ['docker inspect (NetworkSettings.Ports)', 'iptables -S DOCKER-USER'],
+  commands: dockerCommands,
   async run(ctx) {
     const d = await dockerFacts(ctx);
     if (!d.available) return na(d.reason ?? 'Docker is not available', 'docker ps');

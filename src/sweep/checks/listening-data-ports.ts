@@ -1,5 +1,5 @@
 import { na, verdict, type SweepCheck } from '../check.js';
-import { isLocalAddress, listeningSockets } from '../facts/sockets.js';
+import { isLocalAddress, listeningSockets, socketCommands } from '../facts/sockets.js';
 
 export const listeningDataPorts: SweepCheck = {
   id: 'IR-FW-006',
@@ -12,6 +12,7 @@ export const listeningDataPorts: SweepCheck = {
   lynis: 'DBS-1888',
   liveOnly: true,
   reads: ['ss -Htlnup'],
+  commands: socketCommands,
   async run(ctx) {
     const s = await listeningSockets(ctx);
     if (!s) return na('ss is not installed', 'ss -Htlnup');

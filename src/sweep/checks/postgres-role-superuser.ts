@@ -1,6 +1,7 @@
 import { na, verdict, type SweepCheck } from '../check.js';
 import { argvText } from '../context.js';
 import { appEnv, applications } from '../facts/apps.js';
+import { dockerCommands } from '../facts/docker.js';
 
 /** The database roles the applications log in as, from their .env (DB_USER, DATABASE_URL …). */
 async function appRoles(ctx: Parameters<SweepCheck['run']>[0]): Promise<string[]> {
@@ -24,6 +25,7 @@ export const postgresRoleSuperuser: SweepCheck = {
   source: 'Setup guide §3 Create Database User with Least Privilege, checklist "Database user has least privilege (not superuser)"',
   liveOnly: true,
   reads: ['APP/**/.env (DB_USER, DATABASE_URL)', "runuser -u postgres -- psql -XAtc 'SELECT rolname FROM pg_roles WHERE rolsuper'"],
+  commands: dockerCommands,
   async run(ctx) {
     const roles = await appRoles(ctx);
     if (roles.length === 0) return na('no application names a database role (DB_USER, DATABASE_URL)', '.env');

@@ -1,7 +1,7 @@
 import type { Policy } from '../../core/policy.js';
 import { broken, na, verdict, type Outcome, type SweepCheck } from '../check.js';
 import type { SweepContext } from '../context.js';
-import { sshdViews } from '../facts/sshd.js';
+import { SSHD_READS, sshdCommands, sshdViews } from '../facts/sshd.js';
 
 const SOURCE = 'Hardening guide §1 SSH Hardening, verification 1; Setup guide checklist "SSH access secured"';
 
@@ -28,7 +28,8 @@ export function sshSettingCheck(def: {
     remediation: def.remediation,
     source: SOURCE,
     lynis: def.lynis ?? 'SSH-7408',
-    reads: ['sshd -T -f CONFIG [-C user=…,host=…,addr=…]', '/etc/ssh/sshd_config (+ Include)', '/etc/ssh/sshd_config.d/*', '/proc/stat /proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (the running sshd and its -f)'],
+    reads: SSHD_READS,
+    commands: sshdCommands,
     async run(ctx: SweepContext): Promise<Outcome[]> {
       const out: Outcome[] = [];
       for (const v of await sshdViews(ctx)) {

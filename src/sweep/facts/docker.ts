@@ -156,6 +156,13 @@ export async function readPid1(ctx: SweepContext, pid: number): Promise<Pid1Fact
   };
 }
 
+/**
+ * The command docker/compose.ts composeContainers runs first, declared by the docker checks so that a
+ * remote batch answers it (the same argv, or it runs on a kept-open shell: one round trip more).
+ */
+export const DOCKER_COMPOSE_PS = ['docker', 'ps', '-a', '--no-trunc', '--filter', 'label=com.docker.compose.project', '--format', '{{json .}}'];
+export const dockerCommands = (): string[][] => [DOCKER_COMPOSE_PS];
+
 /** Running containers of every Compose project, inspected once, with what their PID 1 really has. */
 export function dockerFacts(ctx: SweepContext): Promise<DockerFacts> {
   return ctx.memo('docker', async () => {
@@ -166,13 +173,17 @@ export function dockerFacts(ctx: SweepContext): Promise<DockerFacts> {
       const projects = await composeProjects(t);
       const ids = projects.flatMap((p) => p.containers.filter((c) => c.state === 'running').map((c) => c.id));
       const raw = (await inspectContainers(t, ids)) as unknown as RawInspect[];
-      const containers = await Promise.all(raw.map(async (r) => ({ ...containerFromInspect(r), pid1: await readPid1(ctx, r.State?.Pid ?? 0) })));
-      const names = [...new Set(containers.flatMap((c) => c.networks))];
+      const names = [...new Set(raw.flatMap((r) => containerFromInspect(r).networks))];
       const internal = new Map<string, boolean>();
-      if (names.length) {
-        const res = await docker(t, ['network', 'inspect', ...names]);
-        if (res.code === 0) for (const n of JSON.parse(res.stdout.toString('utf8')) as { Name: string; Internal?: boolean }[]) internal.set(n.Name, Boolean(n.Internal));
-      }
+      // the networks are asked while the PID 1s are read (over ssh: two round trips at once, not one after the other)
+      const [containers] = await Promise.all([
+        Promise.all(raw.map(async (r) => ({ ...containerFromInspect(r), pid1: await readPid1(ctx, r.State?.Pid ?? 0) }))),
+        names.length
+          ? docker(t, ['network', 'inspect', ...names]).then((res) => {
+              if (res.code === 0) for (const n of JSON.parse(res.stdout.toString('utf8')) as { Name: string; Internal?: boolean }[]) internal.set(n.Name, Boolean(n.Internal));
+            })
+          : undefined,
+      ]);
       return { available: true, containers: containers.sort((a, b) => a.name.localeCompare(b.name)), internal };
     } catch (err) {
       if (err instanceof DockerUnavailable) return none(err.message);

@@ -1,4 +1,5 @@
-import { Fail2banClient } from '../../fail2ban/client.js';
+import { Fail2banClient, Fail2banError } from '../../fail2ban/client.js';
+import { DEFAULT_CONF_DIR } from '../../fail2ban/defaults.js';
 import { readFail2banIni, type Fail2banIni, type IniProblem } from '../../fail2ban/ini.js';
 import { argvText, type SweepContext } from '../context.js';
 
@@ -28,12 +29,30 @@ export interface Fail2banFacts {
 /** the values the running server knows better than the files */
 const LIVE_KEYS = ['maxretry', 'bantime', 'findtime', 'actions', 'logpath'] as const;
 
+/**
+ * What the server is asked first, in one fail2ban-client process: ping, the jail list, the sshd jail's
+ * live values. A plain command (no stdin: fail2banBatchArgv), so over ssh it runs on a kept-open shell
+ * while the other checks work. It is not declared to the batch, which runs its commands one after the
+ * other before it reads files: fail2ban-client (Python) takes 0.2–0.7 s to start.
+ */
+const EARLY = [['ping'], ['status'], ...LIVE_KEYS.map((k) => ['get', 'sshd', k])];
+
+
+/**
+ * Why fail2ban-client did not answer, in its words: its output, else its first ERROR line without the
+ * time stamp (a WARNING it printed before, `'pidfile' not defined`, is not the reason, and its time
+ * stamp would make every sweep's result differ), else its first line.
+ */
+function whyNoAnswer(stdout: string, stderr: string): string {
+  return (stdout.trim() || /ERROR\s+(.*\S)/.exec(stderr)?.[1] || stderr.trim() || 'fail2ban-client did not answer').split('\n')[0]!;
+}
+
 const BINARIES = ['/usr/bin/fail2ban-client', '/usr/local/bin/fail2ban-client', '/usr/sbin/fail2ban-client'];
 
 export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
   return ctx.memo('fail2ban', async () => {
     const t = ctx.target;
-    const dir = ctx.opts.fail2banDir ?? '/etc/fail2ban';
+    const dir = ctx.opts.fail2banDir ?? DEFAULT_CONF_DIR;
     let installed = false;
     let installEvidence = '';
     for (const b of BINARIES) {
@@ -52,14 +71,23 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
     /** what the server answered for the sshd jail, asked in the same fail2ban-client process as ping and status */
     const early = new Map<string, string | null>();
     if (t.live && installed) {
-      // one Python start for ping, status and the sshd jail's live values (each start costs 0.2–0.7 s, and a round trip over ssh)
+      // one Python start for ping, status and the sshd jail's live values (each start costs 0.2–0.7 s, and a round trip over ssh);
+      // when it does not answer, the plain ping below says why (once)
+      let unanswered: string | undefined;
       const answers = await Fail2banClient.forConfDir(t, dir)
-        .batch([['ping'], ['status'], ...LIVE_KEYS.map((k) => ['get', 'sshd', k])])
-        .catch(() => null);
+        .batch(EARLY, { diagnose: false })
+        .catch((err: unknown) => {
+          if (err instanceof Fail2banError) unanswered = err.stderr;
+          return null;
+        });
+      const down = unanswered === undefined ? undefined : whyNoAnswer('', unanswered);
       if (answers && /pong/.test(answers[0] ?? '')) {
         const m = /Jail list:\s*(.*)$/m.exec(answers[1] ?? '');
         server = { running: true, evidence: argvText([...client, 'status']), jails: (m?.[1] ?? '').split(/,\s*/).map((s) => s.trim()).filter(Boolean) };
         LIVE_KEYS.forEach((k, i) => early.set(k, answers[2 + i] ?? null));
+      } else if (down && /^Failed to access socket path: .*Is fail2ban running\?$/.test(down)) {
+        // no server: -i said so first, in the words the plain ping would (no Python start and round trip more)
+        server = { running: false, evidence: argvText([...client, 'ping']), reason: down, jails: [] };
       } else {
         // the plain ping says why (not running, no permission, sudo refused)
         const ping = await ctx.run([...client, 'ping'], { timeoutMs: 10_000 });
@@ -68,7 +96,7 @@ export function fail2banFacts(ctx: SweepContext): Promise<Fail2banFacts> {
           const m = /Jail list:\s*(.*)$/m.exec(st?.stdout.toString() ?? '');
           server = { running: true, evidence: argvText([...client, 'status']), jails: (m?.[1] ?? '').split(/,\s*/).map((s) => s.trim()).filter(Boolean) };
         } else {
-          const why = (ping?.stdout.toString().trim() || ping?.stderr.toString().replace(/^.*ERROR\s+/m, '').trim() || 'fail2ban-client did not answer').split('\n')[0]!;
+          const why = whyNoAnswer(ping?.stdout.toString() ?? '', ping?.stderr.toString() ?? '');
           server = { running: false, evidence: argvText([...client, 'ping']), reason: why, jails: [] };
         }
       }

@@ -32,9 +32,13 @@ export function isLocalAddress(a: string): boolean {
   return /^127\./.test(a) || a === '::1' || a === 'localhost' || /^fe80:/i.test(a) || /^::ffff:127\./.test(a);
 }
 
+/** The listening sockets, with their processes. */
+export const SS_LISTENING = ['ss', '-Htlnup'];
+export const socketCommands = (): string[][] => [SS_LISTENING];
+
 export function listeningSockets(ctx: SweepContext): Promise<{ sockets: ListeningSocket[]; evidence: string } | null> {
   return ctx.memo('sockets', async () => {
-    const argv = ['ss', '-Htlnup'];
+    const argv = SS_LISTENING;
     const res = await ctx.run(argv);
     if (!res || res.code !== 0) return null;
     return { sockets: parseSs(res.stdout.toString('utf8')), evidence: argvText(argv) };

@@ -43,9 +43,14 @@ async function viewOf(ctx: SweepContext, file: string): Promise<SshdView> {
         if (spec) specs.set(spec, `Match ${m.criteria}`);
       }
       for (const s of ctx.opts.sshMatch ?? []) specs.set(s, `-C ${s}`);
-      for (const [spec, label] of specs) {
-        const a = [...argv, '-C', spec];
-        const r = await ctx.run(a, { timeoutMs: 10_000 });
+      // every context asked at once (over ssh: one round trip for all), kept in their order
+      const asked = await Promise.all(
+        [...specs].map(async ([spec, label]) => {
+          const a = [...argv, '-C', spec];
+          return { a, label, r: await ctx.run(a, { timeoutMs: 10_000 }) };
+        }),
+      );
+      for (const { a, label, r } of asked) {
         if (!r || r.code !== 0) continue;
         contexts.push({ label, settings: withDefaults(parseSshdT(r.stdout.toString('utf8'), file).global), evidence: argvText(a) });
       }
@@ -63,6 +68,15 @@ async function viewOf(ctx: SweepContext, file: string): Promise<SshdView> {
   }
   return { file, source: 'file', contexts, problem };
 }
+
+/** What the sshd views read: the configurations, and the running sshds found in /proc. */
+export const SSHD_READS = ['sshd -T -f CONFIG [-C user=…,host=…,addr=…]', '/etc/ssh/sshd_config (+ Include)', '/etc/ssh/sshd_config.d/*', '/proc/stat /proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid} (the running sshd and its -f)'];
+
+/**
+ * `sshd -T` of the configurations the SSH checks judge whatever they find: --sshd-config, else the
+ * usual one (a running sshd started with another -f is asked at run time).
+ */
+export const sshdCommands = (o: { sshdConfigs?: string[] }): string[][] => (o.sshdConfigs?.length ? o.sshdConfigs : ['/etc/ssh/sshd_config']).map((f) => ['sshd', '-T', '-f', f]);
 
 /** Every sshd config to judge: --sshd-config, else those of the running sshd (live), else /etc/ssh/sshd_config. */
 export function sshdViews(ctx: SweepContext): Promise<SshdView[]> {

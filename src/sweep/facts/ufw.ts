@@ -72,13 +72,20 @@ export function parseUfwUserRules(text: string): UfwRule[] {
   return out;
 }
 
+/**
+ * What ufw is asked live. Not declared to the remote batch: the batch runs its commands one after the
+ * other before it reads files, and ufw (Python) takes 0.2 s to start; on a kept-open shell it runs
+ * while the other checks work (one round trip).
+ */
+export const UFW_STATUS = ['ufw', 'status', 'verbose'];
+
 export function ufwFacts(ctx: SweepContext): Promise<UfwFacts> {
   return ctx.memo('ufw', async () => {
     const t = ctx.target;
     const installed = Boolean(await t.stat('/usr/sbin/ufw').catch(() => null)) || Boolean(await t.stat('/lib/ufw/ufw-init').catch(() => null));
     if (!installed) return { installed, active: null, defaultIncoming: null, rules: [], evidence: '/usr/sbin/ufw' };
     if (t.live) {
-      const argv = ['ufw', 'status', 'verbose'];
+      const argv = UFW_STATUS;
       const res = await ctx.run(argv);
       if (res && res.code === 0) return { installed, ...parseUfwStatus(res.stdout.toString('utf8')), evidence: argvText(argv) };
     }

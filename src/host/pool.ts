@@ -66,7 +66,7 @@ export function leaseTarget(base: Target, opts: { signal?: AbortSignal; owned: b
       return base.exec(argv, { ...o, ...(sig ? { signal: sig } : {}) }).catch(lost);
     },
     async prefetch(inputs: DeclaredInputs, o?: PrefetchOptions) {
-      const snap = await base.prefetch!(inputs, o).catch(lost);
+      const snap = await base.prefetch!(inputs, { ...o, ...(signal ? { signal } : {}) }).catch(lost);
       snapshots.add(snap);
       return snap;
     },

@@ -43,6 +43,7 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
   const stat = STAT;
   return [
     'set -f',
+    `trap '[ -n "$XP" ] && kill -TERM "$XP" 2>/dev/null; exit 143' TERM HUP`,
     `N=${shQuote(nonce)}; export N`,
     "p() { printf '%s\\0' \"$@\"; }",
     '{ F=$(find --version | head -n 1); T=$(tar --version | head -n 1); O=$(timeout --version | head -n 1); B=$(command -v bash); } </dev/null 2>/dev/null',
@@ -86,8 +87,11 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
     'x() {',
     '  i=$1; s=$2; shift 2',
     "  p X \"$i\"; printf 'X\\0%s\\0' \"$i\" >&3",
-    '  if [ -n "$O" ]; then timeout -s KILL "$s" env LC_ALL=C "$@" 2>&3; else env LC_ALL=C "$@" 2>&3; fi',
-    '  r=$?',
+    // in the background, waited for: a TERM (a playbook step stopped, its channel signalled) interrupts
+    // `wait` and the trap passes it on (GNU timeout passes it to the command); a foreground command
+    // would hold the trap until it ended, and the KILL that follows never reaches timeout's own group
+    '  if [ -n "$O" ]; then timeout -s KILL "$s" env LC_ALL=C "$@" 2>&3 & else env LC_ALL=C "$@" 2>&3 & fi',
+    '  XP=$!; wait "$XP"; r=$?; XP=',
     "  printf '\\0%s\\0%s\\0' \"$N\" \"$r\"; printf '\\0%s\\0' \"$N\" >&3",
     '}',
   ];

@@ -74,6 +74,8 @@ export class BatchSession {
     host: BatchHost,
     private readonly rt: RoundTrips,
     private readonly requestTimeoutMs = 120_000,
+    /** a playbook step's stop: the shell's channel gets TERM, which its trap passes on to a running command */
+    signal?: AbortSignal,
   ) {
     const nonce = randomBytes(16).toString('hex');
     this.ready = new Promise<void>((resolve, reject) => {
@@ -88,7 +90,7 @@ export class BatchSession {
     const errs = new FrameParser(nonce, stderrSink((key, buf) => this.command?.commandStderr(key, buf)), { stderr: true });
     errs.on('error', () => {});
     errs.on('failed', (err: Error) => this.fail(err));
-    host.exec(['sh', '-s'], { stdin: this.stdin, stdoutTo: this.parser, stderrTo: errs, maxBuffer: Number.POSITIVE_INFINITY, timeoutMs: 24 * 3600_000, privileged: true }).then(
+    host.exec(['sh', '-s'], { stdin: this.stdin, stdoutTo: this.parser, stderrTo: errs, maxBuffer: Number.POSITIVE_INFINITY, timeoutMs: 24 * 3600_000, privileged: true, ...(signal ? { signal } : {}) }).then(
       (res) => this.fail(new Error(`the follow-up shell ended (${res.stderr.toString('utf8').trim().split('\n')[0] || `exit ${res.code ?? res.signal}`})`)),
       (err: Error) => this.fail(err),
     );

@@ -47,6 +47,8 @@ export interface PrefetchOptions {
   prefix?: string;
   /** where the script runs when that is not the target itself (a target under a prefix) */
   runner?: BatchHost;
+  /** a playbook step's stop: the batches and kept-open shells are stopped with it (remote commands killed) */
+  signal?: AbortSignal;
   /** kept-open shells for the units' commands (default 2; 0: a channel per command) */
   shells?: number;
   /**
@@ -69,7 +71,7 @@ export class BatchFailed extends Error {}
 const firstLine = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('utf8')).trim().split('\n')[0]?.slice(0, 200) ?? '';
 
 /** Runs one batch on the host and merges it into the store; throws BatchFailed when it could not run or be read. */
-export async function runBatch(host: BatchHost, store: SnapshotStore, plan: BatchPlan, opts: { maxBytes: number; timeoutMs: number }, rt: RoundTrips): Promise<BatchResult> {
+export async function runBatch(host: BatchHost, store: SnapshotStore, plan: BatchPlan, opts: { maxBytes: number; timeoutMs: number; signal?: AbortSignal }, rt: RoundTrips): Promise<BatchResult> {
   const nonce = randomBytes(16).toString('hex');
   const receiver = new BatchReceiver(store, plan, utcNow);
   const out = new FrameParser(nonce, receiver);
@@ -82,7 +84,7 @@ export async function runBatch(host: BatchHost, store: SnapshotStore, plan: Batc
   rt.batches++;
   let res: ExecResult;
   try {
-    res = await host.exec(['sh', '-s'], { input: batchScript(plan, nonce), stdoutTo: out, stderrTo: err, maxBuffer: opts.maxBytes, timeoutMs: opts.timeoutMs, privileged: true });
+    res = await host.exec(['sh', '-s'], { input: batchScript(plan, nonce), stdoutTo: out, stderrTo: err, maxBuffer: opts.maxBytes, timeoutMs: opts.timeoutMs, privileged: true, ...(opts.signal ? { signal: opts.signal } : {}) });
   } finally {
     out.end();
     err.end();
@@ -243,7 +245,7 @@ export class SnapshotTarget extends View implements Target {
         // the session is gone: this round and the next as a batch of their own
       }
     }
-    await runBatch(this.runner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
+    await runBatch(this.runner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs, signal: this.opts.signal }, this.rt);
   }
 
   private get runner(): BatchHost {
@@ -260,7 +262,7 @@ export class SnapshotTarget extends View implements Target {
     const plan = makePlan(patterns, { maxFileBytes: this.opts.maxFileBytes ?? 1 << 20, commands: inputs.commands, commandTimeoutMs: this.opts.commandTimeoutMs, netnsFiles, prefix: this.opts.prefix });
     try {
       if (this.session && !this.session.dead && plan.commands.length === 0) await this.session.request(this.store, plan);
-      else await runBatch(this.runner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs }, this.rt);
+      else await runBatch(this.runner, this.store, plan, { maxBytes: this.opts.maxBatchBytes, timeoutMs: this.opts.timeoutMs, signal: this.opts.signal }, this.rt);
     } catch {
       // what it would have read comes through the follow-ups and the host
     }
@@ -270,7 +272,7 @@ export class SnapshotTarget extends View implements Target {
   /** A tree under this host (a container's layer, its running root), its batches on this snapshot's kept-open shell. */
   prefetchUnder(prefix: string, inputs: DeclaredInputs): Promise<Target> {
     const session = this.session && !this.session.dead ? this.session : undefined;
-    return openUnder(this.inner, prefix, inputs, { runner: this.runner, ...(session ? { session } : {}) });
+    return openUnder(this.inner, prefix, inputs, { runner: this.runner, ...(session ? { session } : {}), ...(this.opts.signal ? { signal: this.opts.signal } : {}) });
   }
 
   /** The snapshot's answer, after one follow-up when it had none; null when the host must be asked directly. */
@@ -484,8 +486,8 @@ export async function openSnapshot(inner: Target, inputs: DeclaredInputs, opts: 
   // the follow-up shell starts beside the first batch, so that it is ready when the first misses come;
   // two more for the commands the units run (not under a prefix: no command runs in an image)
   const shared = o.followUps !== 0 && o.session !== undefined && !o.session.dead;
-  const session = o.followUps === 0 ? undefined : shared ? o.session : new BatchSession(runner, rt);
-  const shells = o.followUps === 0 || o.prefix || (o.shells ?? 2) === 0 ? [] : Array.from({ length: o.shells ?? 2 }, () => new BatchSession(runner, rt));
+  const session = o.followUps === 0 ? undefined : shared ? o.session : new BatchSession(runner, rt, undefined, o.signal);
+  const shells = o.followUps === 0 || o.prefix || (o.shells ?? 2) === 0 ? [] : Array.from({ length: o.shells ?? 2 }, () => new BatchSession(runner, rt, undefined, o.signal));
   try {
     let first: BatchResult | undefined;
     if (shared) {
@@ -496,7 +498,7 @@ export async function openSnapshot(inner: Target, inputs: DeclaredInputs, opts: 
         () => undefined,
       );
     }
-    first ??= await runBatch(runner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs }, rt);
+    first ??= await runBatch(runner, store, plan, { maxBytes: o.maxBatchBytes, timeoutMs: o.timeoutMs, signal: o.signal }, rt);
     return new SnapshotTarget(inner, store, rt, o, first, templates, session, shells, shared);
   } catch (err) {
     if (!shared) session?.close();

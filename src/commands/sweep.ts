@@ -86,7 +86,8 @@ export default class Sweep extends IrCommand {
         } finally {
           spin.stop();
         }
-        if (flags['save-baseline']) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? [], stateKinds));
+        // an incomplete state is never accepted: the baseline there stays as it was
+        if (flags['save-baseline'] && !report.stateErrors?.length) await saveBaseline(flags['save-baseline'], makeBaseline(report.host, report.results, report.state ?? [], stateKinds));
         await this.keep(flags['out-dir'], report);
         return report;
       },
@@ -94,7 +95,7 @@ export default class Sweep extends IrCommand {
     );
     return showHosts({ log: (s) => this.log(s), json: Boolean(flags.json) }, run, {
       report: (r) => renderSweep(r, { verbose: flags.verbose }),
-      summary: (r) => `${r.results.filter((c) => c.status === 'fail').length} failed checks${r.errors.length ? `, ${r.errors.length} could not run` : ''}`,
+      summary: (r) => `${r.results.filter((c) => c.status === 'fail').length} failed checks${r.errors.length ? `, ${r.errors.length} could not run` : ''}${r.stateErrors?.length ? ', state incomplete' : ''}`,
     });
   }
 

@@ -43,6 +43,7 @@ export function renderSweep(r: SweepReport, opts: { verbose?: boolean } = {}): s
 /** The answer first and last: a check that could not run is never "OK". */
 function verdict(r: SweepReport): string {
   const failing = `${r.failing.length} failing at or above ${r.failOn}${r.drift ? ' (new or changed)' : ''}`;
+  if (r.stateErrors?.length) return `ERROR: the state could not be read whole (${r.stateErrors.join('; ')}): this sweep is incomplete, no baseline is saved from it; ${failing}`;
   if (r.errors.length) {
     const ids = [...new Set(r.results.filter((x) => x.status === 'error').map((x) => x.id))];
     const shown = ids.slice(0, 4).join(', ') + (ids.length > 4 ? `, and ${ids.length - 4} more` : '');

@@ -99,8 +99,19 @@ async function authorizedKeys(ctx: SweepContext): Promise<StateItem[]> {
   return [...out.values()];
 }
 
-async function persistence(target: Target, policy: Policy): Promise<StateItem[]> {
-  const report = await runScan(target, policy);
+/** The persistence findings as state; what kept the scan from running fully goes to `errors` (a state with holes is never "unchanged"). */
+async function persistence(target: Target, policy: Policy, errors: string[]): Promise<StateItem[]> {
+  let report: Awaited<ReturnType<typeof runScan>>;
+  try {
+    report = await runScan(target, policy);
+  } catch (err) {
+    errors.push(`persistence: the scan failed (${(err as Error).message})`);
+    return [];
+  }
+  if (report.errors.length) {
+    const what = [...new Set(report.errors.map((e) => (e.path ? `${e.detector} ${e.path}` : e.detector)))];
+    errors.push(`persistence: ${report.errors.length} part(s) of the scan could not run (${what.slice(0, 4).join(', ')}${what.length > 4 ? ', …' : ''})`);
+  }
   return report.findings.map((f) => ({
     key: `persistence:${f.key}`,
     kind: 'persistence' as const,
@@ -126,16 +137,20 @@ async function enabledUnits(ctx: SweepContext): Promise<StateItem[]> {
   return out;
 }
 
-/** The state between sweeps, sorted by key so that two baselines diff cleanly. */
-export async function collectState(target: Target, policy: Policy, opts: SweepOptions = {}, ctx = new SweepContext(target, policy, opts)): Promise<StateItem[]> {
+/**
+ * The state between sweeps, sorted by key so that two baselines diff cleanly; `errors` says which kind
+ * could not be read whole (the sweep is then incomplete: exit 2, and no baseline is saved from it).
+ */
+export async function collectState(target: Target, policy: Policy, opts: SweepOptions = {}, ctx = new SweepContext(target, policy, opts)): Promise<{ items: StateItem[]; errors: string[] }> {
+  const errors: string[] = [];
   const want = new Set(opts.stateKinds ?? STATE_KINDS);
   const none = Promise.resolve([] as StateItem[]);
   const parts = await Promise.all([
     want.has('port') ? ports(ctx) : none,
     want.has('account') ? accounts(ctx) : none,
     want.has('authorized-key') ? authorizedKeys(ctx) : none,
-    want.has('persistence') ? persistence(target, policy).catch(() => []) : none,
+    want.has('persistence') ? persistence(target, policy, errors) : none,
     want.has('unit') ? enabledUnits(ctx) : none,
   ]);
-  return parts.flat().sort((a, b) => a.key.localeCompare(b.key));
+  return { items: parts.flat().sort((a, b) => a.key.localeCompare(b.key)), errors };
 }

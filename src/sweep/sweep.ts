@@ -29,6 +29,8 @@ export const SweepReport = z.object({
   failing: z.array(z.string()),
   /** keys of the checks that could not evaluate input that exists (it threw, or was unreadable or unparsable) */
   errors: z.array(z.string()),
+  /** state kinds that could not be read whole (the persistence scan failed, or parts of it): the sweep is incomplete */
+  stateErrors: z.array(z.string()).optional(),
   /** 0 nothing at or above failOn, 1 failing results, 2 a check could not run: an error is never "OK" */
   exitCode: z.union([z.literal(0), z.literal(1), z.literal(2)]),
 });
@@ -86,7 +88,9 @@ export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptio
   const failOn = opts.failOn ?? 'low';
   const wantState = Boolean(opts.baseline || opts.withState);
   const ctx = new SweepContext(target, policy, opts);
-  const [results, state] = await Promise.all([runChecks(target, policy, opts, ctx), wantState ? collectState(target, policy, opts, ctx) : Promise.resolve(undefined)]);
+  const [results, collected] = await Promise.all([runChecks(target, policy, opts, ctx), wantState ? collectState(target, policy, opts, ctx) : Promise.resolve(undefined)]);
+  const state = collected?.items;
+  const stateErrors = collected?.errors ?? [];
   const atLeast = (s: Severity) => severityRank(s) >= severityRank(failOn);
   let drift: DriftReport | undefined;
   let failing: string[];
@@ -114,6 +118,7 @@ export async function runSweep(host: Target, policy: Policy, opts: SweepRunOptio
     ...(drift ? { drift } : {}),
     failing,
     errors: results.filter((r) => r.status === 'error').map((r) => r.key),
-    exitCode: results.some((r) => r.status === 'error') ? 2 : failing.length ? 1 : 0,
+    ...(stateErrors.length ? { stateErrors } : {}),
+    exitCode: results.some((r) => r.status === 'error') || stateErrors.length ? 2 : failing.length ? 1 : 0,
   };
 }

@@ -28,10 +28,26 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a key after 1.3 MB of comments and a line that is not a key are both in the state', async () => {
   const t = await ImageHost.open(join(dir, 'root'));
-  const items = await collectState(t, defaultPolicy(), { stateKinds: ['authorized-key'] });
+  const { items, errors } = await collectState(t, defaultPolicy(), { stateKinds: ['authorized-key'] });
+  expect(errors).toEqual([]);
   const blob = key.split(' ')[1]!;
   expect(items.map((i) => i.summary)).toEqual(
     expect.arrayContaining([`deploy /home/deploy/.ssh/authorized_keys: ssh-ed25519 …${blob.slice(-12)} padded@example.com`, 'deploy /home/deploy/.ssh/authorized_keys: (not a key line) not a key at all']),
   );
   expect(items).toHaveLength(2);
+});
+
+test('a persistence scan that cannot run fully makes the state incomplete, never empty and "unchanged"', async () => {
+  const t = await ImageHost.open(join(dir, 'root'));
+  // every directory listing fails as an I/O error would (a disk going bad under the scan)
+  const failing = new Proxy(t, {
+    get(target, prop) {
+      if (prop === 'list') return (p: string) => Promise.reject(Object.assign(new Error(`${p}: input/output error`), { code: 'EIO' }));
+      const v = Reflect.get(target, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+  const { errors } = await collectState(failing, defaultPolicy(), { stateKinds: ['persistence'] });
+  expect(errors).toHaveLength(1);
+  expect(errors[0]).toMatch(/^persistence: \d+ part\(s\) of the scan could not run/);
 });

@@ -161,8 +161,38 @@ async function inventoryOrNote(ctx: CollectContext): Promise<Inventory | null> {
   }
 }
 
-/** Every container of every Compose project (or --project): logs, inspect, diff, top, the project's compose config, its writable layer. */
-export async function collectDocker(ctx: CollectContext, opts: { project?: string; includeSecrets: boolean; since?: Date; layerLimits?: LayerLimits }): Promise<number> {
+/** What collectDocker needs from the engine before it writes anything. */
+export interface DockerAnswers {
+  flavor: ComposeFlavor | null;
+}
+
+/**
+ * Asks the engine, before anything is written, what collectDocker will store: the projects and the
+ * engine's facts (one answer each for the run), Compose's flavor, and over ssh the second batch
+ * (askAhead). Never throws: collectDocker asks again (the same answers) and records what failed.
+ * collect runs it while the process bodies are read, which go to the host itself and never through
+ * the snapshot a batch merges into.
+ */
+export async function askDocker(ctx: CollectContext, opts: { project?: string }): Promise<DockerAnswers | null> {
+  const t = ctx.target;
+  if (!t.live) return null;
+  shareEngineQueries(t);
+  try {
+    const all = await composeProjects(t);
+    await engineFacts(t);
+    const flavor = await composeFlavor(t);
+    await askAhead(ctx, opts.project ? all.filter((p) => p.name === opts.project) : all, flavor);
+    return { flavor };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Every container of every Compose project (or --project): logs, inspect, diff, top, the project's
+ * compose config, its writable layer. `asked`: askDocker already ran (its answers are reused).
+ */
+export async function collectDocker(ctx: CollectContext, opts: { project?: string; includeSecrets: boolean; since?: Date; layerLimits?: LayerLimits }, asked?: Promise<DockerAnswers | null>): Promise<number> {
   const { target, writer } = ctx;
   if (!target.live) {
     const inv = await inventoryOrNote(ctx);
@@ -191,8 +221,9 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
     projects = projects.filter((p) => p.name === opts.project);
     if (projects.length === 0) writer.skip(`docker/${opts.project}`, `no Compose project named ${opts.project} on ${target.name}`);
   }
-  const flavor = await composeFlavor(target);
-  await askAhead(ctx, projects, flavor);
+  const answers = await asked;
+  const flavor = answers ? answers.flavor : await composeFlavor(target);
+  if (!answers) await askAhead(ctx, projects, flavor);
   const inv = await inventoryOrNote(ctx);
   // each container's logs are their own command (streamed, they can be larger than memory): a few run
   // ahead of the one being stored, each into its own spool, stored in order

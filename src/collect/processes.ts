@@ -104,7 +104,7 @@ function fetchBodies(ctx: CollectContext, pids: number[], budget: ByteBudget, ma
  * process detector flags, lives only in memory. Its body (/proc/PID/exe), command line, environment
  * (redacted), maps and status go under proc/<pid>/ before isolation or a reboot destroys them.
  */
-export async function collectProcessBodies(ctx: CollectContext): Promise<number> {
+export async function collectProcessBodies(ctx: CollectContext, beside?: () => Promise<unknown>): Promise<number> {
   const { target, writer } = ctx;
   const reasons = new Map<number, string[]>();
   const add = (pid: number, why: string) => reasons.set(pid, [...(reasons.get(pid) ?? []), why]);
@@ -130,6 +130,9 @@ export async function collectProcessBodies(ctx: CollectContext): Promise<number>
   const max = Math.min(ctx.maxFileSize, EXE_MAX);
   const bodies = fetchBodies(ctx, order.map(([pid]) => pid), budget, max);
   await small;
+  // what the caller wants done meanwhile (collect: the Docker engine's answers, a batch of their own);
+  // the bodies' reads never go through the snapshot, so nothing else merges into it
+  await beside?.().catch(() => {});
   for (const [i, [pid, why]] of order.entries()) {
     const dir = `proc/${pid}`;
     writer.note(`${dir}: collected because ${why.join('; ')}`);

@@ -31,10 +31,8 @@ function run(target: Target, argv: string[], opts: ExecOptions): Promise<ExecRes
   const had = key ? memo!.get(key) : undefined;
   if (had) return had;
   const p = target.exec(argv, { privileged: true, ...opts });
-  if (key) {
-    memo!.set(key, p);
-    p.catch(() => memo!.delete(key));
-  }
+  // a failure too is the run's one answer (docker missing: asked again, it would cost a round trip)
+  if (key) memo!.set(key, p);
   return p;
 }
 

@@ -277,7 +277,7 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
     if (target.live) {
       await collectLive(ctx, commands, kernel);
       // the Docker engine is asked while the process bodies are read (over ssh, each a few round trips)
-      processes = await collectProcessBodies(ctx, () => (docker = askDocker(ctx, { project: o.project })));
+      processes = await collectProcessBodies(ctx, () => (docker = askDocker(ctx, { project: o.project, since: o.since })));
     } else writer.note('live state, process bodies and journalctl: not available on an offline image');
     containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since, layerLimits: o.layerLimits }, docker);
     for (const item of items) {

@@ -6,6 +6,7 @@ import { DEFAULT_LAYER_LIMITS, containerBase, storeContainerLayer, storeContaine
 import { containerInventory, type Inventory } from '../docker/storage.js';
 import type { ExecResult } from '../host/target.js';
 import { isMissing } from '../host/target.js';
+import type { SpooledCommand } from '../evidence/writer.js';
 import { collectPath } from './files.js';
 import { checkAlive, type CollectContext } from './context.js';
 
@@ -30,7 +31,12 @@ const LOGS_AHEAD = 4;
  * Runs `jobs` in order, at most `n` started and not yet done with: `get(i)` is the settled result of
  * job i (asked in order), `done()` says the oldest is stored, so the next one may start.
  */
-function ahead<T>(jobs: (() => Promise<T>)[], n: number): { get(i: number): Promise<{ value: T } | { err: unknown }>; done(): void } {
+interface Ahead<T> {
+  get(i: number): Promise<{ value: T } | { err: unknown }>;
+  done(): void;
+}
+
+function ahead<T>(jobs: (() => Promise<T>)[], n: number): Ahead<T> {
   const started: Promise<{ value: T } | { err: unknown }>[] = [];
   let finished = 0;
   const more = () => {
@@ -163,36 +169,57 @@ async function inventoryOrNote(ctx: CollectContext): Promise<Inventory | null> {
 
 /** What collectDocker needs from the engine before it writes anything. */
 export interface DockerAnswers {
+  /** every Compose project, before --project chooses */
+  all: ComposeProject[];
   flavor: ComposeFlavor | null;
+  /** the chosen containers' logs, already running into their spools */
+  logs: Ahead<SpooledCommand>;
+}
+
+type DockerOptions = { project?: string; includeSecrets: boolean; since?: Date; layerLimits?: LayerLimits };
+
+const chosen = (all: ComposeProject[], project?: string) => (project ? all.filter((p) => p.name === project) : all);
+
+/**
+ * Each container's logs are their own command (streamed: they can be larger than memory): a few run
+ * ahead of the one being stored, each into its own spool, stored in the containers' order.
+ */
+function startLogs(ctx: CollectContext, projects: ComposeProject[], opts: { since?: Date }): Ahead<SpooledCommand> {
+  return ahead(
+    projects.flatMap((p) => p.containers).map((c) => () => ctx.writer.spoolCommand((s) => containerLogs(ctx.target, c, { since: opts.since, maxBytes: ctx.maxFileSize, sinks: s }))),
+    LOGS_AHEAD,
+  );
 }
 
 /**
  * Asks the engine, before anything is written, what collectDocker will store: the projects and the
- * engine's facts (one answer each for the run), Compose's flavor, and over ssh the second batch
- * (askAhead). Never throws: collectDocker asks again (the same answers) and records what failed.
- * collect runs it while the process bodies are read, which go to the host itself and never through
- * the snapshot a batch merges into.
+ * engine's facts (one answer each for the run), Compose's flavor, over ssh the second batch
+ * (askAhead), and starts the first containers' logs. Never throws: collectDocker asks again (the same
+ * answers) and records what failed. collect runs it while the process bodies are read, which go to
+ * the host itself and never through the snapshot a batch merges into.
  */
-export async function askDocker(ctx: CollectContext, opts: { project?: string }): Promise<DockerAnswers | null> {
+export async function askDocker(ctx: CollectContext, opts: { project?: string; since?: Date }): Promise<DockerAnswers | null> {
   const t = ctx.target;
   if (!t.live) return null;
   shareEngineQueries(t);
+  let all: ComposeProject[];
   try {
-    const all = await composeProjects(t);
+    all = await composeProjects(t);
     await engineFacts(t);
-    const flavor = await composeFlavor(t);
-    await askAhead(ctx, opts.project ? all.filter((p) => p.name === opts.project) : all, flavor);
-    return { flavor };
   } catch {
     return null;
   }
+  const flavor = await composeFlavor(t);
+  const logs = startLogs(ctx, chosen(all, opts.project), opts);
+  await askAhead(ctx, chosen(all, opts.project), flavor).catch(() => {});
+  return { all, flavor, logs };
 }
 
 /**
  * Every container of every Compose project (or --project): logs, inspect, diff, top, the project's
- * compose config, its writable layer. `asked`: askDocker already ran (its answers are reused).
+ * compose config, its writable layer. `asked`: askDocker already ran (its answers are used).
  */
-export async function collectDocker(ctx: CollectContext, opts: { project?: string; includeSecrets: boolean; since?: Date; layerLimits?: LayerLimits }, asked?: Promise<DockerAnswers | null>): Promise<number> {
+export async function collectDocker(ctx: CollectContext, opts: DockerOptions, asked?: Promise<DockerAnswers | null>): Promise<number> {
   const { target, writer } = ctx;
   if (!target.live) {
     const inv = await inventoryOrNote(ctx);
@@ -205,9 +232,10 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
   }
   // one answer per query for the whole run: the evidence and the inventory describe the same engine
   shareEngineQueries(target);
+  const answers = await asked;
   let projects: ComposeProject[];
   try {
-    projects = await composeProjects(target);
+    projects = answers?.all ?? (await composeProjects(target));
     for (const f of await engineFacts(target)) await writer.addCommand(`docker/engine/${f.name}`, f.res);
   } catch (err) {
     if (err instanceof DockerUnavailable) writer.skip('docker', err.message);
@@ -218,20 +246,13 @@ export async function collectDocker(ctx: CollectContext, opts: { project?: strin
     return 0;
   }
   if (opts.project) {
-    projects = projects.filter((p) => p.name === opts.project);
+    projects = chosen(projects, opts.project);
     if (projects.length === 0) writer.skip(`docker/${opts.project}`, `no Compose project named ${opts.project} on ${target.name}`);
   }
-  const answers = await asked;
   const flavor = answers ? answers.flavor : await composeFlavor(target);
   if (!answers) await askAhead(ctx, projects, flavor);
   const inv = await inventoryOrNote(ctx);
-  // each container's logs are their own command (streamed, they can be larger than memory): a few run
-  // ahead of the one being stored, each into its own spool, stored in order
-  const all = projects.flatMap((p) => p.containers);
-  const logs = ahead(
-    all.map((c) => () => writer.spoolCommand((s) => containerLogs(target, c, { since: opts.since, maxBytes: ctx.maxFileSize, sinks: s }))),
-    LOGS_AHEAD,
-  );
+  const logs = answers?.logs ?? startLogs(ctx, projects, opts);
   let k = 0;
   let containers = 0;
   for (const p of projects) {

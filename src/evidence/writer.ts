@@ -456,8 +456,10 @@ export class EvidenceWriter {
         await this.discard();
         throw err;
       }
-    }).finally(() => {
+    }).finally(async () => {
       if (this.state === 'open') this.state = 'finished';
+      // a command spooled and never stored (its caller gave up on it) leaves nothing behind
+      await this.unspool([...this.spools]);
     });
   }
 

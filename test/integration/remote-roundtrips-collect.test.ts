@@ -88,8 +88,13 @@ afterAll(() => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Entries whose set does not depend on what other tests do meanwhile (their files in /tmp, a container's layer). */
-const stable = (p: string) => (!p.startsWith('fs/') || p.startsWith('fs/etc/')) && !/\/layer(\/|-changes)/.test(p) && p !== 'bodyfile.txt';
+/**
+ * Entries whose set does not depend on what other tests do meanwhile: not their files in /tmp, not a
+ * container's layer, not the processes (one with a deleted executable may start or end between runs).
+ */
+const stable = (p: string) => (!p.startsWith('fs/') || p.startsWith('fs/etc/')) && !/\/layer(\/|-changes)/.test(p) && !p.startsWith('proc/') && p !== 'bodyfile.txt';
+/** Each process collected is its body and four /proc files. */
+const processFiles = (x: { files: { path: string }[] }) => new Set(x.files.filter((f) => f.path.startsWith('proc/')).map((f) => f.path.split('/').slice(2).join('/')));
 
 test('collect with Docker: a bounded number of commands, whatever the number of containers; the same entries as per file', async () => {
   const batched = await collect('batched');
@@ -117,5 +122,6 @@ test('collect with Docker: a bounded number of commands, whatever the number of 
   const paths = (x: { files: { path: string }[] }) => x.files.map((f) => f.path).filter(stable).sort();
   expect(paths(m).length).toBeGreaterThan(100);
   expect(paths(m)).toEqual(paths(p));
+  for (const x of [m, p]) expect([[], ['cmdline', 'environ', 'exe', 'maps', 'status']]).toContainEqual([...processFiles(x)].sort());
   expect(readdirSync(join(work, 'batched')).filter((f) => f.includes('.spool') || f.startsWith('.ir-batch'))).toEqual([]);
 }, 900_000);

@@ -59,22 +59,39 @@ export class ByteBudget {
   }
 }
 
+type BodyMeta = { stat: Promise<{ st: FileStat | null } | { err: unknown }>; link: Promise<string> };
+
+/** The stat and link target of each pid's body, asked once, as soon as the pid is known. */
+function bodyMeta(ctx: CollectContext): (pid: number) => BodyMeta {
+  const asked = new Map<number, BodyMeta>();
+  return (pid) => {
+    let m = asked.get(pid);
+    if (!m) {
+      const path = `/proc/${pid}/exe`;
+      // settled at once (never a rejection left waiting for its turn)
+      m = {
+        stat: ctx.target.stat(path).then(
+          (st) => ({ st }),
+          (err: unknown) => ({ err }),
+        ),
+        link: ctx.target.readlink(path).catch(() => '?'),
+      };
+      asked.set(pid, m);
+    }
+    return m;
+  };
+}
+
 /**
  * The body of each pid, fetched side by side: the stat and the link target at once, the content once
  * admitted within the budget, in pid order (a later pid never takes the room an earlier one waits
  * for, so storing them in order always frees what the next needs). Each result says how many bytes
  * it holds; the caller gives them back once stored.
  */
-function fetchBodies(ctx: CollectContext, pids: number[], budget: ByteBudget, max: number): Promise<Body>[] {
+function fetchBodies(ctx: CollectContext, pids: number[], budget: ByteBudget, max: number, meta: (pid: number) => BodyMeta): Promise<Body>[] {
   let turn: Promise<unknown> = Promise.resolve();
   return pids.map((pid) => {
-    const path = `/proc/${pid}/exe`;
-    // settled at once (never a rejection left waiting for its turn)
-    const stat = ctx.target.stat(path).then(
-      (st) => ({ st }),
-      (err: unknown) => ({ err }),
-    );
-    const link = ctx.target.readlink(path).catch(() => '?');
+    const { stat, link } = meta(pid);
     const before = turn;
     const admitted = (async () => {
       await before;
@@ -107,9 +124,12 @@ function fetchBodies(ctx: CollectContext, pids: number[], budget: ByteBudget, ma
 export async function collectProcessBodies(ctx: CollectContext, beside?: () => Promise<unknown>): Promise<number> {
   const { target, writer } = ctx;
   const reasons = new Map<number, string[]>();
+  const meta = bodyMeta(ctx);
   const add = (pid: number, why: string) => reasons.set(pid, [...(reasons.get(pid) ?? []), why]);
   try {
     for (const p of await listProcesses(target)) if (p.exeDeleted && p.pid !== process.pid) add(p.pid, `executable deleted (${p.exe ?? '?'})`);
+    // their bodies' metadata asked now, during the scan below (over ssh it opens the sftp session)
+    for (const pid of reasons.keys()) meta(pid);
   } catch (err) {
     if (err instanceof NotAvailable) return 0;
     writer.notRead('/proc', err, 'process list not read: ');
@@ -128,7 +148,7 @@ export async function collectProcessBodies(ctx: CollectContext, beside?: () => P
   // ssh, within EXE_INFLIGHT bytes held at once; stored one by one in pid order
   const budget = new ByteBudget(EXE_INFLIGHT);
   const max = Math.min(ctx.maxFileSize, EXE_MAX);
-  const bodies = fetchBodies(ctx, order.map(([pid]) => pid), budget, max);
+  const bodies = fetchBodies(ctx, order.map(([pid]) => pid), budget, max, meta);
   await small;
   // what the caller wants done meanwhile (collect: the Docker engine's answers, a batch of their own);
   // the bodies' reads never go through the snapshot, so nothing else merges into it

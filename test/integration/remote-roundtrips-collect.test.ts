@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJson, ROOT, runIr } from '../helpers/cli.js';
+import { parseJson, runIr } from '../helpers/cli.js';
+import { irTraced, startLatencyProxy, type LatencyProxy, type Trips } from '../helpers/latency-proxy.js';
 import { serviceEnv } from '../helpers/services.js';
 
 /**
@@ -18,25 +18,7 @@ import { serviceEnv } from '../helpers/services.js';
 const e = serviceEnv();
 const PROJECT = e.IR_COMPOSE_PROJECT!;
 let work: string;
-let proxy: ChildProcess;
-let proxyPort: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Trips {
-  channels: number;
-  execs: number;
-  sftp: number;
-  perFile: number;
-  batches: number;
-}
+let proxy: LatencyProxy;
 
 interface Collected {
   path: string;
@@ -46,21 +28,13 @@ interface Collected {
 }
 
 /** One collect of the test project as deploy --sudo, through the proxy or directly, with its round trips. */
-async function collect(name: string, opts: { direct?: boolean; batch?: boolean } = {}): Promise<{ res: Collected; trips: Trips; stderr: string }> {
+async function collect(name: string, opts: { direct?: boolean; batch?: boolean } = {}): Promise<{ res: Collected; trips: Trips }> {
   const out = join(work, name);
   mkdirSync(out);
-  const trace = join(work, `trace-${name}.jsonl`);
-  const port = opts.direct ? e.IR_SSH_PORT : String(proxyPort);
-  const ssh = ['--host', `deploy@127.0.0.1:${port}`, '-i', e.IR_SSH_KEY!, '--known-hosts', join(work, 'known_hosts'), '--sudo'];
-  const r = await runIr(['collect', ...ssh, '--out', out, '--project', PROJECT, '--exclude', '/var/log/journal', '--json'], {
-    env: { IR_TRACE_ROUNDTRIPS: trace, IR_BATCH: opts.batch === false ? '0' : '1' },
-    timeoutMs: 600_000,
-  });
+  const r = await irTraced(proxy, work, ['collect', '--out', out, '--project', PROJECT, '--exclude', '/var/log/journal', '--json'], opts);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  const lines = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Trips) : [];
-  const sum = (k: keyof Trips) => lines.reduce((n, l) => n + l[k], 0);
-  return { res: parseJson<Collected>(r), trips: { channels: sum('channels'), execs: sum('execs'), sftp: sum('sftp'), perFile: sum('perFile'), batches: sum('batches') }, stderr: r.stderr };
+  return { res: parseJson<Collected>(r), trips: r.trips };
 }
 
 /** The archive unpacked: its manifest, after `ir evidence verify` and `sha256sum -c` agreed on it. */
@@ -75,16 +49,11 @@ async function verified(archive: string, name: string): Promise<{ files: { path:
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ir-remote-collect-'));
-  proxyPort = await freePort();
   // 20 ms: enough to make a request cost something, short enough for a test
-  proxy = spawn(process.execPath, [join(ROOT, 'bench/fleet-proxy.mjs'), String(proxyPort), e.IR_SSH_PORT!, '20'], { stdio: 'ignore' });
-  const known = readFileSync(e.IR_KNOWN_HOSTS!, 'utf8');
-  const key = new RegExp(`^\\[127\\.0\\.0\\.1\\]:${e.IR_SSH_PORT}\\S*\\s+(\\S+\\s+\\S+)`, 'm').exec(known)![1];
-  writeFileSync(join(work, 'known_hosts'), `${known}\n[127.0.0.1]:${proxyPort} ${key}\n`);
-  await new Promise((r) => setTimeout(r, 300));
+  proxy = await startLatencyProxy(work, 20);
 });
 afterAll(() => {
-  proxy?.kill('SIGKILL');
+  proxy?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

@@ -11,7 +11,7 @@ import { utcNow } from '../core/time.js';
 import { parsePasswd } from '../host/facts/passwd.js';
 import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
 import { checkAlive, CollectAborted, type CollectContext } from './context.js';
-import { collectDocker } from './docker.js';
+import { askDocker, collectDocker, dockerQueries, type DockerAnswers } from './docker.js';
 import { collectBatchOptions, collectInputs, collectPath, neverWalk } from './files.js';
 import type { CommandItem, KernelFileItem } from './item.js';
 import { globMatcher } from './options.js';
@@ -266,16 +266,20 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
   try {
     writer.note(`target: ${target.kind} ${target.name}; profile ${o.profile.name} (${o.profile.file}); max file size ${o.maxFileSize}; max total ${Number.isFinite(o.maxTotal) ? o.maxTotal : 'none'}${o.since ? `; since ${o.since.toISOString()}` : ''}`);
     if (!o.includeSecrets) writer.note('secrets: .env values and secret-named variables redacted (--include-secrets keeps them)');
-    // over ssh: everything the items declare in one batch (host/batch/), then served from its spool
-    ctx.target = (await target.prefetch?.(collectInputs(items, o, BODYFILE_ROOTS), collectBatchOptions(o))) ?? target;
+    // over ssh: everything the items declare in one batch (host/batch/), then served from its spool;
+    // the engine's first answers (docker ps, info, version) come in it too, after the live commands
+    const inputs = collectInputs(items, o, BODYFILE_ROOTS);
+    ctx.target = (await target.prefetch?.({ ...inputs, commands: [...(inputs.commands ?? []), ...dockerQueries()] }, collectBatchOptions(o))) ?? target;
     if (ctx.target.reading) writer.note(ctx.target.reading().note);
     const commands = items.filter((i): i is CommandItem => i.kind === 'command');
     const kernel = items.filter((i): i is KernelFileItem => i.kind === 'kernel');
+    let docker: Promise<DockerAnswers | null> | undefined;
     if (target.live) {
       await collectLive(ctx, commands, kernel);
-      processes = await collectProcessBodies(ctx);
+      // the Docker engine is asked while the process bodies are read (over ssh, each a few round trips)
+      processes = await collectProcessBodies(ctx, () => (docker = askDocker(ctx, { project: o.project, since: o.since })));
     } else writer.note('live state, process bodies and journalctl: not available on an offline image');
-    containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since, layerLimits: o.layerLimits });
+    containers = await collectDocker(ctx, { project: o.project, includeSecrets: o.includeSecrets, since: o.since, layerLimits: o.layerLimits }, docker);
     for (const item of items) {
       if (item.kind === 'paths') {
         if (item.needs === 'shadow' && !o.includeShadow) {

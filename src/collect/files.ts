@@ -20,7 +20,7 @@ const BATCH_FILE_MAX = 8 * 1024 * 1024;
 export function collectInputs(items: CollectionItem[], o: { include: string[]; includeShadow: boolean }, bodyfileRoots: string[]): DeclaredInputs {
   // a path is stored with everything under it
   const tree = (p: string) => `${p} ${p}/**`;
-  const paths: string[] = ['/etc/passwd', '/proc/stat', '/proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid}', '/proc/PID/{environ,maps,status}', ...bodyfileRoots.map((r) => `${r} (lstat)`)];
+  const paths: string[] = ['/etc/passwd', '/proc/stat', '/proc/*/{stat,cmdline,exe,cwd,ns/net,ns/pid,cgroup}', '/proc/PID/{environ,maps,status}', ...bodyfileRoots.map((r) => `${r} (lstat)`)];
   const commands: string[][] = [];
   for (const i of items) {
     if (i.kind === 'paths' && !(i.needs === 'shadow' && !o.includeShadow)) paths.push(...i.paths.filter((p) => !neverWalk(p)).map(tree));

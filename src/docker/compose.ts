@@ -55,9 +55,12 @@ export function parseContainerRows(ndjson: string): ContainerRow[] {
   return rows;
 }
 
+/** `docker ps` of the containers that carry Compose's labels (arguments after `docker`). */
+export const COMPOSE_PS = ['ps', '-a', '--no-trunc', '--filter', 'label=com.docker.compose.project', '--format', '{{json .}}'];
+
 /** Every container (running or not) that carries Compose's labels, v1 and v2 alike. */
 export async function composeContainers(target: Target): Promise<ContainerRow[]> {
-  const out = await dockerOk(target, ['ps', '-a', '--no-trunc', '--filter', 'label=com.docker.compose.project', '--format', '{{json .}}']);
+  const out = await dockerOk(target, COMPOSE_PS);
   return parseContainerRows(out);
 }
 

@@ -24,19 +24,26 @@ export function containerView(target: Target, args: string[]): Promise<ExecResul
   return docker(target, args, { maxBuffer: 64 * 1024 * 1024, timeoutMs: 120_000 });
 }
 
-/** `compose config` of a project from the files its labels name (v2 and v1 alike). */
-export async function composeConfig(target: Target, flavor: ComposeFlavor, p: ComposeProject): Promise<ExecResult> {
+/** The command line of `compose config` for a project, from the files its labels name (v2 and v1 alike). */
+export function composeConfigArgv(flavor: ComposeFlavor, p: ComposeProject): string[] {
   const files = p.configFiles.flatMap((f) => ['-f', f]);
   const dir = p.workingDir ? ['--project-directory', p.workingDir] : [];
-  const argv = [...flavor.argv, '-p', p.name, ...dir, ...files, 'config'];
-  return target.exec(argv, { privileged: true, timeoutMs: 60_000 });
+  return [...flavor.argv, '-p', p.name, ...dir, ...files, 'config'];
 }
 
-/** `docker version` and `docker info`, the engine the containers ran on. */
+export async function composeConfig(target: Target, flavor: ComposeFlavor, p: ComposeProject): Promise<ExecResult> {
+  return target.exec(composeConfigArgv(flavor, p), { privileged: true, timeoutMs: 60_000 });
+}
+
+/** The engine the containers ran on: `docker version`, `docker info`, every container (arguments after `docker`). */
+export const ENGINE_FACTS = [
+  { name: 'version.json', args: ['version', '--format', '{{json .}}'] },
+  { name: 'info.json', args: ['info', '--format', '{{json .}}'] },
+  { name: 'ps.jsonl', args: ['ps', '-a', '--no-trunc', '--format', '{{json .}}'] },
+] as const;
+
 export async function engineFacts(target: Target): Promise<{ name: string; res: ExecResult }[]> {
-  return [
-    { name: 'version.json', res: await docker(target, ['version', '--format', '{{json .}}']) },
-    { name: 'info.json', res: await docker(target, ['info', '--format', '{{json .}}']) },
-    { name: 'ps.jsonl', res: await docker(target, ['ps', '-a', '--no-trunc', '--format', '{{json .}}']) },
-  ];
+  const out: { name: string; res: ExecResult }[] = [];
+  for (const f of ENGINE_FACTS) out.push({ name: f.name, res: await docker(target, [...f.args]) });
+  return out;
 }

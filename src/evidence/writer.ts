@@ -77,11 +77,21 @@ function commandEntry(res: ExecResult): { command: NonNullable<ManifestEntry['co
   return { command, meta: { source: res.argv.join(' '), mtime: Date.parse(res.endedAt) / 1000, mode: 0o644 } };
 }
 
+/** A command's output waiting in its spool files (EvidenceWriter.spoolCommand). */
+export interface SpooledCommand {
+  res: ExecResult;
+  /** adds stdout at `path` and stderr at `stderrPath` (default `path.stderr`), then removes the spools */
+  store(path: string, stderrPath?: string): Promise<void>;
+  /** removes the spools without storing them */
+  drop(): Promise<void>;
+}
+
 /**
  * Writes one evidence archive in one pass: every entry is hashed while it streams into the tar,
  * the tar is compressed as independent gzip members in parallel (see gzip-members.ts), and the
  * compressed file is hashed as it is written. No temporary copy of the evidence set (a command output
- * too large to hold is spooled, one at a time: addCommandSpooled), memory bounded by a few MiB.
+ * too large to hold is spooled: addCommandSpooled, or spoolCommand for a few side by side), memory
+ * bounded by a few MiB.
  * The archive is `<name>.partial` until finish() has fsynced it and renamed it, so a killed run
  * never leaves a file under the final name.
  */
@@ -90,7 +100,9 @@ export class EvidenceWriter {
   readonly partialPath: string;
   /** the temporary files: the stdout and stderr of one command too large to hold, spooled before they are stored */
   private readonly spoolPath: string;
-  private readonly spoolErrPath: string;
+  /** spool files that exist now, removed by whoever stores them or by an abort */
+  private readonly spools = new Set<string>();
+  private spoolSeq = 0;
   private readonly entries: ManifestEntry[] = [];
   private readonly skipped: SkippedItem[] = [];
   private readonly log: string[] = [];
@@ -112,7 +124,6 @@ export class EvidenceWriter {
     this.path = join(opts.dir, name);
     this.partialPath = `${this.path}.partial`;
     this.spoolPath = `${this.path}.spool`;
-    this.spoolErrPath = `${this.path}.spool-err`;
     this.operator = opts.operator ?? defaultOperator();
     this.note(`ir ${opts.toolVersion}: acquisition of ${opts.host} by ${this.operator}`);
     this.note(`argv: ${JSON.stringify(opts.argv)}`);
@@ -302,7 +313,7 @@ export class EvidenceWriter {
    * `<name>.spool`), which is then stored like a file, hashed on the way, and removed.
    */
   async addSpooled(path: string, produce: (out: NodeJS.WritableStream) => Promise<void>, meta: EntryMeta): Promise<void> {
-    await this.spooled([this.spoolPath], async ([out]) => {
+    await this.spooled([this.spoolNames()[0]], async ([out]) => {
       await produce(out!);
       return [{ path, meta }];
     });
@@ -310,41 +321,91 @@ export class EvidenceWriter {
 
   /**
    * A command whose output may be too large to hold in memory (docker logs, journalctl): `run` writes
-   * stdout and stderr into two spool files (`<name>.spool` and `<name>.spool-err`), stored as above.
-   * The spools of one entry or command at a time are the only temporary copies ir makes.
+   * stdout and stderr into two spool files beside the archive (mode 600), stored as above.
    */
   async addCommandSpooled(path: string, run: (sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<ExecResult>, stderrPath = `${path}.stderr`): Promise<ExecResult> {
-    let res: ExecResult | undefined;
-    await this.spooled([this.spoolPath, this.spoolErrPath], async ([stdout, stderr]) => {
-      res = await run({ stdout: stdout!, stderr: stderr! });
-      const { command, meta } = commandEntry(res);
-      return [
-        { path, meta, extra: { command } },
-        { path: stderrPath, meta: { ...meta, source: `${meta.source} (stderr)` } },
-      ];
-    });
-    return res!;
+    const s = await this.spoolCommand(run);
+    await s.store(path, stderrPath);
+    return s.res;
+  }
+
+  /**
+   * Runs a command into spool files of its own now, so that several can run side by side (each
+   * container's logs over a far link); `store` then adds its two entries where the caller wants them
+   * in the archive (in its own order, whatever finished first), and removes the spools. Each pending
+   * one holds its two files on disk: callers keep a few at a time.
+   */
+  async spoolCommand(run: (sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<ExecResult>): Promise<SpooledCommand> {
+    const files = this.spoolNames();
+    let res: ExecResult;
+    try {
+      res = await this.fill(files, async ([stdout, stderr]) => run({ stdout: stdout!, stderr: stderr! }));
+    } catch (err) {
+      await this.unspool(files);
+      throw err;
+    }
+    const { command, meta } = commandEntry(res);
+    return {
+      res,
+      store: (path, stderrPath = `${path}.stderr`) =>
+        this.storeSpools(files, [
+          { path, meta, extra: { command } },
+          { path: stderrPath, meta: { ...meta, source: `${meta.source} (stderr)` } },
+        ]),
+      drop: () => this.unspool(files),
+    };
+  }
+
+  /** Names of a new pair of spool files: `<name>.spool` and `<name>.spool-err`, then numbered. */
+  private spoolNames(): [string, string] {
+    const n = this.spoolSeq++;
+    return n === 0 ? [this.spoolPath, `${this.spoolPath}-err`] : [`${this.spoolPath}-${n}`, `${this.spoolPath}-err-${n}`];
   }
 
   /** Opens the spools, lets `fill` write them, then stores each as the entry it names; always removes them. */
   private async spooled(spools: string[], fill: (streams: WriteStream[]) => Promise<{ path: string; meta: EntryMeta; extra?: Partial<ManifestEntry> }[]>): Promise<void> {
+    let entries: Awaited<ReturnType<typeof fill>>;
+    try {
+      entries = await this.fill(spools, fill);
+    } catch (err) {
+      await this.unspool(spools);
+      throw err;
+    }
+    await this.storeSpools(spools, entries);
+  }
+
+  /** Creates the spool files and lets `write` fill them; they are closed when it ends. */
+  private async fill<T>(spools: string[], write: (streams: WriteStream[]) => Promise<T>): Promise<T> {
+    for (const p of spools) this.spools.add(p);
     const streams = spools.map((p) => createWriteStream(p, { mode: 0o600 }));
     try {
-      let entries: Awaited<ReturnType<typeof fill>>;
+      return await write(streams);
+    } finally {
       try {
-        entries = await fill(streams);
-      } finally {
         for (const ws of streams) ws.end();
+        // a spool that could not be written (disk full) fails the entry
         await Promise.all(streams.map((ws) => finished(ws)));
+      } finally {
+        for (const ws of streams) ws.destroy();
       }
+    }
+  }
+
+  /** Stores each spool as the entry it names, then removes them (also when storing fails). */
+  private async storeSpools(spools: string[], entries: { path: string; meta: EntryMeta; extra?: Partial<ManifestEntry> }[]): Promise<void> {
+    try {
       for (const [i, e] of entries.entries()) {
         const size = (await fsp.stat(spools[i]!)).size;
         await this.addStream(e.path, createReadStream(spools[i]!), { ...e.meta, size }, e.extra);
       }
     } finally {
-      for (const ws of streams) ws.destroy();
-      await Promise.all(spools.map((p) => fsp.unlink(p).catch(() => {})));
+      await this.unspool(spools);
     }
+  }
+
+  private async unspool(spools: string[]): Promise<void> {
+    await Promise.all(spools.map((p) => fsp.unlink(p).catch(() => {})));
+    for (const p of spools) this.spools.delete(p);
   }
 
   /** A link is stored as a link, never followed. */
@@ -395,8 +456,10 @@ export class EvidenceWriter {
         await this.discard();
         throw err;
       }
-    }).finally(() => {
+    }).finally(async () => {
       if (this.state === 'open') this.state = 'finished';
+      // a command spooled and never stored (its caller gave up on it) leaves nothing behind
+      await this.unspool([...this.spools]);
     });
   }
 
@@ -463,8 +526,7 @@ export class EvidenceWriter {
     await this.sink.discard();
     await this.fh.close().catch(() => {});
     await fsp.unlink(this.partialPath).catch(() => {});
-    await fsp.unlink(this.spoolPath).catch(() => {});
-    await fsp.unlink(this.spoolErrPath).catch(() => {});
+    await this.unspool([this.spoolPath, ...this.spools]);
   }
 
   /** Removes the .partial (a failed or interrupted collection leaves nothing behind). */

@@ -1,9 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJson, ROOT, runIr } from '../helpers/cli.js';
+import { parseJson, runIr } from '../helpers/cli.js';
+import { freePort, irTraced, startLatencyProxy, type LatencyProxy } from '../helpers/latency-proxy.js';
 import { serviceEnv } from '../helpers/services.js';
 
 /**
@@ -15,50 +15,18 @@ import { serviceEnv } from '../helpers/services.js';
  */
 const e = serviceEnv();
 let work: string;
-let proxy: ChildProcess;
-let proxyPort: number;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Trips {
-  channels: number;
-  execs: number;
-  sftp: number;
-  perFile: number;
-  batches: number;
-  served: number;
-}
+let proxy: LatencyProxy;
 
 /** Runs ir as deploy --sudo through the proxy (or directly), its round trips summed over its ssh targets. */
-async function ir(args: string[], opts: { direct?: boolean; batch?: boolean } = {}): Promise<{ code: number | null; stdout: string; stderr: string; trips: Trips }> {
-  const trace = join(work, `trace-${Math.random().toString(36).slice(2)}.jsonl`);
-  const port = opts.direct ? e.IR_SSH_PORT : String(proxyPort);
-  const ssh = ['--host', `deploy@127.0.0.1:${port}`, '-i', e.IR_SSH_KEY!, '--known-hosts', join(work, 'known_hosts'), '--sudo'];
-  const r = await runIr([...args, ...ssh], { env: { IR_TRACE_ROUNDTRIPS: trace, IR_BATCH: opts.batch === false ? '0' : '1' }, timeoutMs: 600_000 });
-  const lines = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Trips) : [];
-  const sum = (k: keyof Trips) => lines.reduce((n, l) => n + l[k], 0);
-  return { ...r, trips: { channels: sum('channels'), execs: sum('execs'), sftp: sum('sftp'), perFile: sum('perFile'), batches: sum('batches'), served: sum('served') } };
-}
+const ir = (args: string[], opts: { direct?: boolean; batch?: boolean } = {}) => irTraced(proxy, work, args, opts);
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'ir-remote-'));
-  proxyPort = await freePort();
   // 20 ms: enough to make a request cost something, short enough for a test
-  proxy = spawn(process.execPath, [join(ROOT, 'bench/fleet-proxy.mjs'), String(proxyPort), e.IR_SSH_PORT!, '20'], { stdio: 'ignore' });
-  const known = readFileSync(e.IR_KNOWN_HOSTS!, 'utf8');
-  const key = new RegExp(`^\\[127\\.0\\.0\\.1\\]:${e.IR_SSH_PORT}\\S*\\s+(\\S+\\s+\\S+)`, 'm').exec(known)![1];
-  writeFileSync(join(work, 'known_hosts'), `${known}\n[127.0.0.1]:${proxyPort} ${key}\n`);
-  await new Promise((r) => setTimeout(r, 300));
+  proxy = await startLatencyProxy(work, 20);
 });
 afterAll(() => {
-  proxy?.kill('SIGKILL');
+  proxy?.stop();
   rmSync(work, { recursive: true, force: true });
 });
 

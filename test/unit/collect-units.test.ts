@@ -1,5 +1,6 @@
 import { bodyfileLine, modeString } from '../../src/collect/bodyfile.js';
 import { globMatcher, parseSince, parseSize } from '../../src/collect/options.js';
+import { ByteBudget } from '../../src/collect/processes.js';
 import { REDACTED, Redactor } from '../../src/collect/redact.js';
 import type { FileStat } from '../../src/host/target.js';
 
@@ -43,4 +44,25 @@ test('secrets from .env and secret-named variables are redacted everywhere, and 
   expect(y.text).not.toContain('s3cr3t-value');
   expect(y.count).toBe(2);
   expect(new Redactor(false).envList(['DB_PASSWORD=x']).entries).toEqual(['DB_PASSWORD=x']);
+});
+
+test('process bodies fetched side by side: bytes held within the budget, first come first served, a larger one alone', async () => {
+  const b = new ByteBudget(100);
+  const order: string[] = [];
+  const take = (name: string, n: number) => b.take(n).then(() => order.push(name));
+  await take('a', 60);
+  const waiting = [take('b', 50), take('c', 10), take('d', 500)];
+  await new Promise((r) => setImmediate(r));
+  // c would fit, but b asked first: nothing overtakes
+  expect(order).toEqual(['a']);
+  b.give(60);
+  await new Promise((r) => setImmediate(r));
+  expect(order).toEqual(['a', 'b', 'c']);
+  // d is larger than the whole budget: it goes once nothing else is held
+  b.give(50);
+  await new Promise((r) => setImmediate(r));
+  expect(order).toEqual(['a', 'b', 'c']);
+  b.give(10);
+  await Promise.all(waiting);
+  expect(order).toEqual(['a', 'b', 'c', 'd']);
 });

@@ -103,4 +103,45 @@ describe('EvidenceWriter', () => {
     writeFileSync(join(dir, 'e.tar.gz'), 'x');
     await expect(EvidenceWriter.create({ ...base, dir, name: 'e.tar.gz' })).rejects.toThrow(/never overwritten/);
   });
+
+  test('commands spooled side by side are stored in the order asked, each in its own spool; an abort removes the pending ones', async () => {
+    const w = await EvidenceWriter.create({ ...base, dir, name: 'e.tar.gz' });
+    const res = (argv: string[]) => ({ argv, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), code: 0, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:00:01.000Z' });
+    // the second finishes first; each writes its own bytes to its own sinks
+    const run = (name: string, ms: number) =>
+      w.spoolCommand(async (s) => {
+        s.stdout.write(`${name} out\n`);
+        await new Promise((r) => setTimeout(r, ms));
+        s.stderr.write(`${name} err\n`);
+        return res(['docker', 'logs', name]);
+      });
+    const [a, b] = [run('a', 60), run('b', 5)];
+    const sb = await b;
+    expect(readdirSync(dir).filter((f) => f.includes('.spool')).length).toBe(4);
+    await (await a).store('docker/a/logs');
+    await sb.store('docker/b/logs');
+    const done = await w.finish();
+    expect(readdirSync(dir).sort()).toEqual(['e.tar.gz', 'e.tar.gz.sha256']);
+    const x = extract(done.path);
+    const m = Manifest.parse(JSON.parse(readFileSync(join(x, 'manifest.json'), 'utf8')));
+    expect(m.files.map((f) => f.path).filter((p) => p.startsWith('docker/'))).toEqual(['docker/a/logs', 'docker/a/logs.stderr', 'docker/b/logs', 'docker/b/logs.stderr']);
+    expect(['docker/a/logs', 'docker/b/logs.stderr'].map((f) => readFileSync(join(x, f), 'utf8'))).toEqual(['a out\n', 'b err\n']);
+    expect(m.files[2]?.command?.argv).toEqual(['docker', 'logs', 'b']);
+
+    // one dropped, one pending when the run is aborted: nothing left beside the archive
+    const w2 = await EvidenceWriter.create({ ...base, dir, name: 'f.tar.gz' });
+    const one = await w2.spoolCommand(async (s) => {
+      s.stdout.write('x');
+      return res(['journalctl']);
+    });
+    await one.drop();
+    await w2.spoolCommand(async (s) => {
+      s.stdout.write('y');
+      return res(['journalctl']);
+    });
+    expect(readdirSync(dir).filter((f) => f.includes('.spool')).length).toBe(2);
+    await w2.abort();
+    expect(readdirSync(dir).filter((f) => f.startsWith('f.tar.gz'))).toEqual([]);
+  });
 });
+

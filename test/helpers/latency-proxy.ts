@@ -58,7 +58,12 @@ export async function irTraced(proxy: LatencyProxy, dir: string, args: string[],
   const port = opts.direct ? e.IR_SSH_PORT : String(proxy.port);
   const ssh = ['--host', `deploy@127.0.0.1:${port}`, '-i', e.IR_SSH_KEY!, '--known-hosts', proxy.knownHosts, '--sudo'];
   const r = await runIr([...args, ...ssh], { env: { IR_TRACE_ROUNDTRIPS: trace, IR_BATCH: opts.batch === false ? '0' : '1' }, timeoutMs: 600_000 });
-  const lines = existsSync(trace) ? readFileSync(trace, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Trips) : [];
+  return { ...r, trips: tracedTrips(trace) };
+}
+
+/** The round trips a run traced into `file` (one JSON line per host), summed. */
+export function tracedTrips(file: string): Trips {
+  const lines = existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Trips) : [];
   const sum = (k: keyof Trips) => lines.reduce((n, l) => n + l[k], 0);
-  return { ...r, trips: { channels: sum('channels'), execs: sum('execs'), sftp: sum('sftp'), perFile: sum('perFile'), batches: sum('batches'), served: sum('served') } };
+  return { channels: sum('channels'), execs: sum('execs'), sftp: sum('sftp'), perFile: sum('perFile'), batches: sum('batches'), served: sum('served') };
 }

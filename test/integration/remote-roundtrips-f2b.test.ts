@@ -2,7 +2,7 @@ import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
-import { startLatencyProxy, tracedTrips, type LatencyProxy, type Trips } from '../helpers/latency.js';
+import { startLatencyProxy, tracedTrips, type LatencyProxy, type Trips } from '../helpers/latency-proxy.js';
 import { serviceEnv } from '../helpers/services.js';
 
 /**

@@ -37,7 +37,7 @@ else
   # the others start and remove). The second runs everything else: unit tests, offline roots, narrow
   # ssh checks, and fail2ban with its auth log (ban, unban, auth-review: one after another there).
   # Each test file runs in exactly one lane.
-  SHARED='test/integration/(isolate|container-scan|container-fallback|collect\.test|collect-docker|collect-journal|collect-incomplete|playbook\.test|sweep-live|fleet|ssh-proxyjump|persistence-scan|persistence-map|remote-roundtrips)'
+  SHARED='test/integration/(isolate|container-scan|container-fallback|collect\.test|collect-docker|collect-journal|collect-incomplete|playbook\.test|sweep-live|fleet|ssh-proxyjump|persistence-scan|persistence-map|remote-roundtrips|playbook-inproc)'
   "${JEST[@]}" --outputFile="$OUT/jest-1.json" "$SHARED" >"$OUT/lane-1.log" 2>&1 &
   lane1=$!
   "${JEST[@]}" --outputFile="$OUT/jest-2.json" --testPathIgnorePatterns "$SHARED" /node_modules/ 2>&1 | tee "$OUT/lane-2.log"

@@ -43,7 +43,11 @@ function prelude(nonce: string, onRefuse: 'return' | 'exit'): string[] {
   const stat = STAT;
   return [
     'set -f',
-    `trap '[ -n "$XP" ] && kill -TERM "$XP" 2>/dev/null; exit 143' TERM HUP`,
+    // a stop (TERM on the channel) goes to the running command's process group: GNU timeout makes one
+    // of its own, which the channel's KILL (sent to the shell's group a second later) never reaches, so
+    // the KILL is sent here too, half a second on, for a command that handles TERM (fail2ban-client)
+    // (`kill -SIG -PID`: dash's kill takes no `--`)
+    `trap 'if [ -n "$XP" ]; then kill -TERM -"$XP" 2>/dev/null || kill -TERM "$XP" 2>/dev/null; sleep 0.5; kill -KILL -"$XP" 2>/dev/null || kill -KILL "$XP" 2>/dev/null; fi; exit 143' TERM HUP`,
     `N=${shQuote(nonce)}; export N`,
     "p() { printf '%s\\0' \"$@\"; }",
     '{ F=$(find --version | head -n 1); T=$(tar --version | head -n 1); O=$(timeout --version | head -n 1); B=$(command -v bash); } </dev/null 2>/dev/null',

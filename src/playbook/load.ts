@@ -38,7 +38,7 @@ export interface LoadedPlaybook {
   text: string;
   /** bundled, user (~/.config/ir/playbooks or --playbooks) or a file given by path */
   origin: 'bundled' | 'user' | 'file';
-  /** what still loads but should change (`seed:` for `source:`) */
+  /** what still loads but should change (a key under its old name) */
   warnings: PlaybookIssue[];
 }
 
@@ -136,7 +136,7 @@ export function checkPlaybook(text: string, file: string, catalog?: Catalog): { 
   }
   const pb = parsed.data;
   const issues: PlaybookIssue[] = [];
-  // `seed:` is the old name of `source:`: old playbooks still load, and are told what to change
+  // older playbooks named `source:` differently: they still load, and the warning names their key and the new one
   pb.steps.forEach((s, i) => {
     if (s.seed === undefined) return;
     if (s.source !== undefined) issues.push(issue(['steps', i, 'seed'], 'seed is the old name of source: give source only'));

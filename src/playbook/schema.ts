@@ -34,7 +34,7 @@ export const Step = z
     description: z.string().optional(),
     /** the part of the written procedure this step carries out (the hardening guide's "Incident Response 3") */
     source: z.string().optional(),
-    /** the old name of `source`: still read, with a warning (ir playbook validate) */
+    /** the key older playbooks used for `source`: still read, with a warning naming it (ir playbook validate) */
     seed: z.string().optional(),
     /** positional arguments of the command (auth-review's log files); templates allowed */
     args: z.array(z.string().regex(/^[^-]/, 'expected an argument that does not start with a dash')).default([]),

@@ -7,7 +7,7 @@ import { setExitCode } from '../../core/step.js';
 
 export default class PlaybookValidate extends IrCommand {
   static override summary = 'Check a playbook file: YAML, schema, and every step against its command\'s flags.';
-  static override description = 'Each problem is printed as FILE:LINE:COL: path: what was expected; what still works but should change (seed: for source:) is a warning on stderr. Exit 0 valid, 1 problems found, 2 unreadable.';
+  static override description = 'Each problem is printed as FILE:LINE:COL: path: what was expected; what still works but should change (a key under its old name) is a warning on stderr. Exit 0 valid, 1 problems found, 2 unreadable.';
   static override examples = ['<%= config.bin %> playbook validate playbooks/incident.yaml', '<%= config.bin %> playbook validate ~/.config/ir/playbooks/nightly.yaml --json'];
   static override args = { file: Args.string({ description: 'Playbook file', required: true }) };
 

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, runIr } from '../helpers/cli.js';
 import { dockerEnv, sshArgs } from '../helpers/services.js';
+import { tracedTrips } from '../helpers/latency-proxy.js';
 import { docker, randomName, run, TestProject, useProject, type IsolateJson } from './isolate-project.js';
 
 /**
@@ -111,7 +112,6 @@ test('live: each planted item is found at medium or above, naming the container;
 test('over ssh: the same findings in the container, each of its trees read in a batch under it; per file the same', async () => {
   const trace = (name: string) => join(cases, `trace-${name}.jsonl`);
   const scan = (batch: boolean) => runIr(['persistence-scan', '--container', web, '--json', ...sshArgs()], { env: { IR_BATCH: batch ? '1' : '0', IR_TRACE_ROUNDTRIPS: trace(batch ? 'batch' : 'per-file') }, timeoutMs: 300_000 });
-  const trips = (name: string) => readFileSync(trace(name), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { perFile: number; channels: number });
   const digest = (r: ScanJson) => r.findings.filter((f) => f.container?.name === web).map((f) => `${f.key} ${(f as { contentHash?: string }).contentHash} ${f.severity}`).sort();
   const batched = await scan(true);
   expect(batched.code).toBe(1);
@@ -122,10 +122,11 @@ test('over ssh: the same findings in the container, each of its trees read in a 
   expect(digest(parseJson<ScanJson>(perFile))).toEqual(digest(out));
   // the image's layers, the running root and the writable layer: a batch each on the host's kept-open
   // shell; per file, every name on the way to every path is a request of its own
-  const [b, f] = [trips('batch'), trips('per-file')].map((t) => t.reduce((n, x) => n + x.perFile, 0));
+  const [b, f] = [tracedTrips(trace('batch')), tracedTrips(trace('per-file'))].map((t) => t.perFile);
   expect(f).toBeGreaterThan(200);
   expect(b).toBeLessThanOrEqual(10);
-  expect(Math.max(...trips('batch').map((t) => t.channels))).toBeLessThanOrEqual(20);
+  // one host, one trace line: its channels
+  expect(tracedTrips(trace('batch')).channels).toBeLessThanOrEqual(20);
 }, 600_000);
 
 test('isolate --mode stop, then an offline scan of an image whose /var/lib/docker is the data root finds the same four', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import type { ExecOptions, ExecResult } from './target.js';
-import { TargetError } from './target.js';
+import { TargetError, stoppedError } from './target.js';
 import { utcNow } from '../core/time.js';
 import { stepSignal } from '../core/step.js';
 
@@ -95,6 +95,9 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
   const startedAt = utcNow();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
+  // the caller's, or the playbook step's (its timeout); a stopped step starts nothing new
+  const signal = opts.signal ?? stepSignal();
+  if (signal?.aborted) return Promise.reject(stoppedError(argv[0]!, signal));
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0]!, argv.slice(1), {
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -105,8 +108,7 @@ export function execLocal(argv: string[], opts: ExecOptions = {}): Promise<ExecR
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    // the caller's, or the playbook step's (its timeout): TERM (sudo passes it on), KILL a second later
-    const signal = opts.signal ?? stepSignal();
+    // stopped: TERM (sudo passes it on), KILL a second later
     const onAbort = () => {
       timedOut = true;
       child.kill('SIGTERM');

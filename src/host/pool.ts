@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { inProcess, type SharedConnections } from '../core/step.js';
 import type { DeclaredInputs, ExecOptions, PrefetchOptions, Target } from './target.js';
-import { TargetError } from './target.js';
+import { stoppedError } from './target.js';
 
 /**
  * The connections of one host during a playbook run (playbook/runner.ts): the first step that opens
@@ -55,7 +55,7 @@ const IO = new Set(['lstat', 'stat', 'list', 'readlink', 'readFile', 'openRead',
 export function leaseTarget(base: Target, opts: { signal?: AbortSignal; owned: boolean; onLost?: () => void }): Target {
   const snapshots = new Set<Target>();
   const { signal } = opts;
-  const stopped = (): TargetError => new TargetError('TIMEOUT', `${base.name}: ${String(signal?.reason instanceof Error ? signal.reason.message : (signal?.reason ?? 'the step was stopped'))}`);
+  const stopped = () => stoppedError(base.name, signal);
   const lost = (err: unknown): never => {
     if (opts.onLost && /connection lost/.test((err as Error)?.message ?? '')) opts.onLost();
     throw err;

@@ -13,7 +13,7 @@ import { parseHostSpec } from './host-spec.js';
 import { appendKnownHost, keyTypeOfBlob, knownKeysFor, sha256Fingerprint, verifyHostKey } from './known-hosts.js';
 import { expandTilde, expandTokens, sshConfigFor } from './ssh-config.js';
 import type { DeclaredInputs, DirEntry, ExecOptions, ExecResult, FileStat, FileType, PrefetchOptions, ReadOptions, Target } from './target.js';
-import { TargetError, joinPath } from './target.js';
+import { TargetError, joinPath, stoppedError } from './target.js';
 import { utcNow } from '../core/time.js';
 import { stepSignal } from '../core/step.js';
 import { getfattr } from './xattr.js';
@@ -326,11 +326,19 @@ export class SshHost implements Target {
     const maxBuffer = opts.maxBuffer ?? DEFAULT_MAX_BUFFER;
     // the caller's, or the playbook step's this command runs for (a snapshot's commands too)
     const signal = opts.signal ?? stepSignal();
+    // a stopped step starts nothing new: a command started after the stop got its TERM before sudo
+    // could pass it on, and outlived the step (CI, under load)
+    if (signal?.aborted) return Promise.reject(stoppedError(this.spec.raw, signal));
     this.rt.channels++;
     this.rt.execs++;
     const debug = process.env.IR_DEBUG_BATCH ? performance.now() : 0;
     if (debug) process.stderr.write(`exec ${argv.join(' ').slice(0, 80)}\n`);
     return this.guard(this.channel(argv[0]!, (resolve, reject, release) => {
+      // stopped while waiting for a channel
+      if (signal?.aborted) {
+        release();
+        return reject(stoppedError(this.spec.raw, signal));
+      }
       this.client.exec(command, (err, ch: ClientChannel) => {
         if (err) return reject(err);
         let timedOut = false;
@@ -398,6 +406,7 @@ export class SshHost implements Target {
         return await new Promise<T>((resolve, reject) => start(resolve, reject, release));
       } catch (err) {
         release();
+        if (err instanceof TargetError) throw err;
         const refused = /open failed|administratively prohibited|resource shortage/i.test((err as Error).message);
         if (!refused || this.openChannels === 0) throw new TargetError('IO', `${this.spec.raw}: cannot run ${what}: ${(err as Error).message}`);
         this.maxChannels = Math.max(1, this.openChannels);

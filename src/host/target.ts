@@ -156,6 +156,12 @@ export class TargetError extends IrError {
   }
 }
 
+/** What a read or command of a stopped playbook step fails with (the step's timeout, or Ctrl-C). */
+export function stoppedError(where: string, signal: AbortSignal | undefined): TargetError {
+  const why = signal?.reason instanceof Error ? signal.reason.message : String(signal?.reason ?? 'the step was stopped');
+  return new TargetError('TIMEOUT', `${where}: ${why}`);
+}
+
 /** A capability the target lacks, e.g. processes on an offline image: reported, never fatal. */
 export class NotAvailable extends TargetError {
   constructor(what: string) {

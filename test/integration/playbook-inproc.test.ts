@@ -1,10 +1,12 @@
-import { chmodSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseJson, ROOT, runIr } from '../helpers/cli.js';
 import { serviceEnv } from '../helpers/services.js';
 import type { PlaybookRun } from '../../src/playbook/runner.js';
+import { SshHost } from '../../src/host/ssh.js';
+import { execLocal } from '../../src/host/exec.js';
 
 /**
  * Playbook steps run in ir's own process (issue 16): every step of a host goes over ONE SSH connection,
@@ -142,6 +144,23 @@ steps:
   expect(sweep!.status).not.toBe('error');
   expect(n).toBe(1);
 }, 120_000);
+
+test('a stopped step starts no new command: one asked for after the stop is refused, over ssh under sudo and here, and never runs', async () => {
+  // (CI: a command the fail2ban step started after its timeout got its TERM before sudo could pass it on)
+  const stop = new AbortController();
+  stop.abort(new Error('stopped after 3s'));
+  const live = new AbortController().signal;
+  const host = await SshHost.connect(`${e.IR_SSH_USER}@127.0.0.1:${e.IR_SSH_PORT}`, { identity: e.IR_SSH_KEY!, knownHosts: e.IR_KNOWN_HOSTS!, sudo: true });
+  try {
+    await expect(host.exec(['touch', join(work, 'ssh-stopped')], { signal: stop.signal })).rejects.toThrow(/stopped after 3s/);
+    expect((await host.exec(['touch', join(work, 'ssh-live')], { signal: live })).code).toBe(0);
+  } finally {
+    await host.close();
+  }
+  await expect(execLocal(['touch', join(work, 'local-stopped')], { signal: stop.signal })).rejects.toThrow(/stopped after 3s/);
+  expect((await execLocal(['touch', join(work, 'local-live')], { signal: live })).code).toBe(0);
+  expect(['ssh-stopped', 'ssh-live', 'local-stopped', 'local-live'].filter((f) => existsSync(join(work, f)))).toEqual(['ssh-live', 'local-live']);
+}, 60_000);
 
 test('an error thrown outside a command (a timer, a stream callback) fails only its step, never the run or the other host', async () => {
   // the built runner in a process of its own: jest would take the uncaught error itself

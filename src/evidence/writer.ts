@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { constants, createReadStream, createWriteStream, promises as fsp, type WriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
+import { constants, promises as fsp } from 'node:fs';
+import { Writable } from 'node:stream';
 import { hostname, userInfo } from 'node:os';
 import { join, posix } from 'node:path';
 import { TargetError, type ExecResult } from '../host/target.js';
@@ -77,6 +77,33 @@ function commandEntry(res: ExecResult): { command: NonNullable<ManifestEntry['co
   return { command, meta: { source: res.argv.join(' '), mtime: Date.parse(res.endedAt) / 1000, mode: 0o644 } };
 }
 
+/**
+ * A stream into a spool file that leaves the file open, for it to be read back and closed by its owner
+ * (a FileHandle's own write stream keeps a hold on it until destroyed, which closes it).
+ */
+function spoolStream(fh: fsp.FileHandle): Writable {
+  return new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      fh.write(chunk).then(() => cb(), cb);
+    },
+    writev(chunks, cb) {
+      fh.writev(chunks.map((c) => c.chunk as Buffer)).then(() => cb(), cb);
+    },
+  });
+}
+
+/** Ends a spool's stream and waits until all it was given is written (or fails: a full disk). */
+function flushed(ws: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (ws.errored) return reject(ws.errored);
+    ws.once('error', reject);
+    ws.end(() => {
+      ws.off('error', reject);
+      resolve();
+    });
+  });
+}
+
 /** A command's output waiting in its spool files (EvidenceWriter.spoolCommand). */
 export interface SpooledCommand {
   res: ExecResult;
@@ -84,6 +111,8 @@ export interface SpooledCommand {
   store(path: string, stderrPath?: string): Promise<void>;
   /** removes the spools without storing them */
   drop(): Promise<void>;
+  /** its stdout as it was spooled, for a caller that stores something made from it (the bodyfile) */
+  stdout(): NodeJS.ReadableStream;
 }
 
 /**
@@ -100,8 +129,8 @@ export class EvidenceWriter {
   readonly partialPath: string;
   /** the temporary files: the stdout and stderr of one command too large to hold, spooled before they are stored */
   private readonly spoolPath: string;
-  /** spool files that exist now, removed by whoever stores them or by an abort */
-  private readonly spools = new Set<string>();
+  /** spools open now (their names already removed), closed by whoever stores them or by an abort */
+  private readonly spools = new Set<fsp.FileHandle>();
   private spoolSeq = 0;
   private readonly entries: ManifestEntry[] = [];
   private readonly skipped: SkippedItem[] = [];
@@ -336,7 +365,7 @@ export class EvidenceWriter {
    * one holds its two files on disk: callers keep a few at a time.
    */
   async spoolCommand(run: (sinks: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }) => Promise<ExecResult>): Promise<SpooledCommand> {
-    const files = this.spoolNames();
+    const files = await this.openSpools(this.spoolNames());
     let res: ExecResult;
     try {
       res = await this.fill(files, async ([stdout, stderr]) => run({ stdout: stdout!, stderr: stderr! }));
@@ -353,7 +382,28 @@ export class EvidenceWriter {
           { path: stderrPath, meta: { ...meta, source: `${meta.source} (stderr)` } },
         ]),
       drop: () => this.unspool(files),
+      stdout: () => files[0]!.createReadStream({ start: 0 }),
     };
+  }
+
+  /**
+   * Opens spool files, read and write, and removes their names at once: the data lives as long as the
+   * descriptor, and a run killed outright (SIGKILL) leaves nothing beside its `.partial`.
+   */
+  private async openSpools(names: string[]): Promise<fsp.FileHandle[]> {
+    const out: fsp.FileHandle[] = [];
+    try {
+      for (const name of names) {
+        const fh = await fsp.open(name, 'wx+', 0o600);
+        this.spools.add(fh);
+        out.push(fh);
+        await fsp.unlink(name);
+      }
+    } catch (err) {
+      await this.unspool(out);
+      throw err;
+    }
+    return out;
   }
 
   /** Names of a new pair of spool files: `<name>.spool` and `<name>.spool-err`, then numbered. */
@@ -363,7 +413,8 @@ export class EvidenceWriter {
   }
 
   /** Opens the spools, lets `fill` write them, then stores each as the entry it names; always removes them. */
-  private async spooled(spools: string[], fill: (streams: WriteStream[]) => Promise<{ path: string; meta: EntryMeta; extra?: Partial<ManifestEntry> }[]>): Promise<void> {
+  private async spooled(names: string[], fill: (streams: Writable[]) => Promise<{ path: string; meta: EntryMeta; extra?: Partial<ManifestEntry> }[]>): Promise<void> {
+    const spools = await this.openSpools(names);
     let entries: Awaited<ReturnType<typeof fill>>;
     try {
       entries = await this.fill(spools, fill);
@@ -374,38 +425,33 @@ export class EvidenceWriter {
     await this.storeSpools(spools, entries);
   }
 
-  /** Creates the spool files and lets `write` fill them; they are closed when it ends. */
-  private async fill<T>(spools: string[], write: (streams: WriteStream[]) => Promise<T>): Promise<T> {
-    for (const p of spools) this.spools.add(p);
-    const streams = spools.map((p) => createWriteStream(p, { mode: 0o600 }));
+  /** Lets `write` fill the spools; their streams are ended when it ends (the files stay open). */
+  private async fill<T>(spools: fsp.FileHandle[], write: (streams: Writable[]) => Promise<T>): Promise<T> {
+    const streams = spools.map(spoolStream);
     try {
       return await write(streams);
     } finally {
-      try {
-        for (const ws of streams) ws.end();
-        // a spool that could not be written (disk full) fails the entry
-        await Promise.all(streams.map((ws) => finished(ws)));
-      } finally {
-        for (const ws of streams) ws.destroy();
-      }
+      // a spool that could not be written (disk full) fails the entry
+      await Promise.all(streams.map(flushed));
     }
   }
 
   /** Stores each spool as the entry it names, then removes them (also when storing fails). */
-  private async storeSpools(spools: string[], entries: { path: string; meta: EntryMeta; extra?: Partial<ManifestEntry> }[]): Promise<void> {
+  private async storeSpools(spools: fsp.FileHandle[], entries: { path: string; meta: EntryMeta; extra?: Partial<ManifestEntry> }[]): Promise<void> {
     try {
       for (const [i, e] of entries.entries()) {
-        const size = (await fsp.stat(spools[i]!)).size;
-        await this.addStream(e.path, createReadStream(spools[i]!), { ...e.meta, size }, e.extra);
+        const fh = spools[i]!;
+        const size = (await fh.stat()).size;
+        await this.addStream(e.path, fh.createReadStream({ start: 0 }), { ...e.meta, size }, e.extra);
       }
     } finally {
       await this.unspool(spools);
     }
   }
 
-  private async unspool(spools: string[]): Promise<void> {
-    await Promise.all(spools.map((p) => fsp.unlink(p).catch(() => {})));
-    for (const p of spools) this.spools.delete(p);
+  private async unspool(spools: fsp.FileHandle[]): Promise<void> {
+    for (const fh of spools) this.spools.delete(fh);
+    await Promise.all(spools.map((fh) => fh.close().catch(() => {})));
   }
 
   /** A link is stored as a link, never followed. */
@@ -526,7 +572,7 @@ export class EvidenceWriter {
     await this.sink.discard();
     await this.fh.close().catch(() => {});
     await fsp.unlink(this.partialPath).catch(() => {});
-    await this.unspool([this.spoolPath, ...this.spools]);
+    await this.unspool([...this.spools]);
   }
 
   /** Removes the .partial (a failed or interrupted collection leaves nothing behind). */

@@ -1,3 +1,4 @@
+import { StringDecoder } from 'node:string_decoder';
 import { Writable } from 'node:stream';
 import type { FileStat } from '../host/target.js';
 
@@ -86,6 +87,61 @@ export class FindToBodyfile extends Writable {
     }
     this.rest = Buffer.from(buf.subarray(start));
     if (!lines || this.out.write(lines)) cb();
+    else this.out.once('drain', () => cb());
+  }
+}
+
+/**
+ * A bodyfile line's name field as written (escaped, with ` -> target` for a link): up to the first `|`
+ * that is not escaped. Lines written from the same path and link give the same field.
+ */
+export function bodyfileName(line: string): string {
+  let i = 2;
+  for (;;) {
+    const bar = line.indexOf('|', i);
+    if (bar === -1) return line.slice(2);
+    if (line[bar - 1] !== '\\') return line.slice(2, bar);
+    i = bar + 1;
+  }
+}
+
+/**
+ * Copies bodyfile lines to `out` (with its backpressure), leaving out those whose name field is in
+ * `drop`: the listing's lines for paths the collection wrote its own lines for.
+ */
+export class BodyfileFilter extends Writable {
+  private rest = '';
+  /** a character cut between two chunks is decoded whole */
+  private readonly decoder = new StringDecoder('utf8');
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly drop: ReadonlySet<string>,
+  ) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.pass(this.rest + this.decoder.write(chunk), cb, false);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.pass(this.rest + this.decoder.end(), cb, true);
+  }
+
+  private pass(text: string, cb: (err?: Error | null) => void, last: boolean): void {
+    const end = last ? text.length : text.lastIndexOf('\n') + 1;
+    this.rest = text.slice(end);
+    let kept = '';
+    let start = 0;
+    while (start < end) {
+      const nl = text.indexOf('\n', start);
+      const stop = nl === -1 || nl >= end ? end : nl + 1;
+      const line = text.slice(start, stop);
+      if (this.drop.size === 0 || !this.drop.has(bodyfileName(line))) kept += line;
+      start = stop;
+    }
+    if (!kept || this.out.write(kept)) cb();
     else this.out.once('drain', () => cb());
   }
 }

@@ -1,15 +1,16 @@
 import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { finished } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { z } from 'zod';
-import { EvidenceWriter } from '../evidence/writer.js';
+import { EvidenceWriter, type SpooledCommand } from '../evidence/writer.js';
 import { DEFAULT_MAX_BUFFER, execLocal, STDERR_KEEP } from '../host/exec.js';
 import type { Target } from '../host/target.js';
 import { NotAvailable, TargetError, readTextOrNull } from '../host/target.js';
 import { UserError } from '../core/errors.js';
 import { utcNow } from '../core/time.js';
+import { stepSignal } from '../core/step.js';
 import { parsePasswd } from '../host/facts/passwd.js';
-import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
+import { BodyfileFilter, bodyfileLine, bodyfileName, FIND_PRINTF, FindToBodyfile } from './bodyfile.js';
 import { checkAlive, CollectAborted, type CollectContext } from './context.js';
 import { askDocker, collectDocker, dockerQueries, type DockerAnswers } from './docker.js';
 import { collectBatchOptions, collectInputs, collectPath, neverWalk } from './files.js';
@@ -132,61 +133,103 @@ async function put(out: NodeJS.WritableStream, text: string): Promise<void> {
   if (text && !out.write(text)) await new Promise<void>((r) => out.once('drain', () => r()));
 }
 
-/** Per walked path: dropped with what is under it (excluded, pseudo fs), skipped (already a line), or kept. */
-function bodyfileKeep(ctx: CollectContext): (path: string) => 'keep' | 'skip' | 'prune' {
+/**
+ * Per walked path: dropped with what is under it (excluded, pseudo fs), skipped (already a line, with
+ * `own`), or kept.
+ */
+function bodyfileKeep(ctx: CollectContext, own = true): (path: string) => 'keep' | 'skip' | 'prune' {
   return (path) => {
     if (ctx.excluded(path) || (path !== '/dev/shm' && neverWalk(path))) return 'prune';
-    return ctx.body.has(path) ? 'skip' : 'keep';
+    return own && ctx.body.has(path) ? 'skip' : 'keep';
   };
 }
 
+/** One `find -printf` of the bodyfile's roots, its bodyfile lines spooled while the collection goes on. */
+interface ListingRun {
+  root?: string;
+  spool?: SpooledCommand;
+  /** find's records parsed (kept or not) */
+  records: number;
+  error?: unknown;
+}
+
 /**
- * The bodyfile's roots through GNU `find -printf`, streamed into the bodyfile: on a host (local, ssh)
- * one find for all roots; under an offline image one per root, run here on the root's place in the
- * image (links in its parents resolved inside the image), each path mapped back to the image's own.
- * False when find is missing or not GNU (busybox): the caller walks instead.
+ * Starts the bodyfile's listing: the roots through GNU `find -printf`, as UAC does, parsed into bodyfile
+ * lines as they stream and spooled beside the archive while the collection goes on (over a far link its
+ * seconds of work on the host overlap the round trips; its times are from before most files were read).
+ * On a host (local, ssh) one find for all roots; under an offline image one per root, run here on the
+ * root's place in the image (links in its parents resolved inside the image), each path mapped back to
+ * the image's own. Never rejects: what failed waits in the run for writeListing. `signal` stops it.
  */
-async function findForBodyfile(ctx: CollectContext, roots: string[], out: NodeJS.WritableStream): Promise<boolean> {
+async function startListing(ctx: CollectContext, signal: AbortSignal): Promise<ListingRun[]> {
+  const roots: string[] = [];
+  for (const r of BODYFILE_ROOTS) if (await ctx.target.lstat(r).catch(() => null)) roots.push(r);
+  if (roots.length === 0) return [];
   // a target whose files lie on this machine under another name (an image): find runs here, per root
   const t = ctx.target;
   const image = t.localPath && t.targetPathOf && (await t.localPath('/')) !== '/' ? { localPath: t.localPath.bind(t) } : null;
-  const runs = image
-    ? await Promise.all(
-        roots.map(async (root) => {
-          const place = await image.localPath(root);
-          return { places: [place], rename: (p: string) => root + p.slice(place.length) };
-        }),
-      )
-    : [{ places: roots, rename: undefined }];
-  for (const [i, run] of runs.entries()) {
-    const parser = new FindToBodyfile(out, bodyfileKeep(ctx), run.rename);
-    const argv = ['find', '-P', ...run.places, '-printf', FIND_PRINTF];
-    const opts = { privileged: true, timeoutMs: 3_600_000, maxBuffer: Infinity, stdoutTo: parser };
-    let res;
+  // what is excluded is known now; the paths the collection writes its own lines for are left out at the end
+  const keep = bodyfileKeep(ctx, false);
+  const runs: ListingRun[] = [];
+  for (const group of image ? roots.map((r) => [r]) : [roots]) {
+    const run: ListingRun = { records: 0, ...(image ? { root: group[0] } : {}) };
+    runs.push(run);
     try {
-      res = await (image ? execLocal(argv, opts) : ctx.target.exec(argv, opts));
+      const place = image ? await image.localPath(group[0]!) : undefined;
+      const argv = ['find', '-P', ...(place ? [place] : group), '-printf', FIND_PRINTF];
+      run.spool = await ctx.writer.spoolCommand(async (s) => {
+        const parser = new FindToBodyfile(s.stdout, keep, place ? (p) => group[0]! + p.slice(place.length) : undefined);
+        const opts = { privileged: true, timeoutMs: 3_600_000, maxBuffer: Infinity, stdoutTo: parser, stderrTo: s.stderr, signal };
+        try {
+          return await (image ? execLocal(argv, opts) : ctx.target.exec(argv, opts));
+        } finally {
+          parser.end();
+          await finished(parser).catch(() => {});
+          run.records = parser.records;
+        }
+      });
     } catch (err) {
-      if (i === 0 && err instanceof TargetError && err.code === 'ENOENT') return false;
-      await checkAlive(ctx, err);
-      throw err;
-    } finally {
-      parser.end();
+      run.error = err;
+      break;
     }
-    await finished(parser);
-    const what = image ? `bodyfile: ${roots[i]}` : 'bodyfile';
-    if (parser.records === 0 && res.code !== 0) {
-      if (i === 0) {
-        ctx.writer.note(`${what}: find -printf failed (${firstLine(res.stderr) || `exit ${res.code}`}); walked instead`);
-        return false;
-      }
-      ctx.writer.note(`${what}: find failed (${firstLine(res.stderr) || `exit ${res.code}`})`);
-      continue;
-    }
-    const errors = res.stderr.toString('utf8').split('\n').filter(Boolean);
-    if (errors.length > 0) ctx.writer.note(`${what}: find reported ${errors.length}${res.stderr.length >= STDERR_KEEP ? '+' : ''} unreadable entries, first: ${errors[0]}`);
-    if (res.timedOut) ctx.writer.note(`${what}: find timed out after ${parser.records} entries`);
   }
-  return true;
+  return runs;
+}
+
+/**
+ * The listing's lines into `out`, but those of the paths the collection wrote its own lines for (each
+ * path once). False when find is missing or not GNU (busybox), or failed at once: the caller walks instead.
+ */
+async function writeListing(ctx: CollectContext, listing: Promise<ListingRun[]>, out: NodeJS.WritableStream): Promise<boolean> {
+  const runs = await listing;
+  const own = new Set([...ctx.body.values()].map(bodyfileName));
+  try {
+    for (const [i, run] of runs.entries()) {
+      if (run.error !== undefined) {
+        if (i === 0 && run.error instanceof TargetError && run.error.code === 'ENOENT') return false;
+        await checkAlive(ctx, run.error);
+        throw run.error;
+      }
+      const { res } = run.spool!;
+      const what = run.root ? `bodyfile: ${run.root}` : 'bodyfile';
+      if (run.records === 0 && res.code !== 0) {
+        if (i === 0) {
+          ctx.writer.note(`${what}: find -printf failed (${firstLine(res.stderr) || `exit ${res.code}`}); walked instead`);
+          return false;
+        }
+        ctx.writer.note(`${what}: find failed (${firstLine(res.stderr) || `exit ${res.code}`})`);
+        continue;
+      }
+      await pipeline(run.spool!.stdout(), new BodyfileFilter(out, own));
+      ctx.writer.note(`${what}: ${run.records} entries listed by find from ${res.startedAt} to ${res.endedAt}, beside the collection (a collected path's line is from when it was read)`);
+      const errors = res.stderr.toString('utf8').split('\n').filter(Boolean);
+      if (errors.length > 0) ctx.writer.note(`${what}: find reported ${errors.length}${res.stderr.length >= STDERR_KEEP ? '+' : ''} unreadable entries, first: ${errors[0]}`);
+      if (res.timedOut) ctx.writer.note(`${what}: find timed out after ${run.records} entries`);
+    }
+    return true;
+  } finally {
+    for (const r of runs) await r.spool?.drop();
+  }
 }
 
 const firstLine = (b: Buffer) => b.toString('utf8').trim().split('\n')[0] ?? '';
@@ -219,13 +262,10 @@ async function walkForBodyfile(ctx: CollectContext, root: string, out: NodeJS.Wr
 }
 
 /** The collected paths' lines, then every other entry under the roots: streamed, memory flat whatever the tree. */
-async function writeBodyfile(ctx: CollectContext, out: NodeJS.WritableStream): Promise<void> {
+async function writeBodyfile(ctx: CollectContext, listing: Promise<ListingRun[]>, out: NodeJS.WritableStream): Promise<void> {
   await put(out, [...ctx.body.keys()].sort().map((k) => ctx.body.get(k)).join(''));
-  const roots: string[] = [];
-  for (const r of BODYFILE_ROOTS) if (await ctx.target.lstat(r).catch(() => null)) roots.push(r);
-  if (roots.length === 0) return;
-  if (await findForBodyfile(ctx, roots, out)) return;
-  for (const r of roots) await walkForBodyfile(ctx, r, out);
+  if (await writeListing(ctx, listing, out)) return;
+  for (const r of BODYFILE_ROOTS) await walkForBodyfile(ctx, r, out);
 }
 
 /** One collection: live state first (most volatile), then process bodies, Docker, files, the bodyfile. */
@@ -263,6 +303,9 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
   const items = o.profile.items;
   let processes = 0;
   let containers = 0;
+  const stopListing = new AbortController();
+  const step = stepSignal();
+  let listing: Promise<ListingRun[]> | undefined;
   try {
     writer.note(`target: ${target.kind} ${target.name}; profile ${o.profile.name} (${o.profile.file}); max file size ${o.maxFileSize}; max total ${Number.isFinite(o.maxTotal) ? o.maxTotal : 'none'}${o.since ? `; since ${o.since.toISOString()}` : ''}`);
     if (!o.includeSecrets) writer.note('secrets: .env values and secret-named variables redacted (--include-secrets keeps them)');
@@ -271,6 +314,8 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
     const inputs = collectInputs(items, o, BODYFILE_ROOTS);
     ctx.target = (await target.prefetch?.({ ...inputs, commands: [...(inputs.commands ?? []), ...dockerQueries()] }, collectBatchOptions(o))) ?? target;
     if (ctx.target.reading) writer.note(ctx.target.reading().note);
+    // the bodyfile's listing runs from now on, beside everything else (read into the bodyfile at the end)
+    listing = startListing(ctx, step ? AbortSignal.any([stopListing.signal, step]) : stopListing.signal).catch((error: unknown) => [{ records: 0, error }]);
     const commands = items.filter((i): i is CommandItem => i.kind === 'command');
     const kernel = items.filter((i): i is KernelFileItem => i.kind === 'kernel');
     let docker: Promise<DockerAnswers | null> | undefined;
@@ -293,7 +338,7 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
     }
     for (const p of o.include) await collectPath(ctx, p.startsWith('/') ? p : `/${p}`);
     ctx.tick('bodyfile');
-    await writer.addSpooled('bodyfile.txt', (out) => writeBodyfile(ctx, out), { source: `lstat of ${BODYFILE_ROOTS.join(' ')} and the collected paths (mactime -b bodyfile.txt)`, mode: 0o644 });
+    await writer.addSpooled('bodyfile.txt', (out) => writeBodyfile(ctx, listing!, out), { source: `lstat of ${BODYFILE_ROOTS.join(' ')} and the collected paths (mactime -b bodyfile.txt)`, mode: 0o644 });
     const res = await writer.finish();
     if (ctx.target !== target) await ctx.target.close();
     return {
@@ -315,6 +360,9 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
   } catch (err) {
     const far = `${writer.files} entries, ${writer.bytes} bytes so far${current ? `, at ${current}` : ''}`;
     const written = writer.written;
+    // a listing still running is stopped, and its spools go with the archive
+    stopListing.abort(new Error('the collection failed'));
+    await listing;
     await writer.abort();
     // a full disk surfaces wherever the next write happens (a file's stream, a command output, the
     // manifest at the end): whatever the path, one line that says so

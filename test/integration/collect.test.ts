@@ -122,6 +122,9 @@ test('offline --root: files and bodyfile, live sections recorded as not availabl
   expect(names2).toEqual(expect.arrayContaining(['/var/www', '/var/www/shell.php', '/usr/local', '/usr/local/bin/tool', '/srv -> /data/srv', '/etc/passwd']));
   expect(body).not.toContain(root);
   expect(names2.filter((n) => n!.startsWith('/srv/'))).toEqual([]);
+  // each path once: /etc/passwd was collected (its own line) and listed under /etc (that line left out)
+  expect(names2.length).toBe(new Set(names2).size);
+  expect(execFileSync('tar', ['xzf', res.path, '-O', 'acquisition.log']).toString()).toMatch(/bodyfile: \/etc: \d+ entries listed by find from \d{4}-\d\d-\d\dT[\d:.]+Z to /);
   expect((await verify(res.path)).code).toBe(0);
 });
 

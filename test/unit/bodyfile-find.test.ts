@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { bodyfileLine, FIND_PRINTF, FindToBodyfile } from '../../src/collect/bodyfile.js';
+import { BodyfileFilter, bodyfileLine, bodyfileName, FIND_PRINTF, FindToBodyfile } from '../../src/collect/bodyfile.js';
 import { execLocal } from '../../src/host/exec.js';
 import { LocalHost } from '../../src/host/local.js';
 
@@ -94,4 +94,28 @@ test('find -printf gives the walk\'s bodyfile, pruned subtree left out, odd name
 test('records split across chunks at any byte parse the same', async () => {
   const whole = await viaFind();
   for (const n of [1, 7, 64]) expect((await viaFind(n)).text).toBe(whole.text);
+});
+
+test("the listing's lines of the paths collected with their own line are left out, whatever the name and wherever a chunk ends", async () => {
+  const t = new LocalHost();
+  const listing = (await viaFind()).text + bodyfileLine('/srv/caf\u00e9|x', (await t.lstat(root))!);
+  // the collection's own lines: an escaped `|`, an escaped newline, a link, a name with a two-byte character
+  const own = await Promise.all(['a/pi|pe', 'a/new\nline', 'a/ln'].map(async (n) => bodyfileLine(`${root}/${n}`, (await t.lstat(`${root}/${n}`))!, n === 'a/ln' ? 'b c.txt' : undefined)));
+  own.push(bodyfileLine('/srv/caf\u00e9|x', (await t.lstat(root))!));
+  const drop = new Set(own.map(bodyfileName));
+  expect([...drop]).toEqual([`${root}/a/pi\\|pe`, `${root}/a/new\\nline`, `${root}/a/ln -> b c.txt`, '/srv/caf\u00e9\\|x']);
+  const bytes = Buffer.from(listing);
+  for (const n of [1, 7, 64, bytes.length]) {
+    const out = new PassThrough();
+    let text = '';
+    out.on('data', (d: Buffer) => (text += d.toString('utf8')));
+    const f = new BodyfileFilter(out, drop);
+    for (let i = 0; i < bytes.length; i += n) f.write(bytes.subarray(i, i + n));
+    f.end();
+    await finished(f);
+    const lines = text.split(/\n(?=0\|)/).filter(Boolean);
+    expect(lines).toHaveLength(listing.split(/\n(?=0\|)/).filter(Boolean).length - 4);
+    expect(lines.map((l) => bodyfileName(l)).filter((name) => drop.has(name))).toEqual([]);
+    expect(text).toContain(`|${root}/a/b c.txt|`);
+  }
 });

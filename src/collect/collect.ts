@@ -360,9 +360,10 @@ export async function collect(target: Target, o: CollectOptions): Promise<Collec
   } catch (err) {
     const far = `${writer.files} entries, ${writer.bytes} bytes so far${current ? `, at ${current}` : ''}`;
     const written = writer.written;
-    // a listing still running is stopped, and its spools go with the archive
+    // a listing still running is stopped (TERM, then KILL a second later), and its spools go with the
+    // archive; over a connection that died its channel never closes, so it is not waited for long
     stopListing.abort(new Error('the collection failed'));
-    await listing;
+    await Promise.race([listing, new Promise((r) => setTimeout(r, 1500).unref())]);
     await writer.abort();
     // a full disk surfaces wherever the next write happens (a file's stream, a command output, the
     // manifest at the end): whatever the path, one line that says so

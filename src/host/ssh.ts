@@ -353,7 +353,10 @@ export class SshHost implements Target {
             ch.close();
           }, 1000).unref();
         };
-        const timer = setTimeout(onAbort, timeoutMs);
+        // the connection keeps the process alive while the command runs, never its timer: a channel
+        // whose 'close' never comes (the connection died under a stream that was not read to its end)
+        // would keep a finished `ir` waiting for the timeout (CI: a collect whose host died, an hour)
+        const timer = setTimeout(onAbort, timeoutMs).unref();
         if (signal?.aborted) onAbort();
         else signal?.addEventListener('abort', onAbort, { once: true });
         const output = outputCollector(opts, maxBuffer, { stdout: ch, stderr: ch.stderr }, () => ch.close());

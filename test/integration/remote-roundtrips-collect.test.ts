@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseJson, runIr } from '../helpers/cli.js';
+import { BIN, parseJson, runIr } from '../helpers/cli.js';
 import { irTraced, startLatencyProxy, type LatencyProxy, type Trips } from '../helpers/latency-proxy.js';
 import { serviceEnv } from '../helpers/services.js';
 
@@ -94,3 +94,38 @@ test('collect with Docker: a bounded number of commands, whatever the number of 
   for (const x of [m, p]) expect([[], ['cmdline', 'environ', 'exe', 'maps', 'status']]).toContainEqual([...processFiles(x)].sort());
   expect(readdirSync(join(work, 'batched')).filter((f) => f.includes('.spool') || f.startsWith('.ir-batch'))).toEqual([]);
 }, 900_000);
+
+test('a collect over ssh killed outright (SIGKILL) leaves only its .partial: the batch\'s copy of the host\'s files and the spools have no name once open', async () => {
+  const out = join(work, 'killed');
+  mkdirSync(out);
+  const ssh = ['--host', `deploy@127.0.0.1:${e.IR_SSH_PORT}`, '-i', e.IR_SSH_KEY!, '--known-hosts', proxy.knownHosts, '--sudo'];
+  const child = spawn(process.execPath, [BIN, 'collect', '--out', out, '--project', PROJECT, ...ssh], { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
+  // killed once the batch's spool and a spool of the writer (the journal's, the bodyfile listing's) are open
+  const open = () => {
+    try {
+      return readdirSync(`/proc/${child.pid}/fd`).map((fd) => {
+        try {
+          return readlinkSync(`/proc/${child.pid}/fd/${fd}`);
+        } catch {
+          return '';
+        }
+      });
+    } catch {
+      return [];
+    }
+  };
+  let seen: string[] = [];
+  for (let i = 0; i < 600; i++) {
+    seen = open().filter((l) => l.startsWith(out));
+    if (seen.some((l) => l.includes('/.ir-batch-')) && seen.some((l) => l.includes('.spool'))) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.on('close', r));
+  // open, and already without a name
+  expect(seen.filter((l) => l.includes('/.ir-batch-') || l.includes('.spool')).every((l) => l.endsWith(' (deleted)'))).toBe(true);
+  expect(seen.some((l) => l.includes('/.ir-batch-'))).toBe(true);
+  const left = readdirSync(out);
+  expect(left).toHaveLength(1);
+  expect(left[0]).toMatch(/\.tar\.gz\.partial$/);
+}, 120_000);

@@ -1,4 +1,4 @@
-import { createReadStream, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { Readable } from 'node:stream';
@@ -21,8 +21,11 @@ export interface Spooled {
 }
 
 /**
- * One append-only file of contents; removed with the snapshot. Appends are gathered into 64 KiB
- * writes (a stream arrives in pieces of every size); a read writes out what is pending first.
+ * One append-only file of contents, gone with the snapshot. Its name (in a `.ir-batch-*` directory,
+ * mode 700, beside the archive or in the temporary directory) is removed as soon as it is open: it
+ * lives as long as ir holds it, so a run killed outright leaves no copy of the host's files behind.
+ * Appends are gathered into 64 KiB writes (a stream arrives in pieces of every size); a read writes
+ * out what is pending first.
  */
 export class Spool {
   private fh?: fsp.FileHandle;
@@ -32,17 +35,17 @@ export class Spool {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private flushing: Promise<void> = Promise.resolve();
-  private constructor(readonly dir: string) {}
+  private constructor() {}
 
   static async create(parent?: string): Promise<Spool> {
     const dir = await fsp.mkdtemp(join(parent ?? tmpdir(), '.ir-batch-'));
-    const s = new Spool(dir);
-    s.fh = await fsp.open(join(dir, 'spool'), 'w+', 0o600);
+    const s = new Spool();
+    try {
+      s.fh = await fsp.open(join(dir, 'spool'), 'w+', 0o600);
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
     return s;
-  }
-
-  get path(): string {
-    return join(this.dir, 'spool');
   }
 
   async append(buf: Buffer): Promise<void> {
@@ -82,18 +85,38 @@ export class Spool {
     return buf.subarray(0, got);
   }
 
+  /** Bytes `start` to `end` of an entry, read at their offsets (the file has no name to open again). */
   async stream(at: Spooled, start = 0, end = at.length - 1): Promise<NodeJS.ReadableStream> {
     await this.flush();
     const last = Math.min(end, at.length - 1);
     if (last < start) return Readable.from([]);
-    return createReadStream(this.path, { start: at.offset + start, end: at.offset + last, highWaterMark: 1 << 20 });
+    const fh = this.fh!;
+    let pos = at.offset + start;
+    const stop = at.offset + last + 1;
+    return new Readable({
+      highWaterMark: 1 << 20,
+      read(size) {
+        const n = Math.min(size, stop - pos);
+        if (n <= 0) {
+          this.push(null);
+          return;
+        }
+        const buf = Buffer.allocUnsafe(n);
+        fh.read(buf, 0, n, pos).then(
+          ({ bytesRead }) => {
+            pos += bytesRead;
+            this.push(bytesRead === 0 ? null : buf.subarray(0, bytesRead));
+          },
+          (err: Error) => this.destroy(err),
+        );
+      },
+    });
   }
 
   async remove(): Promise<void> {
     await this.flushing.catch(() => {});
     await this.fh?.close().catch(() => {});
     this.fh = undefined;
-    await fsp.rm(this.dir, { recursive: true, force: true });
   }
 }
 

@@ -44,10 +44,6 @@ export function renderProgress(line: string): string {
   return escapeControls(line);
 }
 
-export function renderWarnings(warnings: PlaybookIssue[]): string[] {
-  return warnings.map((w) => `warning: ${escapeControls(formatIssue(w))}`);
-}
-
 export function renderIssues(issues: PlaybookIssue[]): string {
   return issues.map((i) => escapeControls(formatIssue(i))).join('\n');
 }

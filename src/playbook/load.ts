@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { UserError } from '../core/errors.js';
 import { RUN_FLAGS, type Catalog } from './catalog.js';
-import { Playbook, REPORT_COMMAND, Step } from './schema.js';
+import { Playbook, REPORT_COMMAND, Step, VarSpec, When } from './schema.js';
 import { BUILTIN_VARS, templateNames } from './template.js';
 
 /** The playbooks shipped with ir (`playbooks/` next to `dist/` and `src/`). */
@@ -38,8 +38,6 @@ export interface LoadedPlaybook {
   text: string;
   /** bundled, user (~/.config/ir/playbooks or --playbooks) or a file given by path */
   origin: 'bundled' | 'user' | 'file';
-  /** what still loads but should change (a key under its old name) */
-  warnings: PlaybookIssue[];
 }
 
 function pathString(path: readonly PropertyKey[]): string {
@@ -103,9 +101,14 @@ function checkStep(s: Step, i: number, known: Set<string>, catalog: Catalog | un
   return issues;
 }
 
+/** The keys the playbook format allows in the object at `path` (the playbook, a step, its `when`, a variable). */
+function keysAt(path: readonly PropertyKey[]): string[] | undefined {
+  const shape = path.length === 0 ? Playbook.shape : path[0] === 'steps' && path.length === 2 ? Step.shape : path[0] === 'steps' && path.length === 3 && path[2] === 'when' ? When.shape : path[0] === 'vars' && path.length === 2 ? VarSpec.shape : undefined;
+  return shape && Object.keys(shape);
+}
+
 /** Parses and checks a playbook: YAML syntax, the schema, then every step against the commands' flags. */
-export function checkPlaybook(text: string, file: string, catalog?: Catalog): { playbook?: Playbook; issues: PlaybookIssue[]; warnings: PlaybookIssue[] } {
-  const warnings: PlaybookIssue[] = [];
+export function checkPlaybook(text: string, file: string, catalog?: Catalog): { playbook?: Playbook; issues: PlaybookIssue[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length) {
@@ -114,14 +117,17 @@ export function checkPlaybook(text: string, file: string, catalog?: Catalog): { 
         const p = lc.linePos(e.pos[0]);
         return { file, line: p.line, col: p.col, path: '', message: `YAML: ${e.message.split('\n')[0]}` };
       }),
-      warnings,
     };
   }
   const raw = doc.toJS() as unknown;
   const parsed = Playbook.safeParse(raw);
   const issue = (path: readonly PropertyKey[], message: string): PlaybookIssue => ({ file, ...locate(doc, lc, path), path: pathString(path), message });
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => issue(i.path, i.message));
+    // an unknown key (a typo, a key the playbook format does not have) is named with the keys allowed there
+    const issues = parsed.error.issues.map((i) => {
+      const allowed = i.code === 'unrecognized_keys' ? keysAt(i.path) : undefined;
+      return issue(i.path, allowed ? `${i.message}; expected one of ${allowed.join(', ')}` : i.message);
+    });
     // the steps that are well-formed on their own are still checked against their commands
     const rawSteps = (raw as { steps?: unknown } | null)?.steps;
     const rawVars = (raw as { vars?: unknown } | null)?.vars;
@@ -132,22 +138,14 @@ export function checkPlaybook(text: string, file: string, catalog?: Catalog): { 
         if (st.success) issues.push(...checkStep(st.data, i, known, catalog, issue));
       });
     }
-    return { issues: issues.sort((x, y) => x.line - y.line || x.col - y.col), warnings };
+    return { issues: issues.sort((x, y) => x.line - y.line || x.col - y.col) };
   }
   const pb = parsed.data;
   const issues: PlaybookIssue[] = [];
-  // older playbooks named `source:` differently: they still load, and the warning names their key and the new one
-  pb.steps.forEach((s, i) => {
-    if (s.seed === undefined) return;
-    if (s.source !== undefined) issues.push(issue(['steps', i, 'seed'], 'seed is the old name of source: give source only'));
-    else warnings.push(issue(['steps', i, 'seed'], 'seed: is deprecated, rename it to source: (it still works)'));
-    s.source ??= s.seed;
-    delete s.seed;
-  });
   const known = new Set([...Object.keys(BUILTIN_VARS), ...Object.keys(pb.vars)]);
   for (const name of Object.keys(pb.vars)) if (name in BUILTIN_VARS) issues.push(issue(['vars', name], `${name} is a built-in variable`));
   pb.steps.forEach((s, i) => issues.push(...checkStep(s, i, known, catalog, issue)));
-  return { playbook: pb, issues, warnings };
+  return { playbook: pb, issues };
 }
 
 export function loadPlaybookFile(file: string, origin: LoadedPlaybook['origin'], catalog?: Catalog): LoadedPlaybook {
@@ -157,9 +155,9 @@ export function loadPlaybookFile(file: string, origin: LoadedPlaybook['origin'],
   } catch (err) {
     throw new UserError(`playbook ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
-  const { playbook, issues, warnings } = checkPlaybook(text, file, catalog);
+  const { playbook, issues } = checkPlaybook(text, file, catalog);
   if (issues.length || !playbook) throw new PlaybookError(issues);
-  return { playbook, file, text, origin, warnings };
+  return { playbook, file, text, origin };
 }
 
 /** Directories searched, first wins: --playbooks DIR, ~/.config/ir/playbooks, the bundled ones. */

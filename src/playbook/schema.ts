@@ -34,8 +34,6 @@ export const Step = z
     description: z.string().optional(),
     /** the part of the written procedure this step carries out (the hardening guide's "Incident Response 3") */
     source: z.string().optional(),
-    /** the key older playbooks used for `source`: still read, with a warning naming it (ir playbook validate) */
-    seed: z.string().optional(),
     /** positional arguments of the command (auth-review's log files); templates allowed */
     args: z.array(z.string().regex(/^[^-]/, 'expected an argument that does not start with a dash')).default([]),
     /** parameters: each one a flag of the command (`fail-on: medium` → `--fail-on medium`) */

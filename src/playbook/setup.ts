@@ -46,7 +46,7 @@ function targetArgsFrom(f: TargetFlagValues): TargetArg[] {
 }
 
 /** Everything `ir playbook run` needs, from its flags or from the case it resumes. */
-export function prepareRun(nameOrPath: string | undefined, f: RunFlags, catalog: Catalog, cli: string[]): { options: RunnerOptions; loaded: LoadedPlaybook; changing: string[]; writeMeta: () => void } {
+export function prepareRun(nameOrPath: string | undefined, f: RunFlags, catalog: Catalog, cli: string[]): { options: RunnerOptions; changing: string[]; writeMeta: () => void } {
   let loaded: LoadedPlaybook;
   let meta: CaseMeta;
   let hosts: InventoryHost[];
@@ -59,7 +59,7 @@ export function prepareRun(nameOrPath: string | undefined, f: RunFlags, catalog:
     const { playbook, issues } = checkPlaybook(text, file, catalog);
     if (!playbook || issues.length) throw new PlaybookError(issues);
     if (nameOrPath && nameOrPath !== playbook.name) throw new UserError(`--resume ${f.resume} is a case of ${playbook.name}, not ${nameOrPath}`);
-    loaded = { playbook, file, text, origin: 'file', warnings: [] };
+    loaded = { playbook, file, text, origin: 'file' };
     // a one-host case of this machine or an image has no spec: run it as it was, without --host
     hosts = meta.hosts.filter((h) => h.spec).map((h) => ({ label: h.label, spec: h.spec!, groups: h.groups, ...(h.identity ? { identity: h.identity } : {}) }));
   } else {
@@ -131,5 +131,5 @@ export function prepareRun(nameOrPath: string | undefined, f: RunFlags, catalog:
     if (missing) throw new UserError(missing);
   }
   const changing = changingSteps(loaded.playbook, meta.vars, meta.target).map((s) => s.name);
-  return { options, loaded, changing, writeMeta };
+  return { options, changing, writeMeta };
 }

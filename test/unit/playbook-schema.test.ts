@@ -24,24 +24,20 @@ describe('playbook schema and checks', () => {
       expect.stringMatching(/^bad\.yaml:13:14: steps\[1\]\.command: unknown command colect: expected one of auth-review, fail2ban, isolate, persistence-scan, report, sweep$/),
       'bad.yaml:17:13: steps[2].with.host: --host is set by the run (--host, --hosts, --root, -i, --sudo…), not by a step',
       'bad.yaml:18:15: steps[2].with.socket: unknown template {{sock}}: expected one of case, case_id, host, playbook, last_run, since_last_run, project',
-      'bad.yaml:19:5: steps[3]: Unrecognized key: "bogus"',
+      'bad.yaml:19:5: steps[3]: Unrecognized key: "bogus"; expected one of name, command, description, source, args, with, when, continue_on_error, confirm, timeout',
       'bad.yaml:21:19: steps[3].when.step: expected the name of an earlier step, got later',
     ]);
   });
 
-  test('seed: is the old name of source: it still loads, with a warning naming the line', () => {
-    const old = 'name: x\nversion: 1\ndescription: d\nsteps:\n  - name: a\n    command: fail2ban\n    seed: the hardening guide, 2. Fail2ban\n';
-    const r = checkPlaybook(old, 'x.yaml', CATALOG);
-    expect(r.issues).toEqual([]);
-    expect(r.warnings.map(formatIssue)).toEqual(['x.yaml:7:11: steps[0].seed: seed: is deprecated, rename it to source: (it still works)']);
-    expect(r.playbook!.steps[0]!.source).toBe('the hardening guide, 2. Fail2ban');
-    expect(r.playbook!.steps[0]!.seed).toBeUndefined();
-    expect(check(old.replace('    seed:', '    source: y\n    seed:'))).toEqual(['x.yaml:8:11: steps[0].seed: seed is the old name of source: give source only']);
-    // the bundled playbooks say source:, and never "seed"
+  test('a key the format does not have is an error naming the keys allowed there; the bundled playbooks load', () => {
+    const steps = 'name, command, description, source, args, with, when, continue_on_error, confirm, timeout';
+    const pb = 'name: x\nversion: 1\ndescription: d\nsteps:\n  - name: a\n    command: fail2ban\n    origin: the hardening guide, 2. Fail2ban\n';
+    expect(check(pb)).toEqual([`x.yaml:5:5: steps[0]: Unrecognized key: "origin"; expected one of ${steps}`]);
+    expect(check(pb.replace('    origin:', '    when: {sett: project}\n    source:'))).toEqual(['x.yaml:7:11: steps[0].when: Unrecognized key: "sett"; expected one of set, unset, step, status, target']);
+    expect(check(`${pb.replace('    origin: the hardening guide, 2. Fail2ban\n', '')}vars:\n  v: {default: 1, must: true}\n`)).toEqual(['x.yaml:8:6: vars.v: Unrecognized key: "must"; expected one of default, must_exist, description']);
     for (const f of ['playbooks/incident.yaml', 'playbooks/hygiene.yaml']) {
       const t = readFileSync(f, 'utf8');
-      expect(t).not.toMatch(/seed/i);
-      expect(checkPlaybook(t, f).warnings).toEqual([]);
+      expect(checkPlaybook(t, f).issues).toEqual([]);
     }
   });
 

@@ -33,7 +33,7 @@ Steps that change a host (confirm: true) are asked for once before anything runs
 
   async run(): Promise<PlaybookRun> {
     const { args, flags } = await this.parse(PlaybookRunCommand);
-    const [{ catalogFrom }, { renderProgress, renderRun, renderWarnings }, { runPlaybook }, { prepareRun }] = await Promise.all([
+    const [{ catalogFrom }, { renderProgress, renderRun }, { runPlaybook }, { prepareRun }] = await Promise.all([
       import('../../playbook/catalog.js'),
       import('../../output/playbook.js'),
       import('../../playbook/runner.js'),
@@ -41,8 +41,7 @@ Steps that change a host (confirm: true) are asked for once before anything runs
     ]);
     // the steps run with this process's node flags (bin/run.js's small young generation, when run as ir)
     const cli = [process.execPath, ...process.execArgv, join(this.config.root, 'bin', 'run.js')];
-    const { options, changing, writeMeta, loaded } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
-    for (const w of renderWarnings(loaded.warnings)) this.logToStderr(w);
+    const { options, changing, writeMeta } = prepareRun(args.name, flags, catalogFrom(this.config.commands), cli);
     if (!options.dryRun && changing.length) {
       const what = `${changing.join(', ')} will change ${options.hosts.length > 1 ? `${options.hosts.length} hosts` : (options.hosts[0]?.label ?? 'this machine')}`;
       const { confirmOrRefuse } = await import('../../core/confirm.js');

@@ -10,9 +10,8 @@ export default class PlaybookShow extends IrCommand {
 
   async run(): Promise<{ file: string; origin: string; playbook: Playbook }> {
     const { args, flags } = await this.parse(PlaybookShow);
-    const [{ catalogFrom }, { findPlaybook }, { renderShow, renderWarnings }] = await Promise.all([import('../../playbook/catalog.js'), import('../../playbook/load.js'), import('../../output/playbook.js')]);
+    const [{ catalogFrom }, { findPlaybook }, { renderShow }] = await Promise.all([import('../../playbook/catalog.js'), import('../../playbook/load.js'), import('../../output/playbook.js')]);
     const loaded = findPlaybook(args.name, flags.playbooks, catalogFrom(this.config.commands));
-    for (const w of renderWarnings(loaded.warnings)) this.logToStderr(w);
     if (!this.jsonEnabled()) this.log(renderShow(loaded));
     return { file: loaded.file, origin: loaded.origin, playbook: loaded.playbook };
   }

@@ -1,8 +1,8 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, ROOT } from '../helpers/cli.js';
+import { BIN, openFiles, ROOT } from '../helpers/cli.js';
 import { serviceEnv } from '../helpers/services.js';
 
 /**
@@ -46,21 +46,6 @@ function descendants(pid: string): string[] {
   return kids.flatMap((k) => [k, ...descendants(k)]);
 }
 
-/** Whether a process has `path` open (its /proc/PID/fd links; gone processes have none). */
-function hasOpen(pid: string, path: string): boolean {
-  try {
-    return readdirSync(`/proc/${pid}/fd`).some((fd) => {
-      try {
-        return readlinkSync(`/proc/${pid}/fd/${fd}`) === path;
-      } catch {
-        return false;
-      }
-    });
-  } catch {
-    return false;
-  }
-}
-
 afterAll(() => {
   if (pidFile && existsSync(pidFile)) execFileSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
   rmSync(work, { recursive: true, force: true });
@@ -81,7 +66,7 @@ test('the ssh connection dies mid-stream: exit 2, one line with how far it got, 
   const sshd = readFileSync(pidFile, 'utf8').trim();
   const big = join(work, 'big.bin');
   const end = Date.now() + 120_000;
-  while (!descendants(sshd).some((p) => hasOpen(p, big))) {
+  while (!descendants(sshd).some((p) => openFiles(p).includes(big))) {
     if (Date.now() > end) throw new Error(`the collect never opened big.bin: ${stderr}`);
     await new Promise((r) => setTimeout(r, 20));
   }

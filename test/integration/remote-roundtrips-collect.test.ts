@@ -1,8 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, parseJson, runIr } from '../helpers/cli.js';
+import { BIN, openFiles, parseJson, runIr } from '../helpers/cli.js';
 import { irTraced, startLatencyProxy, type LatencyProxy, type Trips } from '../helpers/latency-proxy.js';
 import { serviceEnv } from '../helpers/services.js';
 
@@ -101,22 +101,9 @@ test('a collect over ssh killed outright (SIGKILL) leaves only its .partial: the
   const ssh = ['--host', `deploy@127.0.0.1:${e.IR_SSH_PORT}`, '-i', e.IR_SSH_KEY!, '--known-hosts', proxy.knownHosts, '--sudo'];
   const child = spawn(process.execPath, [BIN, 'collect', '--out', out, '--project', PROJECT, ...ssh], { stdio: 'ignore', env: { ...process.env, CI: 'true' } });
   // killed once the batch's spool and a spool of the writer (the journal's, the bodyfile listing's) are open
-  const open = () => {
-    try {
-      return readdirSync(`/proc/${child.pid}/fd`).map((fd) => {
-        try {
-          return readlinkSync(`/proc/${child.pid}/fd/${fd}`);
-        } catch {
-          return '';
-        }
-      });
-    } catch {
-      return [];
-    }
-  };
   let seen: string[] = [];
   for (let i = 0; i < 600; i++) {
-    seen = open().filter((l) => l.startsWith(out));
+    seen = openFiles(child.pid!).filter((l) => l.startsWith(out));
     if (seen.some((l) => l.includes('/.ir-batch-')) && seen.some((l) => l.includes('.spool'))) break;
     await new Promise((r) => setTimeout(r, 50));
   }
